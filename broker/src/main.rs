@@ -1,0 +1,3 @@
+//! The Oxion broker binary (see issue: HTTP API).
+
+fn main() {}

@@ -1,0 +1,76 @@
+//! ISO 8601 date-times as NGSI-LD uses them (`observedAt`, `createdAt`, q values, ...).
+//!
+//! Input is accepted in the forms clause 4.6.3 allows (with `Z` or an offset, with or without
+//! fractional seconds); output is always UTC with millisecond precision and a `Z`, like Orion-LD.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+
+use crate::error::{NgsiError, Result};
+
+/// Parses an ISO 8601 date-time. A missing offset is taken as UTC, as Orion-LD does.
+pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(dt.with_timezone(&Utc));
+    }
+    for fmt in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M"] {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(naive.and_utc());
+        }
+    }
+    None
+}
+
+/// Parses a date-time member, naming it in the error.
+pub fn parse_datetime_member(member: &str, s: &str) -> Result<DateTime<Utc>> {
+    parse_datetime(s).ok_or_else(|| NgsiError::InvalidDateTime {
+        member: member.to_owned(),
+        value: s.to_owned(),
+    })
+}
+
+/// Parses an ISO 8601 calendar date (`2024-01-31`).
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
+}
+
+/// Renders a date-time the way NGSI-LD responses carry it: UTC, milliseconds, `Z`.
+pub fn format_datetime(dt: &DateTime<Utc>) -> String {
+    dt.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_the_iso_forms_and_renders_utc_millis() {
+        let cases = [
+            ("2017-07-29T12:00:04Z", "2017-07-29T12:00:04.000Z"),
+            ("2017-07-29T12:00:04.123456Z", "2017-07-29T12:00:04.123Z"),
+            ("2017-07-29T14:00:04+02:00", "2017-07-29T12:00:04.000Z"),
+            ("2017-07-29T12:00:04", "2017-07-29T12:00:04.000Z"),
+        ];
+        for (input, out) in cases {
+            let dt = parse_datetime(input).expect(input);
+            assert_eq!(format_datetime(&dt), out);
+        }
+    }
+
+    #[test]
+    fn rejects_non_dates() {
+        for bad in [
+            "",
+            "yesterday",
+            "2017-13-29T12:00:04Z",
+            "2017-07-29 12:00",
+            "12:00:04Z",
+        ] {
+            assert!(parse_datetime(bad).is_none(), "{bad}");
+        }
+        let err = parse_datetime_member("observedAt", "soon").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "observedAt: 'soon' is not a valid ISO 8601 DateTime"
+        );
+    }
+}

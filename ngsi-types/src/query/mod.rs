@@ -1,0 +1,7 @@
+//! The NGSI-LD query language (clause 4.9 - 4.11, 4.15-4.21): parsed into typed ASTs and evaluated
+//! against entities in Rust.
+
+pub mod geo;
+pub mod q;
+pub mod scope;
+pub mod type_expr;
