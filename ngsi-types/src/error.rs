@@ -142,6 +142,9 @@ pub enum NgsiError {
         position: QueryPosition,
         reason: String,
     },
+    /// A query is valid but beyond the limits the broker evaluates (nesting, number of terms).
+    #[error("query too complex: {0}")]
+    TooComplex(String),
     /// A query parameter is well-formed but not acceptable (unknown option, bad georel, ...).
     #[error("{param}: {reason}")]
     InvalidParameter { param: String, reason: String },
@@ -171,6 +174,7 @@ impl NgsiError {
             | Self::InvalidParameter { .. } => ErrorType::BadRequestData,
             Self::ContextNotAvailable { .. } => ErrorType::LdContextNotAvailable,
             Self::NotSupported(_) => ErrorType::OperationNotSupported,
+            Self::TooComplex(_) => ErrorType::TooComplexQuery,
         }
     }
 
@@ -179,18 +183,14 @@ impl NgsiError {
         ProblemDetails::new(self.error_type(), self.to_string())
     }
 
-    pub(crate) fn attribute(attribute: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub fn attribute(attribute: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::InvalidAttribute {
             attribute: attribute.into(),
             reason: reason.into(),
         }
     }
 
-    pub(crate) fn query_syntax(
-        param: &'static str,
-        offset: usize,
-        reason: impl Into<String>,
-    ) -> Self {
+    pub fn query_syntax(param: &'static str, offset: usize, reason: impl Into<String>) -> Self {
         Self::QuerySyntax {
             position: QueryPosition { param, offset },
             reason: reason.into(),
