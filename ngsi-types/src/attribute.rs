@@ -46,7 +46,8 @@ impl AttributeKind {
             Self::Relationship => "Relationship",
             Self::GeoProperty => "GeoProperty",
             Self::LanguageProperty => "LanguageProperty",
-            Self::VocabProperty => "VocabProperty",
+            // The spec's examples and Orion-LD call it VocabularyProperty.
+            Self::VocabProperty => "VocabularyProperty",
             Self::JsonProperty => "JsonProperty",
             Self::ListProperty => "ListProperty",
             Self::ListRelationship => "ListRelationship",
@@ -56,6 +57,9 @@ impl AttributeKind {
     /// Parses a `type` member (short or expanded form).
     pub fn parse(s: &str) -> Option<Self> {
         let short = s.strip_prefix("https://uri.etsi.org/ngsi-ld/").unwrap_or(s);
+        if short == "VocabProperty" {
+            return Some(Self::VocabProperty);
+        }
         Self::ALL.into_iter().find(|k| k.as_str() == short)
     }
 
