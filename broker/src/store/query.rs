@@ -39,7 +39,7 @@ impl EntityQuery {
     pub fn matches(&self, entity: &Entity) -> bool {
         self.ids
             .as_ref()
-            .is_none_or(|ids| ids.iter().any(|i| *i == entity.id))
+            .is_none_or(|ids| ids.contains(&entity.id))
             && self
                 .any_type
                 .as_ref()
