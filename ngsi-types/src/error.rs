@@ -154,6 +154,9 @@ pub enum NgsiError {
     /// A remote JSON-LD @context could not be retrieved.
     #[error("@context '{url}' could not be retrieved: {reason}")]
     ContextNotAvailable { url: String, reason: String },
+    /// The entity, attribute or instance a request names does not exist.
+    #[error("{0}")]
+    NotFound(String),
     /// The request is valid but asks for something not supported.
     #[error("{0}")]
     NotSupported(String),
@@ -175,6 +178,7 @@ impl NgsiError {
             Self::ContextNotAvailable { .. } => ErrorType::LdContextNotAvailable,
             Self::NotSupported(_) => ErrorType::OperationNotSupported,
             Self::TooComplex(_) => ErrorType::TooComplexQuery,
+            Self::NotFound(_) => ErrorType::ResourceNotFound,
         }
     }
 

@@ -25,6 +25,7 @@ pub mod format;
 pub mod geojson;
 pub mod ident;
 pub mod query;
+pub mod update;
 
 pub use attribute::{Attribute, AttributeKind, AttributeValue};
 pub use entity::Entity;
