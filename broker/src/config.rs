@@ -1,0 +1,125 @@
+//! Command-line flags and environment variables (every flag has an `OXION_*` variable), with
+//! defaults that work with no flags at all: port 1026 like Orion-LD, embedded store in
+//! `./oxion-data`.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// The embedded durable store (no server needed).
+    Embedded,
+    /// MongoDB (`--mongo-url`).
+    Mongodb,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FsyncPolicy {
+    /// fsync before acknowledging every write (group-committed): acknowledged writes survive
+    /// a crash or power loss.
+    Always,
+    /// Leave flushing to the OS: acknowledged writes survive a broker crash but the last ones
+    /// may be lost on power loss. For benchmarks and throwaway data.
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Oxion, an NGSI-LD context broker.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "oxion", version, about)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "OXION_HOST", default_value = "0.0.0.0")]
+    pub host: IpAddr,
+
+    /// Port to listen on (Orion-LD's default).
+    #[arg(long, short, env = "OXION_PORT", default_value_t = 1026)]
+    pub port: u16,
+
+    /// Storage backend.
+    #[arg(long, env = "OXION_STORE", value_enum, default_value_t = StoreKind::Embedded)]
+    pub store: StoreKind,
+
+    /// Directory of the embedded store.
+    #[arg(long, env = "OXION_DATA_DIR", default_value = "./oxion-data")]
+    pub data_dir: PathBuf,
+
+    /// When the embedded store forces writes to disk.
+    #[arg(long, env = "OXION_FSYNC", value_enum, default_value_t = FsyncPolicy::Always)]
+    pub fsync: FsyncPolicy,
+
+    /// MongoDB connection string (with `--store mongodb`).
+    #[arg(long, env = "OXION_MONGO_URL", default_value = "mongodb://127.0.0.1:27017")]
+    pub mongo_url: String,
+
+    /// Log filter (tracing's env-filter syntax: `info`, `broker=debug,info`, ...).
+    #[arg(long, env = "OXION_LOG", default_value = "info")]
+    pub log: String,
+
+    /// Log line format.
+    #[arg(long, env = "OXION_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    #[arg(long, env = "OXION_MAX_BODY", default_value_t = 8 * 1024 * 1024)]
+    pub max_body: usize,
+
+    /// Page size when a query gives no `limit`.
+    #[arg(long, env = "OXION_DEFAULT_LIMIT", default_value_t = 20)]
+    pub default_limit: usize,
+
+    /// Largest `limit` accepted (larger ones get TooManyResults).
+    #[arg(long, env = "OXION_MAX_LIMIT", default_value_t = 1000)]
+    pub max_limit: usize,
+
+    /// Timeout for fetching a remote @context, in milliseconds.
+    #[arg(long, env = "OXION_CONTEXT_TIMEOUT_MS", default_value_t = 5000)]
+    pub context_timeout_ms: u64,
+
+    /// Largest remote @context accepted, in bytes.
+    #[arg(long, env = "OXION_CONTEXT_MAX_BYTES", default_value_t = 1024 * 1024)]
+    pub context_max_bytes: usize,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "OXION_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+impl Config {
+    pub fn context_timeout(&self) -> Duration {
+        Duration::from_millis(self.context_timeout_ms)
+    }
+
+    /// The configuration with every default, for tests.
+    pub fn defaults() -> Self {
+        Self::parse_from(["oxion"])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_work_without_flags() {
+        let c = Config::defaults();
+        assert_eq!(c.port, 1026);
+        assert_eq!(c.store, StoreKind::Embedded);
+        assert_eq!(c.fsync, FsyncPolicy::Always);
+        assert_eq!(c.data_dir, PathBuf::from("./oxion-data"));
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let c = Config::parse_from(["oxion", "--port", "2000", "--store", "mongodb", "--fsync", "never"]);
+        assert_eq!((c.port, c.store, c.fsync), (2000, StoreKind::Mongodb, FsyncPolicy::Never));
+    }
+}

@@ -1,0 +1,130 @@
+//! Reading a request body: size-capped, JSON-parsed, with the media type rules of clause 6.3.4
+//! (`application/json` may not carry `@context`; `application/ld+json` must, and then a Link
+//! header is forbidden).
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use crate::error::{BrokerError, BrokerResult};
+use crate::http::media::link_context;
+
+/// The largest body a request may carry; put in app data by the server.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Where the @context of a request comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ContextSource {
+    /// Neither a Link header nor an @context member: the core context alone.
+    Core,
+    /// A Link header (application/json request, or a GET).
+    Link(String),
+    /// The `@context` member of an application/ld+json body.
+    Inline(Value),
+}
+
+/// A request body: the media type it came as and its JSON.
+#[derive(Debug)]
+pub struct JsonBody {
+    pub json: Value,
+    /// True for `application/merge-patch+json`.
+    pub merge_patch: bool,
+    pub context: ContextSource,
+}
+
+/// The raw bytes of a body, read up to [`BodyLimit`].
+#[derive(Debug)]
+pub struct RawBody(pub web::Bytes);
+
+impl FromRequest for RawBody {
+    type Error = BrokerError;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<BodyLimit>().map_or(8 * 1024 * 1024, |l| l.0);
+        let declared = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|n| n > limit) {
+                return Err(too_large(limit));
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| BrokerError::InvalidRequest(format!("reading the request body: {e}")))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(too_large(limit));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(RawBody(body.freeze()))
+        })
+    }
+}
+
+fn too_large(limit: usize) -> BrokerError {
+    BrokerError::PayloadTooLarge(format!("the request body is larger than {limit} bytes"))
+}
+
+/// Checks the media type and parses a JSON body. `merge_patch_allowed` admits
+/// `application/merge-patch+json` (PATCH operations, clause 6.3.4).
+pub fn parse_json_body(req: &HttpRequest, raw: &RawBody, merge_patch_allowed: bool) -> BrokerResult<JsonBody> {
+    let mime = req.content_type().to_ascii_lowercase();
+    let (ld, merge_patch) = match mime.as_str() {
+        "application/json" => (false, false),
+        "application/ld+json" => (true, false),
+        "application/merge-patch+json" if merge_patch_allowed => (false, true),
+        "" => {
+            return Err(BrokerError::UnsupportedMediaType(
+                "missing Content-Type (use application/json or application/ld+json)".into(),
+            ))
+        }
+        other => {
+            return Err(BrokerError::UnsupportedMediaType(format!(
+                "unsupported Content-Type '{other}' (use application/json or application/ld+json)"
+            )))
+        }
+    };
+    if raw.0.is_empty() {
+        return Err(BrokerError::InvalidRequest("the request has no body".into()));
+    }
+    let json: Value = serde_json::from_slice(&raw.0)
+        .map_err(|e| BrokerError::InvalidRequest(format!("the request body is not valid JSON: {e}")))?;
+    let link = link_context(req)?;
+    let inline = match &json {
+        Value::Object(map) => map.get("@context").cloned(),
+        // Batch operations send arrays; each element may carry its own @context.
+        Value::Array(items) => items.iter().find_map(|i| i.get("@context").cloned()),
+        _ => None,
+    };
+    let context = match (ld, link, inline) {
+        (true, Some(_), _) => {
+            return Err(BrokerError::BadRequestData(
+                "a JSON-LD Link header is not allowed with Content-Type application/ld+json".into(),
+            ))
+        }
+        (true, None, Some(ctx)) => ContextSource::Inline(ctx),
+        (true, None, None) => {
+            return Err(BrokerError::BadRequestData(
+                "Content-Type application/ld+json requires an @context member in the body".into(),
+            ))
+        }
+        (false, _, Some(_)) => {
+            return Err(BrokerError::BadRequestData(
+                "an @context member in the body requires Content-Type application/ld+json".into(),
+            ))
+        }
+        (false, Some(url), None) => ContextSource::Link(url),
+        (false, None, None) => ContextSource::Core,
+    };
+    Ok(JsonBody {
+        json,
+        merge_patch,
+        context,
+    })
+}
