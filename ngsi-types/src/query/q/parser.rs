@@ -54,7 +54,10 @@ pub(crate) fn compile_pattern(param: &'static str, offset: usize, source: &str) 
             other => NgsiError::query_syntax(
                 param,
                 offset,
-                format!("invalid regular expression: {}", last_line(&other.to_string())),
+                format!(
+                    "invalid regular expression: {}",
+                    last_line(&other.to_string())
+                ),
             ),
         })?;
     Ok(Pattern {
@@ -187,10 +190,7 @@ impl Parser<'_> {
             }
         }
         if self.peek() == Some(b'{') {
-            return Err(self.error(
-                self.pos,
-                "linked entity paths ('{...}') are not supported",
-            ));
+            return Err(self.error(self.pos, "linked entity paths ('{...}') are not supported"));
         }
         Ok(AttrPath { names, members })
     }
@@ -336,9 +336,7 @@ impl Parser<'_> {
             return self.parse_quoted();
         }
         let rest = self.rest();
-        let token_len = rest
-            .find([';', '|', ')', ',', '"'])
-            .unwrap_or(rest.len());
+        let token_len = rest.find([';', '|', ')', ',', '"']).unwrap_or(rest.len());
         let token = &rest[..token_len];
         if token.is_empty() {
             return Err(self.error(start, "expected a value"));
@@ -405,7 +403,15 @@ fn scalar(token: &str) -> Option<Value> {
     if let Some(t) = parse_time(token) {
         return Some(Value::Time(t));
     }
-    is_uri(token).then(|| Value::Uri(token.to_owned()))
+    if is_uri(token) {
+        return Some(Value::Uri(token.to_owned()));
+    }
+    // Not in the grammar, but clause 4.9 EXAMPLE 12 writes `gender==Male`: a bare name is read
+    // as the string it spells.
+    let mut chars = token.chars();
+    let is_name = chars.next().is_some_and(char::is_alphabetic)
+        && chars.all(|c| c.is_alphanumeric() || c == '_');
+    is_name.then(|| Value::Text(token.to_owned()))
 }
 
 /// Time as clause 4.6.3 writes it: `hh:mm:ss[.fff][Z]`.

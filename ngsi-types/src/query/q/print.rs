@@ -22,8 +22,8 @@ impl Display for Expr {
                 f.write_char(sep)?;
             }
             // Only an AND directly inside an OR can go without parentheses: AND binds tighter.
-            let bare = matches!(operand, Expr::Term(_))
-                || (sep == '|' && matches!(operand, Expr::And(_)));
+            let bare =
+                matches!(operand, Expr::Term(_)) || (sep == '|' && matches!(operand, Expr::And(_)));
             if bare {
                 operand.fmt(f)?;
             } else {
