@@ -22,6 +22,7 @@ use std::str::FromStr;
 
 pub use ast::{AttrPath, Condition, Expr, Operand, Operator, Pattern, QueryTerm, Value};
 pub use eval::METADATA_MEMBERS;
+pub(crate) use parser::compile_pattern;
 pub use parser::{MAX_DEPTH, MAX_TERMS, REGEX_SIZE_LIMIT};
 
 use crate::context::ActiveContext;
