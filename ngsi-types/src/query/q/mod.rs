@@ -11,6 +11,23 @@
 //!    backend instead reads [`Query::expr`] and translates the tree into its own filter.
 //!
 //! Regular expressions are compiled once, in step 1.
+//!
+//! ```
+//! use ngsi_types::context::ActiveContext;
+//! use ngsi_types::query::q::Query;
+//! use ngsi_types::{Attribute, Entity};
+//!
+//! let ctx = ActiveContext::core();
+//! let mut car = Entity::new("urn:ngsi-ld:Vehicle:A1", vec![ctx.expand_term("Vehicle").into_owned()]);
+//! car.put_attribute(ctx.expand_term("speed").into_owned(), Attribute::property(80));
+//! car.put_attribute(ctx.expand_term("brandName").into_owned(), Attribute::property("Mercedes"));
+//!
+//! let q = Query::parse(r#"speed>50;brandName!="Mercedes""#)?.expand(&ctx);
+//! assert!(!q.matches(&car));
+//! let q = Query::parse("speed==60..90|rpm>3000")?.expand(&ctx);
+//! assert!(q.matches(&car));
+//! # Ok::<(), ngsi_types::NgsiError>(())
+//! ```
 
 mod ast;
 mod eval;

@@ -248,18 +248,27 @@ impl Parser<'_> {
 
     fn parse_condition(&mut self) -> Result<Condition> {
         let at = self.pos;
-        let op = match self.peek() {
-            None | Some(b';' | b'|' | b')') => return Ok(Condition::Exists),
-            Some(_) if self.eat("==") => Operator::Equal,
-            Some(_) if self.eat("!~=") => return self.parse_pattern(true),
-            Some(_) if self.eat("!=") => Operator::Unequal,
-            Some(_) if self.eat("~=") => return self.parse_pattern(false),
-            Some(_) if self.eat(">=") => Operator::GreaterEq,
-            Some(_) if self.eat(">") => Operator::Greater,
-            Some(_) if self.eat("<=") => Operator::LessEq,
-            Some(_) if self.eat("<") => Operator::Less,
-            Some(_) => return Err(self.error(at, "expected an operator or the end of the term")),
-        };
+        if matches!(self.peek(), None | Some(b';' | b'|' | b')')) {
+            return Ok(Condition::Exists);
+        }
+        // Longest operators first: `!~=` before `!=`, `>=` before `>`.
+        if self.eat("!~=") {
+            return self.parse_pattern(true);
+        }
+        if self.eat("~=") {
+            return self.parse_pattern(false);
+        }
+        let op = [
+            ("==", Operator::Equal),
+            ("!=", Operator::Unequal),
+            (">=", Operator::GreaterEq),
+            (">", Operator::Greater),
+            ("<=", Operator::LessEq),
+            ("<", Operator::Less),
+        ]
+        .into_iter()
+        .find_map(|(text, op)| self.eat(text).then_some(op))
+        .ok_or_else(|| self.error(at, "expected an operator or the end of the term"))?;
         let value_at = self.pos;
         let operand = self.parse_operand()?;
         let comparable = match &operand {
