@@ -1,12 +1,13 @@
 //! The Scope query language: the `scopeQ` parameter (GS CIM 009 clause 4.19), evaluated
 //! against [`Entity::scope`] (scopes are defined in clause 4.18).
 //!
-//! A scope term is a path of levels: `/Madrid/Gardens` matches that scope exactly, `+` stands
+//! Grammar and semantics follow clause 4.19. A scope term is a path of levels: `/Madrid/Gardens` matches that scope exactly, `+` stands
 //! for exactly one level (`/Madrid/+` matches `/Madrid/Gardens` but neither `/Madrid` nor
 //! `/Madrid/Gardens/North`), and a last level `#` stands for the scope and everything below it
-//! (`/Madrid/#` matches `/Madrid`, `/Madrid/Gardens`, ...; `/#` matches any scope). Terms combine
-//! with `;` (AND) and `|` (OR) and parentheses, AND binding tighter, as in `q`. An entity matches
-//! a term when any of its scopes does.
+//! (`/Madrid/#` matches `/Madrid`, `/Madrid/Gardens`, ...; `/#` matches any scope, so an entity
+//! without scope never matches). Terms combine with `;` (AND), `|` or `,` (OR) and parentheses.
+//! The grammar only writes AND inside parentheses; a bare `a;b|c` is accepted too, with AND
+//! binding tighter as in `q`. An entity matches a term when any of its scopes does.
 //!
 //! The leading `/` is optional in the scope grammar (clause 4.18: `Madrid` and `/Madrid`);
 //! levels are compared, so `Madrid` and `/Madrid` name the same scope.
@@ -143,7 +144,8 @@ impl Parser<'_> {
 
     fn parse_or(&mut self) -> Result<ScopeExpr> {
         let mut operands = vec![self.parse_and()?];
-        while self.peek() == Some(b'|') {
+        // Clause 4.19: a comma is an alternative spelling of OR.
+        while matches!(self.peek(), Some(b'|' | b',')) {
             self.pos += 1;
             operands.push(self.parse_and()?);
         }
@@ -321,6 +323,59 @@ mod tests {
             assert_eq!(parse(q).matches(&e), expected, "{q}");
         }
         assert!(!parse("/#").matches(&scoped(&[])));
+    }
+
+    #[test]
+    fn clause_4_19_examples() {
+        let cases = [
+            ("/Madrid", &["/Madrid"][..], true),
+            ("/Madrid", &["/Madrid/Gardens"][..], false),
+            ("/Madrid/Gardens/#", &["/Madrid/Gardens"][..], true),
+            (
+                "/Madrid/Gardens/#",
+                &["/Madrid/Gardens/ParqueNorte/Parterre1"][..],
+                true,
+            ),
+            ("/Madrid/Gardens/#", &["/Madrid/GardensX"][..], false),
+            (
+                "/Madrid/+/ParqueNorte",
+                &["/Madrid/Sights/ParqueNorte"][..],
+                true,
+            ),
+            (
+                "(/Madrid/Districts;/CompanyA)",
+                &["/Madrid/Districts", "/CompanyA"][..],
+                true,
+            ),
+            (
+                "(/Madrid/Districts;/CompanyA)",
+                &["/Madrid/Districts"][..],
+                false,
+            ),
+            (
+                "(/Madrid/Districts;/CompanyA)|CompanyB",
+                &["/CompanyB"][..],
+                true,
+            ),
+            (
+                "(/Madrid/Districts;/CompanyA),CompanyB",
+                &["/CompanyB"][..],
+                true,
+            ),
+            (
+                "(/Madrid/Districts;/CompanyA),CompanyB",
+                &["/CompanyC"][..],
+                false,
+            ),
+        ];
+        for (q, scopes, expected) in cases {
+            assert_eq!(
+                parse(q).matches(&scoped(scopes)),
+                expected,
+                "{q} on {scopes:?}"
+            );
+        }
+        assert_eq!(parse("/a,/b").to_string(), "/a|/b");
     }
 
     #[test]
