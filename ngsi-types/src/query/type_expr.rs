@@ -31,6 +31,8 @@ pub struct TypeExpr {
 /// both give `Or`; parenthesised groups stay nodes of their own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TypeNode {
+    /// `*`, the whole expression: every entity type (clause 6.4.3.2, `type` parameter).
+    Any,
     Type(String),
     And(Vec<TypeNode>),
     Or(Vec<TypeNode>),
@@ -46,6 +48,11 @@ impl TypeExpr {
         };
         if s.is_empty() {
             return Err(NgsiError::query_syntax(PARAM, 0, "empty type expression"));
+        }
+        if s == "*" {
+            return Ok(TypeExpr {
+                node: TypeNode::Any,
+            });
         }
         let node = p.parse_or()?;
         if p.pos != s.len() {
@@ -72,12 +79,13 @@ impl TypeExpr {
         std::iter::from_fn(move || loop {
             match stack.pop()? {
                 TypeNode::Type(t) => return Some(t.as_str()),
+                TypeNode::Any => {}
                 TypeNode::And(v) | TypeNode::Or(v) => stack.extend(v.iter().rev()),
             }
         })
     }
 
-    /// The type names of an OR-only expression (`A,B|C`); `None` if it contains an AND.
+    /// The type names of an OR-only expression (`A,B|C`); `None` if it contains an AND or is `*`.
     pub fn as_any_of(&self) -> Option<Vec<&str>> {
         fn collect<'a>(node: &'a TypeNode, out: &mut Vec<&'a str>) -> bool {
             match node {
@@ -86,7 +94,7 @@ impl TypeExpr {
                     true
                 }
                 TypeNode::Or(v) => v.iter().all(|n| collect(n, out)),
-                TypeNode::And(_) => false,
+                TypeNode::And(_) | TypeNode::Any => false,
             }
         }
         let mut out = Vec::new();
@@ -98,6 +106,7 @@ impl TypeExpr {
         fn expand(node: &TypeNode, ctx: &ActiveContext) -> TypeNode {
             match node {
                 TypeNode::Type(t) => TypeNode::Type(ctx.expand_term(t).into_owned()),
+                TypeNode::Any => TypeNode::Any,
                 TypeNode::And(v) => TypeNode::And(v.iter().map(|n| expand(n, ctx)).collect()),
                 TypeNode::Or(v) => TypeNode::Or(v.iter().map(|n| expand(n, ctx)).collect()),
             }
@@ -116,6 +125,7 @@ impl TypeExpr {
 impl TypeNode {
     pub fn matches_types(&self, types: &[String]) -> bool {
         match self {
+            TypeNode::Any => true,
             TypeNode::Type(t) => types.iter().any(|x| x == t),
             TypeNode::And(v) => v.iter().all(|n| n.matches_types(types)),
             TypeNode::Or(v) => v.iter().any(|n| n.matches_types(types)),
@@ -194,6 +204,13 @@ impl Parser<'_> {
                 "expected an entity type",
             ));
         }
+        if name == "*" {
+            return Err(NgsiError::query_syntax(
+                PARAM,
+                start,
+                "'*' selects every type and must be the whole expression",
+            ));
+        }
         if let Err(e) = check_name(PARAM, name) {
             let reason = match e {
                 NgsiError::InvalidName { reason, .. } => reason,
@@ -227,6 +244,7 @@ impl Display for TypeExpr {
 impl Display for TypeNode {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         let (operands, sep) = match self {
+            TypeNode::Any => return f.write_char('*'),
             TypeNode::Type(t) => return f.write_str(t),
             TypeNode::And(v) => (v, ';'),
             TypeNode::Or(v) => (v, '|'),
@@ -338,6 +356,10 @@ mod tests {
         for (q, expected) in cases {
             assert_eq!(parse(q).matches(&e), expected, "{q}");
         }
+        let any = TypeExpr::parse("*").unwrap_or_else(|e| panic!("{e}"));
+        assert!(any.matches(&e));
+        assert_eq!((any.to_string(), any.as_any_of()), ("*".to_owned(), None));
+        assert!(TypeExpr::parse("A,*").is_err());
         let full = TypeExpr::parse("https://example.org/Thing").unwrap_or_else(|e| panic!("{e}"));
         let mut e = typed(&[]);
         e.types.push("https://example.org/Thing".into());
