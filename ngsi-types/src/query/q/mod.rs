@@ -143,6 +143,8 @@ fn expand_term(term: &QueryTerm, ctx: &ActiveContext) -> QueryTerm {
     }
 }
 
+/// Prints the query in the `q` syntax. Names print as held: a parsed query prints back to an
+/// equivalent string, an expanded one prints IRIs (for logs; the grammar cannot read them back).
 impl Display for Query {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         self.expr.fmt(f)
