@@ -1,1 +1,170 @@
-//! PLACEHOLDER
+//! The NGSI-LD Query Language: the `q` parameter (GS CIM 009 clause 4.9).
+//!
+//! A query goes through three steps:
+//!
+//! 1. [`Query::parse`] reads the string into an [`Expr`] tree with the names as the client wrote
+//!    them, or fails with a `QuerySyntax` error pointing at the byte where it stopped.
+//! 2. [`Query::expand`] resolves attribute and sub-attribute names against the request's
+//!    @context (clause 5.5.7). Metadata members (`observedAt`, `unitCode`, ...) and the members
+//!    of a trailing path (`address[city]`) are not terms and stay as written.
+//! 3. [`Query::matches`] evaluates the expanded query against an [`Entity`] in memory; a storage
+//!    backend instead reads [`Query::expr`] and translates the tree into its own filter.
+//!
+//! Regular expressions are compiled once, in step 1.
+//!
+//! ```
+//! use ngsi_types::context::ActiveContext;
+//! use ngsi_types::query::q::Query;
+//! use ngsi_types::{Attribute, Entity};
+//!
+//! let ctx = ActiveContext::core();
+//! let mut car = Entity::new("urn:ngsi-ld:Vehicle:A1", vec![ctx.expand_term("Vehicle").into_owned()]);
+//! car.put_attribute(ctx.expand_term("speed").into_owned(), Attribute::property(80));
+//! car.put_attribute(ctx.expand_term("brandName").into_owned(), Attribute::property("Mercedes"));
+//!
+//! let q = Query::parse(r#"speed>50;brandName!="Mercedes""#)?.expand(&ctx);
+//! assert!(!q.matches(&car));
+//! let q = Query::parse("speed==60..90|rpm>3000")?.expand(&ctx);
+//! assert!(q.matches(&car));
+//! # Ok::<(), ngsi_types::NgsiError>(())
+//! ```
+
+mod ast;
+mod eval;
+mod parser;
+mod print;
+
+use std::fmt::{self, Display, Formatter};
+use std::str::FromStr;
+
+pub use ast::{AttrPath, Condition, Expr, Operand, Operator, Pattern, QueryTerm, Value};
+pub use eval::METADATA_MEMBERS;
+pub(crate) use parser::compile_pattern;
+pub use parser::{MAX_DEPTH, MAX_TERMS, REGEX_SIZE_LIMIT};
+
+use crate::context::ActiveContext;
+use crate::entity::Entity;
+use crate::error::Result;
+
+/// A parsed `q` query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    expr: Expr,
+}
+
+impl Query {
+    /// Parses a `q` parameter (already percent-decoded).
+    pub fn parse(q: &str) -> Result<Query> {
+        parser::parse(q).map(|expr| Query { expr })
+    }
+
+    /// Wraps a tree built in code. The caller keeps the invariants of [`Expr`].
+    pub fn from_expr(expr: Expr) -> Query {
+        Query { expr }
+    }
+
+    /// The query tree.
+    pub fn expr(&self) -> &Expr {
+        &self.expr
+    }
+
+    /// Every query term, left to right.
+    pub fn terms(&self) -> impl Iterator<Item = &QueryTerm> {
+        let mut stack = vec![&self.expr];
+        std::iter::from_fn(move || loop {
+            match stack.pop()? {
+                Expr::Term(t) => return Some(t),
+                Expr::And(v) | Expr::Or(v) => stack.extend(v.iter().rev()),
+            }
+        })
+    }
+
+    /// The same query with names expanded against `ctx`: the first name of every attribute path
+    /// and the sub-attribute names after it, but not metadata members nor trailing-path members.
+    /// Text values are also expanded into [`QueryTerm::vocab_values`], for VocabProperties.
+    pub fn expand(&self, ctx: &ActiveContext) -> Query {
+        Query {
+            expr: expand_expr(&self.expr, ctx),
+        }
+    }
+
+    /// True if `entity` matches. The query must have been expanded with the context the
+    /// entity's attribute names were expanded with.
+    pub fn matches(&self, entity: &Entity) -> bool {
+        eval::matches(&self.expr, entity)
+    }
+}
+
+fn expand_expr(expr: &Expr, ctx: &ActiveContext) -> Expr {
+    match expr {
+        Expr::Term(t) => Expr::Term(expand_term(t, ctx)),
+        Expr::And(v) => Expr::And(v.iter().map(|e| expand_expr(e, ctx)).collect()),
+        Expr::Or(v) => Expr::Or(v.iter().map(|e| expand_expr(e, ctx)).collect()),
+    }
+}
+
+fn expand_term(term: &QueryTerm, ctx: &ActiveContext) -> QueryTerm {
+    let names = term
+        .attribute
+        .names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let is_last = i + 1 == term.attribute.names.len();
+            if i > 0 && is_last && METADATA_MEMBERS.contains(&name.as_str()) {
+                name.clone()
+            } else {
+                ctx.expand_term(name).into_owned()
+            }
+        })
+        .collect();
+    let vocab_values = match &term.condition {
+        Condition::Compare { op, operand } if op.is_equality() => {
+            let values: &[Value] = match operand {
+                Operand::Single(v) => std::slice::from_ref(v),
+                Operand::List(v) => v,
+                Operand::Range(..) => &[],
+            };
+            values
+                .iter()
+                .filter_map(Value::as_text)
+                .map(|t| ctx.expand_term(t).into_owned())
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    QueryTerm {
+        attribute: AttrPath {
+            names,
+            members: term.attribute.members.clone(),
+        },
+        condition: term.condition.clone(),
+        vocab_values,
+    }
+}
+
+/// Prints the query in the `q` syntax. Names print as held: a parsed query prints back to an
+/// equivalent string, an expanded one prints IRIs (for logs; the grammar cannot read them back).
+impl Display for Query {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        self.expr.fmt(f)
+    }
+}
+
+impl FromStr for Query {
+    type Err = crate::error::NgsiError;
+
+    fn from_str(s: &str) -> Result<Query> {
+        Query::parse(s)
+    }
+}
+
+impl Pattern {
+    /// Compiles a regular expression with the size limit every query pattern gets.
+    pub fn new(source: &str) -> Result<Pattern> {
+        parser::compile_pattern("q", 0, source)
+    }
+}
+
+#[cfg(test)]
+mod tests;
