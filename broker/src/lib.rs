@@ -1,6 +1,19 @@
 //! # broker: the Oxion NGSI-LD context broker
 //!
-//! Storage lives behind the [`store::Store`] trait, with an embedded durable backend (default)
-//! and MongoDB. The HTTP API (actix-web) sits on top and only ever sees the trait.
+//! A request flows through: [`routes`] (one module per resource; thin handlers) ->
+//! [`http`] (tenant, body, media types, parameters, @context) -> [`service`] (tenant checks,
+//! read-modify-write with optimistic concurrency, batches; the write semantics themselves are
+//! pure functions in `ngsi_types::update`) -> [`store::Store`] (the embedded durable store by
+//! default, MongoDB in production clusters). Errors of every layer become NGSI-LD ProblemDetails
+//! in exactly one place, [`error`].
 
+pub mod config;
+pub mod contexts;
+pub mod error;
+pub mod http;
+pub mod metrics;
+pub mod routes;
+pub mod server;
+pub mod service;
+pub mod state;
 pub mod store;

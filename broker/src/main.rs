@@ -1,3 +1,17 @@
-//! The `oxion` binary: see the `broker` library for what it serves.
+//! The `oxion` binary: parses the configuration, sets up logging, and runs the broker.
 
-fn main() {}
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use broker::config::{Config, LogFormat};
+
+fn main() -> anyhow::Result<()> {
+    let config = Config::parse();
+    let filter = EnvFilter::try_new(&config.log).unwrap_or_else(|_| EnvFilter::new("info"));
+    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => subscriber.json().init(),
+        LogFormat::Text => subscriber.init(),
+    }
+    actix_web::rt::System::new().block_on(broker::server::run(config))
+}

@@ -5,5 +5,6 @@
 pub mod body;
 pub mod media;
 pub mod params;
+pub mod query_request;
 pub mod respond;
 pub mod tenant;

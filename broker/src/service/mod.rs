@@ -8,4 +8,4 @@
 
 mod entities;
 
-pub use entities::{Done, Entities, Plan, Planned};
+pub use entities::{not_found, Done, Entities, Plan, Planned};

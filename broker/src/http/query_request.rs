@@ -1,0 +1,239 @@
+//! A Query Entities request (clause 5.7.2, 6.4.3.2), from URI parameters or from the Query
+//! body of POST /entityOperations/query (clause 5.2.23): parsed, expanded with the request's
+//! @context, and turned into a store query plus what the response rendering needs.
+
+use std::sync::Arc;
+
+use ngsi_types::context::ActiveContext;
+use ngsi_types::entity::LOCATION;
+use ngsi_types::format::{Format, RenderOptions};
+use ngsi_types::query::options::Options;
+use ngsi_types::query::projection::{LangFilter, Projection};
+use ngsi_types::query::q::Query;
+use ngsi_types::query::scope::ScopeQuery;
+use ngsi_types::query::type_expr::{IdPattern, TypeExpr};
+use ngsi_types::Entity;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::error::{BrokerError, BrokerResult};
+use crate::http::params::Params;
+use crate::store::EntityQuery;
+
+/// URI parameters of GET /entities.
+pub const QUERY_PARAMS: &[&str] = &[
+    "id", "type", "idPattern", "attrs", "pick", "omit", "q", "scopeQ", "georel", "geometry",
+    "coordinates", "geoproperty", "geometryProperty", "csf", "lang", "limit", "offset", "count",
+    "options", "format", "local", "datasetId", "containedBy", "join", "joinLevel",
+];
+
+/// Everything a query request asks for.
+#[derive(Debug, Default)]
+pub struct QueryRequest {
+    pub ids: Option<Vec<String>>,
+    pub id_pattern: Option<IdPattern>,
+    pub types: Option<TypeExpr>,
+    /// Expanded `attrs`: entities must have one of them, and only they are rendered.
+    pub attrs: Option<Vec<String>>,
+    pub q: Option<Query>,
+    pub scope_q: Option<ScopeQuery>,
+    pub projection: Projection,
+    pub lang: Option<LangFilter>,
+    pub options: Options,
+    /// Expanded name of the GeoProperty that is a GeoJSON Feature's geometry.
+    pub geometry_property: String,
+    pub limit: usize,
+    pub offset: usize,
+    pub count: bool,
+}
+
+impl QueryRequest {
+    /// Parses GET /entities parameters.
+    pub fn from_params(p: &Params, ctx: &ActiveContext, config: &Config) -> BrokerResult<Self> {
+        let ids = p.list("id")?;
+        if let Some(ids) = &ids {
+            for id in ids {
+                ngsi_types::ident::check_uri("id", id)?;
+            }
+        }
+        let types = p.get("type")?.map(TypeExpr::parse).transpose()?.map(|t| t.expand(ctx));
+        let attrs = p
+            .list("attrs")?
+            .map(|names| names.iter().map(|n| ctx.expand_term(n).into_owned()).collect::<Vec<_>>());
+        let q = p.get("q")?.map(Query::parse).transpose()?.map(|q| q.expand(ctx));
+        let scope_q = p.get("scopeQ")?.map(ScopeQuery::parse).transpose()?;
+        let id_pattern = p.get("idPattern")?.map(IdPattern::new).transpose()?;
+        let has_geo = ["georel", "geometry", "coordinates"]
+            .iter()
+            .any(|g| p.get(g).ok().flatten().is_some());
+        if has_geo {
+            return Err(BrokerError::NotSupported("geo-queries are not available yet".into()));
+        }
+        let local = p.flag("local")?;
+        if ids.is_none()
+            && types.is_none()
+            && attrs.is_none()
+            && q.is_none()
+            && id_pattern.is_none()
+            && scope_q.is_none()
+            && !local
+        {
+            // GS CIM 009 6.4.3.2: at least one of these must restrict the query.
+            return Err(BrokerError::BadRequestData(
+                "too broad query: give at least one of id, idPattern, type, attrs, q, scopeQ, geoQ or local=true".into(),
+            ));
+        }
+        let projection = Projection::parse(p.get("attrs")?, p.get("pick")?, p.get("omit")?, ctx)?;
+        let lang = p.get("lang")?.map(LangFilter::parse).transpose()?;
+        let geometry_property = p
+            .get("geometryProperty")?
+            .map_or_else(|| LOCATION.to_owned(), |g| ctx.expand_term(g).into_owned());
+        let limit = p.number("limit")?.unwrap_or(config.default_limit);
+        if limit > config.max_limit {
+            return Err(BrokerError::TooManyResults(format!(
+                "limit {limit} is larger than the maximum of {}",
+                config.max_limit
+            )));
+        }
+        Ok(Self {
+            ids,
+            id_pattern,
+            types,
+            attrs,
+            q,
+            scope_q,
+            projection,
+            lang,
+            options: p.options()?,
+            geometry_property,
+            limit,
+            offset: p.number("offset")?.unwrap_or(0),
+            count: p.flag("count")?,
+        })
+    }
+
+    /// Parses the Query body of POST /entityOperations/query (clause 5.2.23); paging and
+    /// representation still come from URI parameters.
+    pub fn from_body(body: &Value, p: &Params, ctx: &ActiveContext, config: &Config) -> BrokerResult<Self> {
+        let map = body
+            .as_object()
+            .ok_or_else(|| BrokerError::BadRequestData("the Query body must be a JSON object".into()))?;
+        match map.get("type").and_then(Value::as_str) {
+            Some("Query") => {}
+            _ => return Err(BrokerError::BadRequestData("the Query body must have \"type\": \"Query\"".into())),
+        }
+        let mut request = Self {
+            limit: p.number("limit")?.unwrap_or(config.default_limit),
+            offset: p.number("offset")?.unwrap_or(0),
+            count: p.flag("count")?,
+            options: p.options()?,
+            geometry_property: LOCATION.to_owned(),
+            ..Self::default()
+        };
+        if request.limit > config.max_limit {
+            return Err(BrokerError::TooManyResults(format!(
+                "limit {} is larger than the maximum of {}",
+                request.limit, config.max_limit
+            )));
+        }
+        let text = |member: &str| -> BrokerResult<Option<&str>> {
+            match map.get(member) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.as_str())),
+                Some(_) => Err(BrokerError::BadRequestData(format!("Query.{member} must be a string"))),
+            }
+        };
+        if let Some(entities) = map.get("entities") {
+            let selectors = entities
+                .as_array()
+                .ok_or_else(|| BrokerError::BadRequestData("Query.entities must be an array".into()))?;
+            let mut ids = Vec::new();
+            let mut types = Vec::new();
+            for sel in selectors {
+                if let Some(id) = sel.get("id").and_then(Value::as_str) {
+                    ngsi_types::ident::check_uri("entities.id", id)?;
+                    ids.push(id.to_owned());
+                }
+                if let Some(ty) = sel.get("type").and_then(Value::as_str) {
+                    types.push(ty.to_owned());
+                }
+                if let Some(pattern) = sel.get("idPattern").and_then(Value::as_str) {
+                    request.id_pattern = Some(IdPattern::new(pattern)?);
+                }
+            }
+            if !ids.is_empty() {
+                request.ids = Some(ids);
+            }
+            if !types.is_empty() {
+                request.types = Some(TypeExpr::parse(&types.join(","))?.expand(ctx));
+            }
+        }
+        if let Some(attrs) = map.get("attrs") {
+            let names: Vec<String> = attrs
+                .as_array()
+                .and_then(|a| a.iter().map(|v| v.as_str().map(str::to_owned)).collect())
+                .ok_or_else(|| BrokerError::BadRequestData("Query.attrs must be an array of names".into()))?;
+            request.projection = Projection::parse(Some(&names.join(",")), None, None, ctx)?;
+            request.attrs = Some(names.iter().map(|n| ctx.expand_term(n).into_owned()).collect());
+        }
+        request.q = text("q")?.map(Query::parse).transpose()?.map(|q| q.expand(ctx));
+        request.scope_q = text("scopeQ")?.map(ScopeQuery::parse).transpose()?;
+        request.lang = text("lang")?.map(LangFilter::parse).transpose()?;
+        if map.contains_key("geoQ") {
+            return Err(BrokerError::NotSupported("geo-queries are not available yet".into()));
+        }
+        Ok(request)
+    }
+
+    /// The store query: index hints plus the exact filter.
+    pub fn store_query(&self) -> EntityQuery {
+        let filter = Arc::new(EntityFilter {
+            types: self.types.clone(),
+            id_pattern: self.id_pattern.clone(),
+            q: self.q.clone(),
+            scope_q: self.scope_q.clone(),
+        });
+        EntityQuery {
+            ids: self.ids.clone(),
+            any_type: self
+                .types
+                .as_ref()
+                .and_then(|t| t.as_any_of())
+                .map(|types| types.into_iter().map(str::to_owned).collect()),
+            any_attribute: self.attrs.clone(),
+            geo_envelope: None,
+            filter: Some(Arc::new(move |e: &Entity| filter.matches(e))),
+            offset: self.offset,
+            limit: self.limit,
+            count: self.count,
+        }
+    }
+
+    /// How to render the results.
+    pub fn render_options(&self) -> RenderOptions<'_> {
+        RenderOptions {
+            format: self.options.format.unwrap_or(Format::Normalized),
+            sys_attrs: self.options.sys_attrs,
+            lang: self.lang.as_ref(),
+            projection: Some(&self.projection),
+        }
+    }
+}
+
+/// The exact filter of a query, evaluated on each candidate entity.
+#[derive(Debug)]
+struct EntityFilter {
+    types: Option<TypeExpr>,
+    id_pattern: Option<IdPattern>,
+    q: Option<Query>,
+    scope_q: Option<ScopeQuery>,
+}
+
+impl EntityFilter {
+    fn matches(&self, e: &Entity) -> bool {
+        self.types.as_ref().is_none_or(|t| t.matches(e))
+            && self.id_pattern.as_ref().is_none_or(|p| p.matches(e))
+            && self.scope_q.as_ref().is_none_or(|s| s.matches(e))
+            && self.q.as_ref().is_none_or(|q| q.matches(e))
+    }
+}

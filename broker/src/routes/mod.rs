@@ -1,0 +1,38 @@
+//! One module per resource of the HTTP binding (clause 6.2, table 6.2-1). Handlers read like a
+//! table of contents: parse the request into typed values, call a service, render the result.
+
+mod attrs;
+mod batch;
+mod entities;
+mod meta;
+mod types;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::error::BrokerError;
+
+/// Registers every NGSI-LD resource under `/ngsi-ld/v1`, and the operational endpoints.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/ngsi-ld/v1")
+            .configure(entities::configure)
+            .configure(attrs::configure)
+            .configure(batch::configure)
+            .configure(types::configure),
+    )
+    .configure(meta::configure);
+}
+
+/// 405 for a known resource asked with a method it does not have.
+pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, BrokerError> {
+    Err(BrokerError::MethodNotAllowed(format!(
+        "{} is not allowed on {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// 404 for a path that is no resource of this API.
+pub async fn no_such_resource(req: HttpRequest) -> Result<HttpResponse, BrokerError> {
+    Err(BrokerError::NotFound(format!("no resource at {}", req.path())))
+}

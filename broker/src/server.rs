@@ -1,0 +1,97 @@
+//! Assembling and running the HTTP server: the store chosen by the configuration, the services,
+//! the routes, per-request tracing and metrics, and graceful shutdown (SIGTERM/SIGINT stop
+//! accepting, finish in-flight requests, then close the store so every write is on disk).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::dev::Service;
+use actix_web::{web, App, HttpServer};
+use tracing::Instrument;
+
+use crate::config::{Config, FsyncPolicy, StoreKind};
+use crate::contexts::ContextService;
+use crate::error::BrokerError;
+use crate::http::body::BodyLimit;
+use crate::metrics::Metrics;
+use crate::routes;
+use crate::service::Entities;
+use crate::state::AppState;
+use crate::store::embedded::{Durability, EmbeddedConfig, EmbeddedStore};
+use crate::store::Store;
+
+/// Opens the configured store.
+pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    match config.store {
+        StoreKind::Embedded => {
+            std::fs::create_dir_all(&config.data_dir)?;
+            let durability = match config.fsync {
+                FsyncPolicy::Always => Durability::Immediate,
+                FsyncPolicy::Never => Durability::Eventual,
+            };
+            let store = EmbeddedStore::open(EmbeddedConfig::new(config.data_dir.join("oxion.redb"), durability))?;
+            Ok(Arc::new(store))
+        }
+        StoreKind::Mongodb => anyhow::bail!("the MongoDB backend is not built yet; use --store embedded"),
+    }
+}
+
+/// Runs the broker until a shutdown signal.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config)?;
+    let config = Arc::new(config);
+    let state = AppState {
+        entities: Entities::new(store.clone()),
+        contexts: Arc::new(ContextService::new()),
+        config: config.clone(),
+    };
+    let metrics = web::Data::new(Metrics::new()?);
+    let request_ids = Arc::new(AtomicU64::new(1));
+    let max_body = config.max_body;
+    let bind = (config.host, config.port);
+    let mut server = HttpServer::new(move || {
+        let metrics = metrics.clone();
+        let request_ids = request_ids.clone();
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .app_data(metrics.clone())
+            .app_data(BodyLimit(max_body))
+            .configure(routes::configure)
+            .default_service(web::to(routes::no_such_resource))
+            .wrap_fn(move |req, srv| {
+                let started = Instant::now();
+                let method = req.method().to_string();
+                let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+                let tenant = req
+                    .headers()
+                    .get(crate::http::tenant::TENANT_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                let id = request_ids.fetch_add(1, Ordering::Relaxed);
+                let span = tracing::info_span!("request", id, %method, path = %req.path(), tenant = %tenant);
+                let metrics = metrics.clone();
+                let fut = srv.call(req);
+                async move {
+                    let res = fut.await?;
+                    let status = res.status().as_u16();
+                    metrics.observe(&method, &route, status, started.elapsed().as_secs_f64());
+                    tracing::debug!(status, "served");
+                    Ok(res)
+                }
+                .instrument(span)
+            })
+    })
+    .bind(bind)?
+    .shutdown_timeout(10);
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    tracing::info!(host = %config.host, port = config.port, store = ?config.store, "oxion listening");
+    server.run().await?;
+    tracing::info!("HTTP server stopped; closing the store");
+    store.close().await.map_err(BrokerError::from)?;
+    tracing::info!("store closed");
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! What every request handler shares: the services and the configuration.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::contexts::ContextService;
+use crate::service::Entities;
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub entities: Entities,
+    pub contexts: Arc<ContextService>,
+    pub config: Arc<Config>,
+}
