@@ -1,0 +1,148 @@
+//! Starting the broker under test: a real `oxion` process, or an external URL.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The broker a test run talks to.
+#[derive(Debug)]
+pub enum Target {
+    /// A process this run started (stopped when dropped).
+    Spawned(BrokerProcess),
+    /// A broker someone else runs (`OXION_TEST_BROKER_URL`).
+    External(String),
+}
+
+impl Target {
+    /// The broker shared by every case of this test binary.
+    pub fn shared() -> &'static Target {
+        static SHARED: OnceLock<Target> = OnceLock::new();
+        SHARED.get_or_init(|| match std::env::var("OXION_TEST_BROKER_URL") {
+            Ok(url) if !url.is_empty() => Target::External(url.trim_end_matches('/').to_owned()),
+            _ => Target::Spawned(BrokerProcess::start(&[]).unwrap_or_else(|e| panic!("starting oxion: {e}"))),
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        match self {
+            Target::Spawned(p) => &p.base_url,
+            Target::External(url) => url,
+        }
+    }
+}
+
+/// A running `oxion` process with its own data directory.
+#[derive(Debug)]
+pub struct BrokerProcess {
+    child: Child,
+    pub base_url: String,
+    pub port: u16,
+    data_dir: tempfile::TempDir,
+    extra_args: Vec<String>,
+}
+
+impl BrokerProcess {
+    /// Starts `oxion` on a free loopback port with a fresh data directory and waits until it
+    /// answers `/health` (at most 20 s).
+    pub fn start(extra_args: &[&str]) -> Result<Self, String> {
+        let data_dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        let (child, port) = spawn(data_dir.path(), None, &extra_args)?;
+        let process = Self {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+            port,
+            data_dir,
+            extra_args,
+        };
+        process.wait_ready()?;
+        Ok(process)
+    }
+
+    /// Kills the process with SIGKILL (no chance to flush anything) and waits for it to die.
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the broker again on the same data directory and port.
+    pub fn restart(&mut self) -> Result<(), String> {
+        self.kill_hard();
+        let (child, _) = spawn(self.data_dir.path(), Some(self.port), &self.extra_args)?;
+        self.child = child;
+        self.wait_ready()
+    }
+
+    fn wait_ready(&self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let addr = format!("127.0.0.1:{}", self.port);
+        while Instant::now() < deadline {
+            if let Ok(mut stream) = std::net::TcpStream::connect(&addr) {
+                use std::io::{Read, Write};
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+                let req = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+                let mut reply = String::new();
+                if stream.write_all(req.as_bytes()).is_ok() && stream.read_to_string(&mut reply).is_ok() && reply.starts_with("HTTP/1.1 200") {
+                    return Ok(());
+                }
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(format!("oxion did not become healthy on {addr} within 20 s"))
+    }
+}
+
+impl Drop for BrokerProcess {
+    fn drop(&mut self) {
+        self.kill_hard();
+    }
+}
+
+/// The `oxion` binary of this workspace build (`OXION_BIN` overrides).
+fn oxion_binary() -> Result<PathBuf, String> {
+    if let Ok(path) = std::env::var("OXION_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    // Test executables live in <target>/<profile>/deps; binaries one level up.
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .ok_or("cannot locate the target directory")?;
+    let candidate = profile_dir.join("oxion");
+    if candidate.exists() {
+        Ok(candidate)
+    } else {
+        Err(format!(
+            "{} not found: build it with `cargo build -p broker` (cargo test --workspace does), or set OXION_BIN",
+            candidate.display()
+        ))
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| e.to_string())
+}
+
+fn spawn(data_dir: &std::path::Path, port: Option<u16>, extra_args: &[String]) -> Result<(Child, u16), String> {
+    let port = match port {
+        Some(p) => p,
+        None => free_port()?,
+    };
+    let log = std::fs::File::create(data_dir.join("oxion.log")).map_err(|e| e.to_string())?;
+    let child = Command::new(oxion_binary()?)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--log", "warn"])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(extra_args)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .map_err(|e| format!("spawning oxion: {e}"))?;
+    Ok((child, port))
+}

@@ -1,0 +1,169 @@
+//! A small NGSI-LD HTTP client for the cases: requests with the right media types and headers,
+//! and replies that keep status, headers and the parsed body together for assertions.
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+/// The `rel` of a JSON-LD @context Link header.
+pub const CONTEXT_REL: &str = "http://www.w3.org/ns/json-ld#context";
+
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    tenant: Option<String>,
+}
+
+/// A reply: status, headers, body text, and the body as JSON when it is JSON.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts this is an NGSI-LD error of the given type and status.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, error_type: &str) {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        assert!(
+            self.header("content-type").is_some_and(|c| c.starts_with("application/json")),
+            "error content type {:?}",
+            self.header("content-type")
+        );
+        assert_eq!(
+            self.json["type"],
+            format!("https://uri.etsi.org/ngsi-ld/errors/{error_type}"),
+            "body: {}",
+            self.text
+        );
+        assert!(self.json["title"].is_string(), "ProblemDetails has a title: {}", self.text);
+        assert!(self.json["detail"].is_string(), "ProblemDetails has a detail: {}", self.text);
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        self
+    }
+}
+
+impl Client {
+    pub fn new(base: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            tenant: None,
+        }
+    }
+
+    /// A client for the shared broker of this test binary.
+    pub fn shared() -> Self {
+        Self::new(crate::Target::shared().base_url())
+    }
+
+    /// The same client, sending `NGSILD-Tenant: tenant`.
+    pub fn with_tenant(&self, tenant: &str) -> Self {
+        Self {
+            tenant: Some(tenant.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        }
+    }
+
+    /// Sends a request. `body` is sent as-is with `content_type`; `headers` are added.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<(&str, Vec<u8>)>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(t) = &self.tenant {
+            req = req.header("NGSILD-Tenant", t);
+        }
+        for (k, v) in headers {
+            if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+                req = req.header(name, value);
+            }
+        }
+        if let Some((ctype, bytes)) = body {
+            req = req.header(CONTENT_TYPE, ctype).body(bytes);
+        }
+        let resp = req.send().await.unwrap_or_else(|e| panic!("request failed: {e}"));
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply { status, headers, text, json }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, None, &[]).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        self.send(Method::GET, path, None, headers).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(Method::DELETE, path, None, &[]).await
+    }
+
+    /// A request with a JSON body as `application/json`.
+    pub async fn json(&self, method: Method, path: &str, body: &Value) -> Reply {
+        self.send(method, path, Some(("application/json", body.to_string().into_bytes())), &[])
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.json(Method::POST, path, body).await
+    }
+
+    pub async fn patch(&self, path: &str, body: &Value) -> Reply {
+        self.json(Method::PATCH, path, body).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Reply {
+        self.json(Method::PUT, path, body).await
+    }
+
+    /// Creates an entity and asserts 201.
+    pub async fn create(&self, entity: &Value) -> Reply {
+        let reply = self.post("/ngsi-ld/v1/entities", entity).await;
+        assert_eq!(reply.status.as_u16(), 201, "creating {entity}: {}", reply.text);
+        reply
+    }
+}
+
+/// Percent-encodes a value for a URL query or path segment.
+pub fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
