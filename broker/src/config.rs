@@ -57,7 +57,11 @@ pub struct Config {
     pub fsync: FsyncPolicy,
 
     /// MongoDB connection string (with `--store mongodb`).
-    #[arg(long, env = "OXION_MONGO_URL", default_value = "mongodb://127.0.0.1:27017")]
+    #[arg(
+        long,
+        env = "OXION_MONGO_URL",
+        default_value = "mongodb://127.0.0.1:27017"
+    )]
     pub mongo_url: String,
 
     /// Log filter (tracing's env-filter syntax: `info`, `broker=debug,info`, ...).
@@ -119,7 +123,12 @@ mod tests {
 
     #[test]
     fn flags_override_defaults() {
-        let c = Config::parse_from(["oxion", "--port", "2000", "--store", "mongodb", "--fsync", "never"]);
-        assert_eq!((c.port, c.store, c.fsync), (2000, StoreKind::Mongodb, FsyncPolicy::Never));
+        let c = Config::parse_from([
+            "oxion", "--port", "2000", "--store", "mongodb", "--fsync", "never",
+        ]);
+        assert_eq!(
+            (c.port, c.store, c.fsync),
+            (2000, StoreKind::Mongodb, FsyncPolicy::Never)
+        );
     }
 }

@@ -51,7 +51,12 @@ pub enum BrokerError {
 impl BrokerError {
     /// The NGSI-LD error type and HTTP status of this error.
     fn classify(&self) -> (ErrorType, StatusCode) {
-        let typed = |t: ErrorType| (t, StatusCode::from_u16(t.status()).unwrap_or(StatusCode::BAD_REQUEST));
+        let typed = |t: ErrorType| {
+            (
+                t,
+                StatusCode::from_u16(t.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            )
+        };
         match self {
             Self::Ngsi(e) => typed(e.error_type()),
             Self::NotFound(_) => typed(ErrorType::ResourceNotFound),
@@ -64,11 +69,18 @@ impl BrokerError {
             // HTTP-level failures have no ETSI type of their own; Orion-LD reports them as
             // InvalidRequest with the HTTP status that names the problem.
             Self::NotAcceptable(_) => (ErrorType::InvalidRequest, StatusCode::NOT_ACCEPTABLE),
-            Self::UnsupportedMediaType(_) => (ErrorType::InvalidRequest, StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            Self::UnsupportedMediaType(_) => (
+                ErrorType::InvalidRequest,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
             Self::PayloadTooLarge(_) => (ErrorType::InvalidRequest, StatusCode::PAYLOAD_TOO_LARGE),
-            Self::MethodNotAllowed(_) => (ErrorType::InvalidRequest, StatusCode::METHOD_NOT_ALLOWED),
+            Self::MethodNotAllowed(_) => {
+                (ErrorType::InvalidRequest, StatusCode::METHOD_NOT_ALLOWED)
+            }
             Self::Contention(_) => (ErrorType::InternalError, StatusCode::CONFLICT),
-            Self::Store(StoreError::Unavailable(_)) => (ErrorType::InternalError, StatusCode::SERVICE_UNAVAILABLE),
+            Self::Store(StoreError::Unavailable(_)) => {
+                (ErrorType::InternalError, StatusCode::SERVICE_UNAVAILABLE)
+            }
             Self::Store(_) => typed(ErrorType::InternalError),
         }
     }
@@ -106,21 +118,52 @@ mod tests {
         let cases: Vec<(BrokerError, &str, u16)> = vec![
             (BrokerError::NotFound("x".into()), "ResourceNotFound", 404),
             (BrokerError::AlreadyExists("x".into()), "AlreadyExists", 409),
-            (BrokerError::NonexistentTenant("x".into()), "NonexistentTenant", 404),
-            (BrokerError::TooManyResults("x".into()), "TooManyResults", 403),
-            (BrokerError::UnsupportedMediaType("x".into()), "InvalidRequest", 415),
-            (BrokerError::NotAcceptable("x".into()), "InvalidRequest", 406),
-            (BrokerError::Store(StoreError::Unavailable("down".into())), "InternalError", 503),
-            (NgsiError::InvalidJson("bad".into()).into(), "InvalidRequest", 400),
             (
-                NgsiError::InvalidUri { member: "id".into(), value: "x".into() }.into(),
+                BrokerError::NonexistentTenant("x".into()),
+                "NonexistentTenant",
+                404,
+            ),
+            (
+                BrokerError::TooManyResults("x".into()),
+                "TooManyResults",
+                403,
+            ),
+            (
+                BrokerError::UnsupportedMediaType("x".into()),
+                "InvalidRequest",
+                415,
+            ),
+            (
+                BrokerError::NotAcceptable("x".into()),
+                "InvalidRequest",
+                406,
+            ),
+            (
+                BrokerError::Store(StoreError::Unavailable("down".into())),
+                "InternalError",
+                503,
+            ),
+            (
+                NgsiError::InvalidJson("bad".into()).into(),
+                "InvalidRequest",
+                400,
+            ),
+            (
+                NgsiError::InvalidUri {
+                    member: "id".into(),
+                    value: "x".into(),
+                }
+                .into(),
                 "BadRequestData",
                 400,
             ),
         ];
         for (err, ty, status) in cases {
             assert_eq!(err.status_code().as_u16(), status, "{err}");
-            assert_eq!(err.problem_details().error_type, format!("https://uri.etsi.org/ngsi-ld/errors/{ty}"));
+            assert_eq!(
+                err.problem_details().error_type,
+                format!("https://uri.etsi.org/ngsi-ld/errors/{ty}")
+            );
         }
     }
 }

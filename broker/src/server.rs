@@ -30,10 +30,15 @@ pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
                 FsyncPolicy::Always => Durability::Immediate,
                 FsyncPolicy::Never => Durability::Eventual,
             };
-            let store = EmbeddedStore::open(EmbeddedConfig::new(config.data_dir.join("oxion.redb"), durability))?;
+            let store = EmbeddedStore::open(EmbeddedConfig::new(
+                config.data_dir.join("oxion.redb"),
+                durability,
+            ))?;
             Ok(Arc::new(store))
         }
-        StoreKind::Mongodb => anyhow::bail!("the MongoDB backend is not built yet; use --store embedded"),
+        StoreKind::Mongodb => {
+            anyhow::bail!("the MongoDB backend is not built yet; use --store embedded")
+        }
     }
 }
 

@@ -21,7 +21,9 @@ impl Target {
         static SHARED: OnceLock<Target> = OnceLock::new();
         SHARED.get_or_init(|| match std::env::var("OXION_TEST_BROKER_URL") {
             Ok(url) if !url.is_empty() => Target::External(url.trim_end_matches('/').to_owned()),
-            _ => Target::Spawned(BrokerProcess::start(&[]).unwrap_or_else(|e| panic!("starting oxion: {e}"))),
+            _ => Target::Spawned(
+                BrokerProcess::start(&[]).unwrap_or_else(|e| panic!("starting oxion: {e}")),
+            ),
         })
     }
 
@@ -82,15 +84,21 @@ impl BrokerProcess {
             if let Ok(mut stream) = std::net::TcpStream::connect(&addr) {
                 use std::io::{Read, Write};
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-                let req = format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+                let req =
+                    format!("GET /health HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
                 let mut reply = String::new();
-                if stream.write_all(req.as_bytes()).is_ok() && stream.read_to_string(&mut reply).is_ok() && reply.starts_with("HTTP/1.1 200") {
+                if stream.write_all(req.as_bytes()).is_ok()
+                    && stream.read_to_string(&mut reply).is_ok()
+                    && reply.starts_with("HTTP/1.1 200")
+                {
                     return Ok(());
                 }
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Err(format!("oxion did not become healthy on {addr} within 20 s"))
+        Err(format!(
+            "oxion did not become healthy on {addr} within 20 s"
+        ))
     }
 }
 
@@ -129,14 +137,25 @@ fn free_port() -> Result<u16, String> {
         .map_err(|e| e.to_string())
 }
 
-fn spawn(data_dir: &std::path::Path, port: Option<u16>, extra_args: &[String]) -> Result<(Child, u16), String> {
+fn spawn(
+    data_dir: &std::path::Path,
+    port: Option<u16>,
+    extra_args: &[String],
+) -> Result<(Child, u16), String> {
     let port = match port {
         Some(p) => p,
         None => free_port()?,
     };
     let log = std::fs::File::create(data_dir.join("oxion.log")).map_err(|e| e.to_string())?;
     let child = Command::new(oxion_binary()?)
-        .args(["--host", "127.0.0.1", "--port", &port.to_string(), "--log", "warn"])
+        .args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--log",
+            "warn",
+        ])
         .arg("--data-dir")
         .arg(data_dir)
         .args(extra_args)

@@ -32,9 +32,15 @@ impl Reply {
     /// Asserts this is an NGSI-LD error of the given type and status.
     #[track_caller]
     pub fn assert_error(&self, status: u16, error_type: &str) {
-        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.text);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.text
+        );
         assert!(
-            self.header("content-type").is_some_and(|c| c.starts_with("application/json")),
+            self.header("content-type")
+                .is_some_and(|c| c.starts_with("application/json")),
             "error content type {:?}",
             self.header("content-type")
         );
@@ -44,8 +50,16 @@ impl Reply {
             "body: {}",
             self.text
         );
-        assert!(self.json["title"].is_string(), "ProblemDetails has a title: {}", self.text);
-        assert!(self.json["detail"].is_string(), "ProblemDetails has a detail: {}", self.text);
+        assert!(
+            self.json["title"].is_string(),
+            "ProblemDetails has a title: {}",
+            self.text
+        );
+        assert!(
+            self.json["detail"].is_string(),
+            "ProblemDetails has a detail: {}",
+            self.text
+        );
     }
 
     #[track_caller]
@@ -102,19 +116,30 @@ impl Client {
             req = req.header("NGSILD-Tenant", t);
         }
         for (k, v) in headers {
-            if let (Ok(name), Ok(value)) = (HeaderName::from_bytes(k.as_bytes()), HeaderValue::from_str(v)) {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(k.as_bytes()),
+                HeaderValue::from_str(v),
+            ) {
                 req = req.header(name, value);
             }
         }
         if let Some((ctype, bytes)) = body {
             req = req.header(CONTENT_TYPE, ctype).body(bytes);
         }
-        let resp = req.send().await.unwrap_or_else(|e| panic!("request failed: {e}"));
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request failed: {e}"));
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap_or_default();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, text, json }
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -131,8 +156,13 @@ impl Client {
 
     /// A request with a JSON body as `application/json`.
     pub async fn json(&self, method: Method, path: &str, body: &Value) -> Reply {
-        self.send(method, path, Some(("application/json", body.to_string().into_bytes())), &[])
-            .await
+        self.send(
+            method,
+            path,
+            Some(("application/json", body.to_string().into_bytes())),
+            &[],
+        )
+        .await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
@@ -150,7 +180,12 @@ impl Client {
     /// Creates an entity and asserts 201.
     pub async fn create(&self, entity: &Value) -> Reply {
         let reply = self.post("/ngsi-ld/v1/entities", entity).await;
-        assert_eq!(reply.status.as_u16(), 201, "creating {entity}: {}", reply.text);
+        assert_eq!(
+            reply.status.as_u16(),
+            201,
+            "creating {entity}: {}",
+            reply.text
+        );
         reply
     }
 }

@@ -11,7 +11,8 @@ use crate::error::{BrokerError, BrokerResult};
 use crate::http::body::ContextSource;
 
 /// URL of the NGSI-LD core context this broker implements (v1.8).
-pub const CORE_CONTEXT_URL: &str = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld";
+pub const CORE_CONTEXT_URL: &str =
+    "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld";
 
 /// A request's resolved @context and where it came from.
 #[derive(Debug, Clone)]
@@ -60,12 +61,16 @@ impl ContextService {
         let active = match &source {
             ContextSource::Core => ActiveContext::core(),
             ContextSource::Inline(v) => ActiveContext::from_inline(v)?,
-            ContextSource::Link(url) if url.starts_with("https://uri.etsi.org/ngsi-ld/") => ActiveContext::core(),
+            ContextSource::Link(url) if url.starts_with("https://uri.etsi.org/ngsi-ld/") => {
+                ActiveContext::core()
+            }
             ContextSource::Link(url) => {
-                return Err(BrokerError::Ngsi(ngsi_types::NgsiError::ContextNotAvailable {
-                    url: url.clone(),
-                    reason: "remote contexts are not resolved yet".into(),
-                }))
+                return Err(BrokerError::Ngsi(
+                    ngsi_types::NgsiError::ContextNotAvailable {
+                        url: url.clone(),
+                        reason: "remote contexts are not resolved yet".into(),
+                    },
+                ))
             }
         };
         Ok(RequestContext { active, source })

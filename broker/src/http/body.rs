@@ -56,7 +56,9 @@ impl FromRequest for RawBody {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| BrokerError::InvalidRequest(format!("reading the request body: {e}")))?;
+                let chunk = chunk.map_err(|e| {
+                    BrokerError::InvalidRequest(format!("reading the request body: {e}"))
+                })?;
                 if body.len() + chunk.len() > limit {
                     return Err(too_large(limit));
                 }
@@ -73,7 +75,11 @@ fn too_large(limit: usize) -> BrokerError {
 
 /// Checks the media type and parses a JSON body. `merge_patch_allowed` admits
 /// `application/merge-patch+json` (PATCH operations, clause 6.3.4).
-pub fn parse_json_body(req: &HttpRequest, raw: &RawBody, merge_patch_allowed: bool) -> BrokerResult<JsonBody> {
+pub fn parse_json_body(
+    req: &HttpRequest,
+    raw: &RawBody,
+    merge_patch_allowed: bool,
+) -> BrokerResult<JsonBody> {
     let mime = req.content_type().to_ascii_lowercase();
     let (ld, merge_patch) = match mime.as_str() {
         "application/json" => (false, false),
@@ -91,10 +97,13 @@ pub fn parse_json_body(req: &HttpRequest, raw: &RawBody, merge_patch_allowed: bo
         }
     };
     if raw.0.is_empty() {
-        return Err(BrokerError::InvalidRequest("the request has no body".into()));
+        return Err(BrokerError::InvalidRequest(
+            "the request has no body".into(),
+        ));
     }
-    let json: Value = serde_json::from_slice(&raw.0)
-        .map_err(|e| BrokerError::InvalidRequest(format!("the request body is not valid JSON: {e}")))?;
+    let json: Value = serde_json::from_slice(&raw.0).map_err(|e| {
+        BrokerError::InvalidRequest(format!("the request body is not valid JSON: {e}"))
+    })?;
     let link = link_context(req)?;
     let inline = match &json {
         Value::Object(map) => map.get("@context").cloned(),

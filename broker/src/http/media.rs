@@ -44,10 +44,14 @@ fn link_context_in(headers: &HeaderMap) -> BrokerResult<Option<String>> {
         for link in split_links(text) {
             let link = link.trim();
             let Some(rest) = link.strip_prefix('<') else {
-                return Err(BrokerError::BadRequestData(format!("Link header: '{link}' is not <url>; params")));
+                return Err(BrokerError::BadRequestData(format!(
+                    "Link header: '{link}' is not <url>; params"
+                )));
             };
             let Some((url, params)) = rest.split_once('>') else {
-                return Err(BrokerError::BadRequestData(format!("Link header: '{link}' has no closing '>'")));
+                return Err(BrokerError::BadRequestData(format!(
+                    "Link header: '{link}' has no closing '>'"
+                )));
             };
             let is_context = params.split(';').any(|p| {
                 let p = p.trim();
@@ -62,7 +66,9 @@ fn link_context_in(headers: &HeaderMap) -> BrokerResult<Option<String>> {
                     ));
                 }
                 if !ngsi_types::ident::is_uri(url) {
-                    return Err(BrokerError::BadRequestData(format!("Link header: '{url}' is not a URL")));
+                    return Err(BrokerError::BadRequestData(format!(
+                        "Link header: '{url}' is not a URL"
+                    )));
                 }
                 found = Some(url.to_owned());
             }
@@ -144,9 +150,19 @@ mod tests {
     #[test]
     fn accept_q_values_choose_the_representation() {
         let all = [MediaType::Json, MediaType::JsonLd, MediaType::GeoJson];
-        let pick = |accept: &str| negotiate(&TestRequest::default().insert_header((ACCEPT, accept)).to_http_request(), &all);
+        let pick = |accept: &str| {
+            negotiate(
+                &TestRequest::default()
+                    .insert_header((ACCEPT, accept))
+                    .to_http_request(),
+                &all,
+            )
+        };
         assert_eq!(pick("application/ld+json").ok(), Some(MediaType::JsonLd));
-        assert_eq!(pick("application/json;q=0.5, application/geo+json").ok(), Some(MediaType::GeoJson));
+        assert_eq!(
+            pick("application/json;q=0.5, application/geo+json").ok(),
+            Some(MediaType::GeoJson)
+        );
         assert_eq!(pick("*/*").ok(), Some(MediaType::Json));
         assert_eq!(pick("text/html, */*;q=0.1").ok(), Some(MediaType::Json));
         assert!(pick("text/html").is_err());
@@ -157,12 +173,27 @@ mod tests {
 
     #[test]
     fn link_headers_are_parsed() {
-        let req = |v: &str| TestRequest::default().insert_header((LINK, v)).to_http_request();
+        let req = |v: &str| {
+            TestRequest::default()
+                .insert_header((LINK, v))
+                .to_http_request()
+        };
         let ok = r#"<https://example.org/ctx.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json""#;
-        assert_eq!(link_context(&req(ok)).ok().flatten().as_deref(), Some("https://example.org/ctx.jsonld"));
+        assert_eq!(
+            link_context(&req(ok)).ok().flatten().as_deref(),
+            Some("https://example.org/ctx.jsonld")
+        );
         let other = r#"<https://example.org/x>; rel="next", <https://e.org/c>; rel="http://www.w3.org/ns/json-ld#context""#;
-        assert_eq!(link_context(&req(other)).ok().flatten().as_deref(), Some("https://e.org/c"));
-        assert_eq!(link_context(&req(r#"<https://example.org/x>; rel="next""#)).ok().flatten(), None);
+        assert_eq!(
+            link_context(&req(other)).ok().flatten().as_deref(),
+            Some("https://e.org/c")
+        );
+        assert_eq!(
+            link_context(&req(r#"<https://example.org/x>; rel="next""#))
+                .ok()
+                .flatten(),
+            None
+        );
         assert!(link_context(&req("https://example.org/ctx")).is_err());
     }
 }

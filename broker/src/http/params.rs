@@ -20,12 +20,16 @@ impl Params {
             .into_inner();
         for (name, _) in &pairs {
             if !allowed.contains(&name.as_str()) {
-                return Err(BrokerError::BadRequestData(format!("unknown URI parameter '{name}'")));
+                return Err(BrokerError::BadRequestData(format!(
+                    "unknown URI parameter '{name}'"
+                )));
             }
         }
         for (i, (name, _)) in pairs.iter().enumerate() {
             if pairs[..i].iter().any(|(n, _)| n == name) {
-                return Err(BrokerError::BadRequestData(format!("URI parameter '{name}' given more than once")));
+                return Err(BrokerError::BadRequestData(format!(
+                    "URI parameter '{name}' given more than once"
+                )));
             }
         }
         Ok(Self { pairs })
@@ -35,9 +39,9 @@ impl Params {
     pub fn get(&self, name: &str) -> BrokerResult<Option<&str>> {
         match self.pairs.iter().find(|(n, _)| n == name) {
             None => Ok(None),
-            Some((_, v)) if v.trim().is_empty() => {
-                Err(BrokerError::BadRequestData(format!("URI parameter '{name}' is empty")))
-            }
+            Some((_, v)) if v.trim().is_empty() => Err(BrokerError::BadRequestData(format!(
+                "URI parameter '{name}' is empty"
+            ))),
             Some((_, v)) => Ok(Some(v.as_str())),
         }
     }
@@ -73,9 +77,12 @@ impl Params {
 
     /// A comma-separated list parameter.
     pub fn list(&self, name: &str) -> BrokerResult<Option<Vec<String>>> {
-        Ok(self
-            .get(name)?
-            .map(|v| v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()))
+        Ok(self.get(name)?.map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .collect()
+        }))
     }
 }
 
@@ -92,11 +99,18 @@ mod tests {
     fn unknown_duplicate_and_malformed_parameters_are_refused() {
         assert!(Params::parse(&req("tpye=A"), &["type"]).is_err());
         assert!(Params::parse(&req("type=A&type=B"), &["type"]).is_err());
-        let p = Params::parse(&req("type=A&limit=x&count=yes&q=a%3D%3D1"), &["type", "limit", "count", "q"]).expect("known");
+        let p = Params::parse(
+            &req("type=A&limit=x&count=yes&q=a%3D%3D1"),
+            &["type", "limit", "count", "q"],
+        )
+        .expect("known");
         assert_eq!(p.get("type").ok().flatten(), Some("A"));
         assert_eq!(p.get("q").ok().flatten(), Some("a==1"));
         assert!(p.number("limit").is_err());
         assert!(p.flag("count").is_err());
-        assert!(Params::parse(&req("type="), &["type"]).expect("parses").get("type").is_err());
+        assert!(Params::parse(&req("type="), &["type"])
+            .expect("parses")
+            .get("type")
+            .is_err());
     }
 }

@@ -22,9 +22,31 @@ use crate::store::EntityQuery;
 
 /// URI parameters of GET /entities.
 pub const QUERY_PARAMS: &[&str] = &[
-    "id", "type", "idPattern", "attrs", "pick", "omit", "q", "scopeQ", "georel", "geometry",
-    "coordinates", "geoproperty", "geometryProperty", "csf", "lang", "limit", "offset", "count",
-    "options", "format", "local", "datasetId", "containedBy", "join", "joinLevel",
+    "id",
+    "type",
+    "idPattern",
+    "attrs",
+    "pick",
+    "omit",
+    "q",
+    "scopeQ",
+    "georel",
+    "geometry",
+    "coordinates",
+    "geoproperty",
+    "geometryProperty",
+    "csf",
+    "lang",
+    "limit",
+    "offset",
+    "count",
+    "options",
+    "format",
+    "local",
+    "datasetId",
+    "containedBy",
+    "join",
+    "joinLevel",
 ];
 
 /// Everything a query request asks for.
@@ -56,18 +78,31 @@ impl QueryRequest {
                 ngsi_types::ident::check_uri("id", id)?;
             }
         }
-        let types = p.get("type")?.map(TypeExpr::parse).transpose()?.map(|t| t.expand(ctx));
-        let attrs = p
-            .list("attrs")?
-            .map(|names| names.iter().map(|n| ctx.expand_term(n).into_owned()).collect::<Vec<_>>());
-        let q = p.get("q")?.map(Query::parse).transpose()?.map(|q| q.expand(ctx));
+        let types = p
+            .get("type")?
+            .map(TypeExpr::parse)
+            .transpose()?
+            .map(|t| t.expand(ctx));
+        let attrs = p.list("attrs")?.map(|names| {
+            names
+                .iter()
+                .map(|n| ctx.expand_term(n).into_owned())
+                .collect::<Vec<_>>()
+        });
+        let q = p
+            .get("q")?
+            .map(Query::parse)
+            .transpose()?
+            .map(|q| q.expand(ctx));
         let scope_q = p.get("scopeQ")?.map(ScopeQuery::parse).transpose()?;
         let id_pattern = p.get("idPattern")?.map(IdPattern::new).transpose()?;
         let has_geo = ["georel", "geometry", "coordinates"]
             .iter()
             .any(|g| p.get(g).ok().flatten().is_some());
         if has_geo {
-            return Err(BrokerError::NotSupported("geo-queries are not available yet".into()));
+            return Err(BrokerError::NotSupported(
+                "geo-queries are not available yet".into(),
+            ));
         }
         let local = p.flag("local")?;
         if ids.is_none()
@@ -114,13 +149,22 @@ impl QueryRequest {
 
     /// Parses the Query body of POST /entityOperations/query (clause 5.2.23); paging and
     /// representation still come from URI parameters.
-    pub fn from_body(body: &Value, p: &Params, ctx: &ActiveContext, config: &Config) -> BrokerResult<Self> {
-        let map = body
-            .as_object()
-            .ok_or_else(|| BrokerError::BadRequestData("the Query body must be a JSON object".into()))?;
+    pub fn from_body(
+        body: &Value,
+        p: &Params,
+        ctx: &ActiveContext,
+        config: &Config,
+    ) -> BrokerResult<Self> {
+        let map = body.as_object().ok_or_else(|| {
+            BrokerError::BadRequestData("the Query body must be a JSON object".into())
+        })?;
         match map.get("type").and_then(Value::as_str) {
             Some("Query") => {}
-            _ => return Err(BrokerError::BadRequestData("the Query body must have \"type\": \"Query\"".into())),
+            _ => {
+                return Err(BrokerError::BadRequestData(
+                    "the Query body must have \"type\": \"Query\"".into(),
+                ))
+            }
         }
         let mut request = Self {
             limit: p.number("limit")?.unwrap_or(config.default_limit),
@@ -140,13 +184,15 @@ impl QueryRequest {
             match map.get(member) {
                 None => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.as_str())),
-                Some(_) => Err(BrokerError::BadRequestData(format!("Query.{member} must be a string"))),
+                Some(_) => Err(BrokerError::BadRequestData(format!(
+                    "Query.{member} must be a string"
+                ))),
             }
         };
         if let Some(entities) = map.get("entities") {
-            let selectors = entities
-                .as_array()
-                .ok_or_else(|| BrokerError::BadRequestData("Query.entities must be an array".into()))?;
+            let selectors = entities.as_array().ok_or_else(|| {
+                BrokerError::BadRequestData("Query.entities must be an array".into())
+            })?;
             let mut ids = Vec::new();
             let mut types = Vec::new();
             for sel in selectors {
@@ -172,15 +218,27 @@ impl QueryRequest {
             let names: Vec<String> = attrs
                 .as_array()
                 .and_then(|a| a.iter().map(|v| v.as_str().map(str::to_owned)).collect())
-                .ok_or_else(|| BrokerError::BadRequestData("Query.attrs must be an array of names".into()))?;
+                .ok_or_else(|| {
+                    BrokerError::BadRequestData("Query.attrs must be an array of names".into())
+                })?;
             request.projection = Projection::parse(Some(&names.join(",")), None, None, ctx)?;
-            request.attrs = Some(names.iter().map(|n| ctx.expand_term(n).into_owned()).collect());
+            request.attrs = Some(
+                names
+                    .iter()
+                    .map(|n| ctx.expand_term(n).into_owned())
+                    .collect(),
+            );
         }
-        request.q = text("q")?.map(Query::parse).transpose()?.map(|q| q.expand(ctx));
+        request.q = text("q")?
+            .map(Query::parse)
+            .transpose()?
+            .map(|q| q.expand(ctx));
         request.scope_q = text("scopeQ")?.map(ScopeQuery::parse).transpose()?;
         request.lang = text("lang")?.map(LangFilter::parse).transpose()?;
         if map.contains_key("geoQ") {
-            return Err(BrokerError::NotSupported("geo-queries are not available yet".into()));
+            return Err(BrokerError::NotSupported(
+                "geo-queries are not available yet".into(),
+            ));
         }
         Ok(request)
     }

@@ -10,7 +10,12 @@ use crate::contexts::RequestContext;
 use crate::http::media::{MediaType, JSONLD_CONTEXT_REL};
 
 /// A JSON response in the negotiated media type, carrying the request's @context.
-pub fn json(status: StatusCode, media: MediaType, ctx: &RequestContext, mut body: Value) -> HttpResponse {
+pub fn json(
+    status: StatusCode,
+    media: MediaType,
+    ctx: &RequestContext,
+    mut body: Value,
+) -> HttpResponse {
     let mut response = HttpResponse::build(status);
     response.content_type(media.as_str());
     match media {

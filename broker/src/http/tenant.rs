@@ -20,7 +20,9 @@ pub fn tenant_of(req: &HttpRequest) -> BrokerResult<Tenant> {
     };
     let name = value
         .to_str()
-        .map_err(|_| BrokerError::BadRequestData(format!("{TENANT_HEADER}: not a valid header value")))?
+        .map_err(|_| {
+            BrokerError::BadRequestData(format!("{TENANT_HEADER}: not a valid header value"))
+        })?
         .trim();
     if name.is_empty() {
         return Ok(Tenant::default_tenant());

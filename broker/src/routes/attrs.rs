@@ -4,7 +4,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use ngsi_types::context::ActiveContext;
 use ngsi_types::format::{parse_attribute, parse_attributes};
 use ngsi_types::update::{
-    append_attributes, delete_attribute, partial_update_attribute, replace_attribute, update_attributes, Changes,
+    append_attributes, delete_attribute, partial_update_attribute, replace_attribute,
+    update_attributes, Changes,
 };
 use ngsi_types::Attribute;
 use serde_json::json;
@@ -56,7 +57,12 @@ fn update_result(changes: &Changes, ctx: &ActiveContext) -> HttpResponse {
 }
 
 /// Append Entity Attributes (5.6.3).
-async fn append(state: web::Data<AppState>, req: HttpRequest, raw: RawBody, path: web::Path<String>) -> BrokerResult<HttpResponse> {
+async fn append(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    raw: RawBody,
+    path: web::Path<String>,
+) -> BrokerResult<HttpResponse> {
     let params = Params::parse(&req, &["options", "local"])?;
     let no_overwrite = params.options()?.no_overwrite;
     let id = entity_id(&path)?.to_owned();
@@ -78,7 +84,12 @@ async fn append(state: web::Data<AppState>, req: HttpRequest, raw: RawBody, path
                         entity.types.push(ty.clone());
                     }
                 }
-                let changes = append_attributes(&mut entity, fragment.attributes.clone(), no_overwrite, chrono::Utc::now());
+                let changes = append_attributes(
+                    &mut entity,
+                    fragment.attributes.clone(),
+                    no_overwrite,
+                    chrono::Utc::now(),
+                );
                 Ok(Planned::Put(entity, changes))
             }),
         )
@@ -87,7 +98,12 @@ async fn append(state: web::Data<AppState>, req: HttpRequest, raw: RawBody, path
 }
 
 /// Update Entity Attributes (5.6.2).
-async fn update(state: web::Data<AppState>, req: HttpRequest, raw: RawBody, path: web::Path<String>) -> BrokerResult<HttpResponse> {
+async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    raw: RawBody,
+    path: web::Path<String>,
+) -> BrokerResult<HttpResponse> {
     Params::parse(&req, &["options", "local"])?;
     let id = entity_id(&path)?.to_owned();
     let tenant = tenant_of(&req)?;
@@ -103,7 +119,8 @@ async fn update(state: web::Data<AppState>, req: HttpRequest, raw: RawBody, path
             &id,
             Box::new(move |current| {
                 let mut entity = current.cloned().ok_or_else(|| not_found(&plan_id))?;
-                let changes = update_attributes(&mut entity, fragment.attributes.clone(), chrono::Utc::now());
+                let changes =
+                    update_attributes(&mut entity, fragment.attributes.clone(), chrono::Utc::now());
                 Ok(Planned::Put(entity, changes))
             }),
         )
@@ -144,7 +161,12 @@ async fn partial_update(
             &id,
             Box::new(move |current| {
                 let mut entity = current.cloned().ok_or_else(|| not_found(&plan_id))?;
-                let changes = partial_update_attribute(&mut entity, &name, fragment.clone(), chrono::Utc::now())?;
+                let changes = partial_update_attribute(
+                    &mut entity,
+                    &name,
+                    fragment.clone(),
+                    chrono::Utc::now(),
+                )?;
                 Ok(Planned::Put(entity, changes))
             }),
         )
@@ -175,7 +197,8 @@ async fn replace(
             &id,
             Box::new(move |current| {
                 let mut entity = current.cloned().ok_or_else(|| not_found(&plan_id))?;
-                let changes = replace_attribute(&mut entity, &name, new.clone(), chrono::Utc::now())?;
+                let changes =
+                    replace_attribute(&mut entity, &name, new.clone(), chrono::Utc::now())?;
                 Ok(Planned::Put(entity, changes))
             }),
         )
@@ -184,7 +207,11 @@ async fn replace(
 }
 
 /// Delete Attribute (5.6.5): `datasetId` picks an instance, `deleteAll=true` removes all.
-async fn delete(state: web::Data<AppState>, req: HttpRequest, path: web::Path<(String, String)>) -> BrokerResult<HttpResponse> {
+async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> BrokerResult<HttpResponse> {
     let params = Params::parse(&req, &["datasetId", "deleteAll", "local"])?;
     let (id, attr) = path.into_inner();
     entity_id(&id)?;
@@ -206,7 +233,13 @@ async fn delete(state: web::Data<AppState>, req: HttpRequest, path: web::Path<(S
             &id,
             Box::new(move |current| {
                 let mut entity = current.cloned().ok_or_else(|| not_found(&plan_id))?;
-                let changes = delete_attribute(&mut entity, &name, dataset_id.as_deref(), delete_all, chrono::Utc::now())?;
+                let changes = delete_attribute(
+                    &mut entity,
+                    &name,
+                    dataset_id.as_deref(),
+                    delete_all,
+                    chrono::Utc::now(),
+                )?;
                 Ok(Planned::Put(entity, changes))
             }),
         )

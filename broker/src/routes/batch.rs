@@ -28,7 +28,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         ("/entityOperations/merge", web::post().to(merge)),
         ("/entityOperations/query", web::post().to(query)),
     ] {
-        cfg.service(web::resource(path).route(handler).default_service(web::to(method_not_allowed)));
+        cfg.service(
+            web::resource(path)
+                .route(handler)
+                .default_service(web::to(method_not_allowed)),
+        );
     }
 }
 
@@ -37,9 +41,9 @@ type ItemResult = (String, BrokerResult<Done>);
 
 /// The array of a batch body.
 fn items(json: &Value) -> BrokerResult<&Vec<Value>> {
-    let items = json
-        .as_array()
-        .ok_or_else(|| BrokerError::BadRequestData("a batch operation takes a JSON array".into()))?;
+    let items = json.as_array().ok_or_else(|| {
+        BrokerError::BadRequestData("a batch operation takes a JSON array".into())
+    })?;
     if items.is_empty() {
         return Err(BrokerError::BadRequestData("the batch is empty".into()));
     }
@@ -81,7 +85,12 @@ async fn run(
     }
     Ok(slots
         .into_iter()
-        .map(|(id, r)| (id, r.unwrap_or_else(|| Err(BrokerError::Contention("not attempted".into())))))
+        .map(|(id, r)| {
+            (
+                id,
+                r.unwrap_or_else(|| Err(BrokerError::Contention("not attempted".into()))),
+            )
+        })
         .collect())
 }
 
@@ -94,7 +103,11 @@ fn multi_status(results: &[ItemResult]) -> HttpResponse {
         .collect();
     let errors: Vec<Value> = results
         .iter()
-        .filter_map(|(id, r)| r.as_ref().err().map(|e| json!({"entityId": id, "error": e.problem_details()})))
+        .filter_map(|(id, r)| {
+            r.as_ref()
+                .err()
+                .map(|e| json!({"entityId": id, "error": e.problem_details()}))
+        })
         .collect();
     HttpResponse::MultiStatus().json(json!({"success": success, "errors": errors}))
 }
@@ -104,19 +117,28 @@ fn all_ok(results: &[ItemResult]) -> bool {
 }
 
 /// Batch Entity Creation (5.6.7): 201 with the created ids.
-async fn create(state: web::Data<AppState>, req: HttpRequest, raw: RawBody) -> BrokerResult<HttpResponse> {
+async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    raw: RawBody,
+) -> BrokerResult<HttpResponse> {
     Params::parse(&req, &["local"])?;
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
     let parsed = items(&body.json)?
         .iter()
         .map(|item| {
-            let plan = parse_entity(item, &ctx.active).map_err(BrokerError::from).map(|entity| {
-                Box::new(move |current: Option<&Entity>| match current {
-                    Some(_) => Err(BrokerError::AlreadyExists(format!("entity '{}' already exists", entity.id))),
-                    None => Ok(Planned::Put(entity.clone(), Default::default())),
-                }) as Plan
-            });
+            let plan = parse_entity(item, &ctx.active)
+                .map_err(BrokerError::from)
+                .map(|entity| {
+                    Box::new(move |current: Option<&Entity>| match current {
+                        Some(_) => Err(BrokerError::AlreadyExists(format!(
+                            "entity '{}' already exists",
+                            entity.id
+                        ))),
+                        None => Ok(Planned::Put(entity.clone(), Default::default())),
+                    }) as Plan
+                });
             (item_id(item), plan)
         })
         .collect();
@@ -129,7 +151,11 @@ async fn create(state: web::Data<AppState>, req: HttpRequest, raw: RawBody) -> B
 }
 
 /// Batch Entity Upsert (5.6.8): `options=replace` (default) or `update`.
-async fn upsert(state: web::Data<AppState>, req: HttpRequest, raw: RawBody) -> BrokerResult<HttpResponse> {
+async fn upsert(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    raw: RawBody,
+) -> BrokerResult<HttpResponse> {
     let params = Params::parse(&req, &["options", "local"])?;
     let update_mode = params.options()?.update;
     let tenant = tenant_of(&req)?;
@@ -137,28 +163,35 @@ async fn upsert(state: web::Data<AppState>, req: HttpRequest, raw: RawBody) -> B
     let parsed = items(&body.json)?
         .iter()
         .map(|item| {
-            let plan = parse_entity(item, &ctx.active).map_err(BrokerError::from).map(|new| {
-                Box::new(move |current: Option<&Entity>| {
-                    let now = chrono::Utc::now();
-                    Ok(match current {
-                        None => Planned::Put(new.clone(), Default::default()),
-                        Some(old) if update_mode => {
-                            let mut entity = old.clone();
-                            for ty in &new.types {
-                                if !entity.has_type(ty) {
-                                    entity.types.push(ty.clone());
+            let plan = parse_entity(item, &ctx.active)
+                .map_err(BrokerError::from)
+                .map(|new| {
+                    Box::new(move |current: Option<&Entity>| {
+                        let now = chrono::Utc::now();
+                        Ok(match current {
+                            None => Planned::Put(new.clone(), Default::default()),
+                            Some(old) if update_mode => {
+                                let mut entity = old.clone();
+                                for ty in &new.types {
+                                    if !entity.has_type(ty) {
+                                        entity.types.push(ty.clone());
+                                    }
                                 }
+                                let changes = append_attributes(
+                                    &mut entity,
+                                    new.attributes.clone(),
+                                    false,
+                                    now,
+                                );
+                                Planned::Put(entity, changes)
                             }
-                            let changes = append_attributes(&mut entity, new.attributes.clone(), false, now);
-                            Planned::Put(entity, changes)
-                        }
-                        Some(old) => {
-                            let (entity, changes) = replace_entity(old, new.clone(), now);
-                            Planned::Put(entity, changes)
-                        }
-                    })
-                }) as Plan
-            });
+                            Some(old) => {
+                                let (entity, changes) = replace_entity(old, new.clone(), now);
+                                Planned::Put(entity, changes)
+                            }
+                        })
+                    }) as Plan
+                });
             (item_id(item), plan)
         })
         .collect();
@@ -179,7 +212,11 @@ async fn upsert(state: web::Data<AppState>, req: HttpRequest, raw: RawBody) -> B
 }
 
 /// Batch Entity Update (5.6.9): append semantics per entity, `options=noOverwrite`.
-async fn update(state: web::Data<AppState>, req: HttpRequest, raw: RawBody) -> BrokerResult<HttpResponse> {
+async fn update(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    raw: RawBody,
+) -> BrokerResult<HttpResponse> {
     let params = Params::parse(&req, &["options", "local"])?;
     let no_overwrite = params.options()?.no_overwrite;
     let tenant = tenant_of(&req)?;
@@ -188,13 +225,20 @@ async fn update(state: web::Data<AppState>, req: HttpRequest, raw: RawBody) -> B
     let parsed = items(&body.json)?
         .iter()
         .map(|item| {
-            let plan = parse_entity(item, &ctx.active).map_err(BrokerError::from).map(|new| {
-                Box::new(move |current: Option<&Entity>| {
-                    let mut entity = current.cloned().ok_or_else(|| not_found(&new.id))?;
-                    let changes = append_attributes(&mut entity, new.attributes.clone(), no_overwrite, chrono::Utc::now());
-                    Ok(Planned::Put(entity, changes))
-                }) as Plan
-            });
+            let plan = parse_entity(item, &ctx.active)
+                .map_err(BrokerError::from)
+                .map(|new| {
+                    Box::new(move |current: Option<&Entity>| {
+                        let mut entity = current.cloned().ok_or_else(|| not_found(&new.id))?;
+                        let changes = append_attributes(
+                            &mut entity,
+                            new.attributes.clone(),
+                            no_overwrite,
+                            chrono::Utc::now(),
+                        );
+                        Ok(Planned::Put(entity, changes))
+                    }) as Plan
+                });
             (item_id(item), plan)
         })
         .collect();
@@ -203,7 +247,11 @@ async fn update(state: web::Data<AppState>, req: HttpRequest, raw: RawBody) -> B
 }
 
 /// Batch Entity Merge (5.6.20).
-async fn merge(state: web::Data<AppState>, req: HttpRequest, raw: RawBody) -> BrokerResult<HttpResponse> {
+async fn merge(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    raw: RawBody,
+) -> BrokerResult<HttpResponse> {
     Params::parse(&req, &["options", "local"])?;
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
@@ -214,13 +262,13 @@ async fn merge(state: web::Data<AppState>, req: HttpRequest, raw: RawBody) -> Br
             let plan = parse_attributes(item, &ctx.active, true)
                 .map_err(BrokerError::from)
                 .and_then(|fragment| {
-                    let id = fragment
-                        .id
-                        .clone()
-                        .ok_or_else(|| BrokerError::BadRequestData("a merged entity needs an 'id'".into()))?;
+                    let id = fragment.id.clone().ok_or_else(|| {
+                        BrokerError::BadRequestData("a merged entity needs an 'id'".into())
+                    })?;
                     Ok(Box::new(move |current: Option<&Entity>| {
                         let mut entity = current.cloned().ok_or_else(|| not_found(&id))?;
-                        let changes = merge_entity(&mut entity, fragment.clone(), chrono::Utc::now());
+                        let changes =
+                            merge_entity(&mut entity, fragment.clone(), chrono::Utc::now());
                         Ok(Planned::Put(entity, changes))
                     }) as Plan)
                 });
@@ -232,7 +280,11 @@ async fn merge(state: web::Data<AppState>, req: HttpRequest, raw: RawBody) -> Br
 }
 
 /// Batch Entity Delete (5.6.10): the body is an array of ids.
-async fn delete(state: web::Data<AppState>, req: HttpRequest, raw: RawBody) -> BrokerResult<HttpResponse> {
+async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    raw: RawBody,
+) -> BrokerResult<HttpResponse> {
     Params::parse(&req, &["local"])?;
     let tenant = tenant_of(&req)?;
     let body = crate::http::body::parse_json_body(&req, &raw, false)?;
@@ -242,8 +294,12 @@ async fn delete(state: web::Data<AppState>, req: HttpRequest, raw: RawBody) -> B
         .map(|item| {
             let id = item_id(item);
             let plan = match item.as_str() {
-                Some(s) if ngsi_types::ident::is_uri(s) => Ok(Box::new(|_: Option<&Entity>| Ok(Planned::Delete)) as Plan),
-                _ => Err(BrokerError::BadRequestData(format!("{item} is not an entity id (URI)"))),
+                Some(s) if ngsi_types::ident::is_uri(s) => {
+                    Ok(Box::new(|_: Option<&Entity>| Ok(Planned::Delete)) as Plan)
+                }
+                _ => Err(BrokerError::BadRequestData(format!(
+                    "{item} is not an entity id (URI)"
+                ))),
             };
             (id, plan)
         })
@@ -261,9 +317,19 @@ fn finish_without_body(results: &[ItemResult]) -> BrokerResult<HttpResponse> {
 }
 
 /// Query Entities by POST (5.7.2 with a Query body, clause 6.23).
-async fn query(state: web::Data<AppState>, req: HttpRequest, raw: RawBody) -> BrokerResult<HttpResponse> {
-    let params = Params::parse(&req, &["limit", "offset", "count", "options", "format", "local"])?;
-    let media = negotiate(&req, &[MediaType::Json, MediaType::JsonLd, MediaType::GeoJson])?;
+async fn query(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    raw: RawBody,
+) -> BrokerResult<HttpResponse> {
+    let params = Params::parse(
+        &req,
+        &["limit", "offset", "count", "options", "format", "local"],
+    )?;
+    let media = negotiate(
+        &req,
+        &[MediaType::Json, MediaType::JsonLd, MediaType::GeoJson],
+    )?;
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
     let request = QueryRequest::from_body(&body.json, &params, &ctx.active, &state.config)?;

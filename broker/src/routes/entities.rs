@@ -2,10 +2,13 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use ngsi_types::format::{parse_attributes, parse_entity, render_entity, render_feature, render_feature_collection, Format, RenderOptions};
+use ngsi_types::entity::LOCATION;
+use ngsi_types::format::{
+    parse_attributes, parse_entity, render_entity, render_feature, render_feature_collection,
+    Format, RenderOptions,
+};
 use ngsi_types::query::projection::{LangFilter, Projection};
 use ngsi_types::update::{merge_entity, replace_entity};
-use ngsi_types::entity::LOCATION;
 use serde_json::Value;
 
 use super::method_not_allowed;
@@ -66,20 +69,29 @@ pub fn entity_id(path: &str) -> BrokerResult<&str> {
 }
 
 /// Create Entity (5.6.1): 201 with Location.
-async fn create(state: web::Data<AppState>, req: HttpRequest, raw: RawBody) -> BrokerResult<HttpResponse> {
+async fn create(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    raw: RawBody,
+) -> BrokerResult<HttpResponse> {
     Params::parse(&req, &["local"])?;
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
     let entity = parse_entity(&body.json, &ctx.active)?;
     let location = format!("/ngsi-ld/v1/entities/{}", entity.id);
     state.entities.create(&tenant, entity).await?;
-    Ok(HttpResponse::Created().insert_header(("Location", location)).finish())
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", location))
+        .finish())
 }
 
 /// Query Entities (5.7.2).
 async fn query(state: web::Data<AppState>, req: HttpRequest) -> BrokerResult<HttpResponse> {
     let params = Params::parse(&req, QUERY_PARAMS)?;
-    let media = negotiate(&req, &[MediaType::Json, MediaType::JsonLd, MediaType::GeoJson])?;
+    let media = negotiate(
+        &req,
+        &[MediaType::Json, MediaType::JsonLd, MediaType::GeoJson],
+    )?;
     let tenant = tenant_of(&req)?;
     let ctx = link_or_core(&state, &req).await?;
     let request = QueryRequest::from_params(&params, &ctx.active, &state.config)?;
@@ -97,7 +109,12 @@ pub async fn render_query_result(
     let page = state.entities.query(tenant, &request.store_query()).await?;
     let opts = request.render_options();
     let body = if media == MediaType::GeoJson {
-        render_feature_collection(&page.entities, &ctx.active, &opts, &request.geometry_property)
+        render_feature_collection(
+            &page.entities,
+            &ctx.active,
+            &opts,
+            &request.geometry_property,
+        )
     } else {
         Value::Array(
             page.entities
@@ -123,7 +140,10 @@ async fn purge(state: web::Data<AppState>, req: HttpRequest) -> BrokerResult<Htt
     let params = Params::parse(&req, &["id", "type", "idPattern", "q", "scopeQ", "local"])?;
     let tenant = tenant_of(&req)?;
     let ctx = link_or_core(&state, &req).await?;
-    if params.get("type")?.is_none() && params.get("id")?.is_none() && params.get("idPattern")?.is_none() {
+    if params.get("type")?.is_none()
+        && params.get("id")?.is_none()
+        && params.get("idPattern")?.is_none()
+    {
         return Err(BrokerError::BadRequestData(
             "purge needs at least one of type, id or idPattern".into(),
         ));
@@ -131,7 +151,10 @@ async fn purge(state: web::Data<AppState>, req: HttpRequest) -> BrokerResult<Htt
     let mut request = QueryRequest::from_params(&params, &ctx.active, &state.config)?;
     request.limit = state.config.max_limit;
     loop {
-        let page = state.entities.query(&tenant, &request.store_query()).await?;
+        let page = state
+            .entities
+            .query(&tenant, &request.store_query())
+            .await?;
         if page.entities.is_empty() {
             break;
         }
@@ -151,17 +174,43 @@ fn delete_plan() -> crate::service::Plan {
 }
 
 /// Retrieve Entity (5.7.1).
-async fn retrieve(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> BrokerResult<HttpResponse> {
+async fn retrieve(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> BrokerResult<HttpResponse> {
     let params = Params::parse(
         &req,
-        &["attrs", "pick", "omit", "options", "format", "lang", "geometryProperty", "type", "local", "join", "joinLevel", "containedBy", "datasetId"],
+        &[
+            "attrs",
+            "pick",
+            "omit",
+            "options",
+            "format",
+            "lang",
+            "geometryProperty",
+            "type",
+            "local",
+            "join",
+            "joinLevel",
+            "containedBy",
+            "datasetId",
+        ],
     )?;
     let id = entity_id(&path)?;
-    let media = negotiate(&req, &[MediaType::Json, MediaType::JsonLd, MediaType::GeoJson])?;
+    let media = negotiate(
+        &req,
+        &[MediaType::Json, MediaType::JsonLd, MediaType::GeoJson],
+    )?;
     let tenant = tenant_of(&req)?;
     let ctx = link_or_core(&state, &req).await?;
     let options = params.options()?;
-    let projection = Projection::parse(params.get("attrs")?, params.get("pick")?, params.get("omit")?, &ctx.active)?;
+    let projection = Projection::parse(
+        params.get("attrs")?,
+        params.get("pick")?,
+        params.get("omit")?,
+        &ctx.active,
+    )?;
     let lang = params.get("lang")?.map(LangFilter::parse).transpose()?;
     let entity = state.entities.retrieve(&tenant, id).await?;
     if let Some(ty) = params.get("type")? {
@@ -177,9 +226,10 @@ async fn retrieve(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
         projection: Some(&projection),
     };
     let body = if media == MediaType::GeoJson {
-        let geometry = params
-            .get("geometryProperty")?
-            .map_or_else(|| LOCATION.to_owned(), |g| ctx.active.expand_term(g).into_owned());
+        let geometry = params.get("geometryProperty")?.map_or_else(
+            || LOCATION.to_owned(),
+            |g| ctx.active.expand_term(g).into_owned(),
+        );
         render_feature(&entity, &ctx.active, &opts, &geometry)
     } else {
         Value::Object(render_entity(&entity, &ctx.active, &opts))
@@ -188,17 +238,29 @@ async fn retrieve(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
 }
 
 /// Delete Entity (5.6.6).
-async fn delete(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> BrokerResult<HttpResponse> {
+async fn delete(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> BrokerResult<HttpResponse> {
     Params::parse(&req, &["type", "local"])?;
     let id = entity_id(&path)?;
     let tenant = tenant_of(&req)?;
     state.entities.check_tenant(&tenant).await?;
-    state.entities.execute_one(&tenant, id, delete_plan()).await?;
+    state
+        .entities
+        .execute_one(&tenant, id, delete_plan())
+        .await?;
     Ok(respond::no_content())
 }
 
 /// Merge Entity (5.6.17): attributes merged, NGSI-LD Nulls delete.
-async fn merge(state: web::Data<AppState>, req: HttpRequest, raw: RawBody, path: web::Path<String>) -> BrokerResult<HttpResponse> {
+async fn merge(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    raw: RawBody,
+    path: web::Path<String>,
+) -> BrokerResult<HttpResponse> {
     Params::parse(&req, &["options", "format", "observedAt", "lang", "local"])?;
     let id = entity_id(&path)?.to_owned();
     let tenant = tenant_of(&req)?;
@@ -223,7 +285,12 @@ async fn merge(state: web::Data<AppState>, req: HttpRequest, raw: RawBody, path:
 }
 
 /// Replace Entity (5.6.18).
-async fn replace(state: web::Data<AppState>, req: HttpRequest, raw: RawBody, path: web::Path<String>) -> BrokerResult<HttpResponse> {
+async fn replace(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    raw: RawBody,
+    path: web::Path<String>,
+) -> BrokerResult<HttpResponse> {
     Params::parse(&req, &["options", "local"])?;
     let id = entity_id(&path)?.to_owned();
     let tenant = tenant_of(&req)?;

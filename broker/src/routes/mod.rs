@@ -34,5 +34,8 @@ pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, Broker
 
 /// 404 for a path that is no resource of this API.
 pub async fn no_such_resource(req: HttpRequest) -> Result<HttpResponse, BrokerError> {
-    Err(BrokerError::NotFound(format!("no resource at {}", req.path())))
+    Err(BrokerError::NotFound(format!(
+        "no resource at {}",
+        req.path()
+    )))
 }

@@ -15,14 +15,26 @@ use crate::http::tenant::tenant_of;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/types").route(web::get().to(types)).default_service(web::to(method_not_allowed)))
-        .service(web::resource("/types/{type}").route(web::get().to(type_info)).default_service(web::to(method_not_allowed)))
-        .service(web::resource("/attributes").route(web::get().to(attributes)).default_service(web::to(method_not_allowed)))
-        .service(
-            web::resource("/attributes/{attrId}")
-                .route(web::get().to(attribute_info))
-                .default_service(web::to(method_not_allowed)),
-        );
+    cfg.service(
+        web::resource("/types")
+            .route(web::get().to(types))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/types/{type}")
+            .route(web::get().to(type_info))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/attributes")
+            .route(web::get().to(attributes))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/attributes/{attrId}")
+            .route(web::get().to(attribute_info))
+            .default_service(web::to(method_not_allowed)),
+    );
 }
 
 fn list_id(kind: &str) -> String {
@@ -56,7 +68,11 @@ async fn types(state: web::Data<AppState>, req: HttpRequest) -> BrokerResult<Htt
 }
 
 /// Retrieve Entity Type Information (5.7.7).
-async fn type_info(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> BrokerResult<HttpResponse> {
+async fn type_info(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> BrokerResult<HttpResponse> {
     Params::parse(&req, &["local"])?;
     let media = negotiate(&req, &[MediaType::Json, MediaType::JsonLd])?;
     let tenant = tenant_of(&req)?;
@@ -87,9 +103,16 @@ async fn type_info(state: web::Data<AppState>, req: HttpRequest, path: web::Path
     Ok(respond::json(StatusCode::OK, media, &ctx, body))
 }
 
-fn attribute_json(a: &crate::store::AttributeSummary, ctx: &ngsi_types::context::ActiveContext) -> Value {
+fn attribute_json(
+    a: &crate::store::AttributeSummary,
+    ctx: &ngsi_types::context::ActiveContext,
+) -> Value {
     let kinds: Vec<&str> = a.kinds.iter().map(|k| k.0).collect();
-    let types: Vec<String> = a.types.iter().map(|t| ctx.compact_iri(t).into_owned()).collect();
+    let types: Vec<String> = a
+        .types
+        .iter()
+        .map(|t| ctx.compact_iri(t).into_owned())
+        .collect();
     json!({
         "id": a.name,
         "type": "Attribute",
@@ -109,16 +132,28 @@ async fn attributes(state: web::Data<AppState>, req: HttpRequest) -> BrokerResul
     state.entities.check_tenant(&tenant).await?;
     let summaries = state.entities.store().attributes(&tenant).await?;
     let body = if params.flag("details")? {
-        Value::Array(summaries.iter().map(|a| attribute_json(a, &ctx.active)).collect())
+        Value::Array(
+            summaries
+                .iter()
+                .map(|a| attribute_json(a, &ctx.active))
+                .collect(),
+        )
     } else {
-        let names: Vec<String> = summaries.iter().map(|a| ctx.active.compact_iri(&a.name).into_owned()).collect();
+        let names: Vec<String> = summaries
+            .iter()
+            .map(|a| ctx.active.compact_iri(&a.name).into_owned())
+            .collect();
         json!({"id": list_id("AttributeList"), "type": "AttributeList", "attributeList": names})
     };
     Ok(respond::json(StatusCode::OK, media, &ctx, body))
 }
 
 /// Retrieve Attribute Information (5.7.10).
-async fn attribute_info(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> BrokerResult<HttpResponse> {
+async fn attribute_info(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> BrokerResult<HttpResponse> {
     Params::parse(&req, &["local"])?;
     let media = negotiate(&req, &[MediaType::Json, MediaType::JsonLd])?;
     let tenant = tenant_of(&req)?;
@@ -131,5 +166,10 @@ async fn attribute_info(state: web::Data<AppState>, req: HttpRequest, path: web:
         .iter()
         .find(|a| a.name == expanded)
         .ok_or_else(|| BrokerError::NotFound(format!("no attribute '{}'", path.as_str())))?;
-    Ok(respond::json(StatusCode::OK, media, &ctx, attribute_json(summary, &ctx.active)))
+    Ok(respond::json(
+        StatusCode::OK,
+        media,
+        &ctx,
+        attribute_json(summary, &ctx.active),
+    ))
 }

@@ -7,7 +7,10 @@ use ngsi_types::update::Changes;
 use ngsi_types::Entity;
 
 use crate::error::{BrokerError, BrokerResult};
-use crate::store::{EntityQuery, Precondition, QueryPage, Store, Tenant, Versioned, Write, WriteAction, WriteOutcome};
+use crate::store::{
+    EntityQuery, Precondition, QueryPage, Store, Tenant, Versioned, Write, WriteAction,
+    WriteOutcome,
+};
 
 /// How many times a write is re-planned after losing an optimistic-concurrency race.
 const MAX_ATTEMPTS: usize = 32;
@@ -57,7 +60,9 @@ impl Entities {
         if self.store.tenant_exists(tenant).await? {
             Ok(())
         } else {
-            Err(BrokerError::NonexistentTenant(format!("tenant '{tenant}' does not exist")))
+            Err(BrokerError::NonexistentTenant(format!(
+                "tenant '{tenant}' does not exist"
+            )))
         }
     }
 
@@ -82,7 +87,9 @@ impl Entities {
         };
         match self.store.commit(tenant, vec![write]).await?.first() {
             Some(WriteOutcome::Applied { .. }) => Ok(()),
-            _ => Err(BrokerError::AlreadyExists(format!("entity '{id}' already exists"))),
+            _ => Err(BrokerError::AlreadyExists(format!(
+                "entity '{id}' already exists"
+            ))),
         }
     }
 
@@ -95,7 +102,11 @@ impl Entities {
     /// Runs plans against many entities: all first attempts are committed together; entities
     /// that lost a race are re-planned and committed again. Per-entity failures are returned
     /// in input order; only a store failure fails the whole call.
-    pub async fn execute(&self, tenant: &Tenant, plans: Vec<(String, Plan)>) -> BrokerResult<Vec<BrokerResult<Done>>> {
+    pub async fn execute(
+        &self,
+        tenant: &Tenant,
+        plans: Vec<(String, Plan)>,
+    ) -> BrokerResult<Vec<BrokerResult<Done>>> {
         let mut results: Vec<Option<BrokerResult<Done>>> = (0..plans.len()).map(|_| None).collect();
         let mut pending: Vec<usize> = (0..plans.len()).collect();
         for _ in 0..MAX_ATTEMPTS {
@@ -140,7 +151,9 @@ impl Entities {
     /// Entities matching a query.
     pub async fn query(&self, tenant: &Tenant, query: &EntityQuery) -> BrokerResult<QueryPage> {
         if !self.store.tenant_exists(tenant).await? {
-            return Err(BrokerError::NonexistentTenant(format!("tenant '{tenant}' does not exist")));
+            return Err(BrokerError::NonexistentTenant(format!(
+                "tenant '{tenant}' does not exist"
+            )));
         }
         Ok(self.store.query(tenant, query).await?)
     }

@@ -18,13 +18,22 @@ async fn create_then_retrieve_returns_the_entity_as_sent() {
     let client = Client::shared();
     let id = format!("urn:ngsi-ld:Vehicle:{}", unique("v"));
     let created = client.create(&vehicle(&id)).await;
-    assert_eq!(created.header("location"), Some(format!("/ngsi-ld/v1/entities/{id}").as_str()));
+    assert_eq!(
+        created.header("location"),
+        Some(format!("/ngsi-ld/v1/entities/{id}").as_str())
+    );
 
-    let got = client.get(&format!("/ngsi-ld/v1/entities/{}", enc(&id))).await;
+    let got = client
+        .get(&format!("/ngsi-ld/v1/entities/{}", enc(&id)))
+        .await;
     got.assert_status(200);
     assert_eq!(got.json, vehicle(&id));
-    assert!(got.header("content-type").is_some_and(|c| c.starts_with("application/json")));
-    assert!(got.header("link").is_some_and(|l| l.contains("http://www.w3.org/ns/json-ld#context")));
+    assert!(got
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("application/json")));
+    assert!(got
+        .header("link")
+        .is_some_and(|l| l.contains("http://www.w3.org/ns/json-ld#context")));
 }
 
 #[tokio::test]
@@ -32,7 +41,10 @@ async fn create_existing_entity_is_409_already_exists() {
     let client = Client::shared();
     let id = format!("urn:ngsi-ld:Vehicle:{}", unique("v"));
     client.create(&vehicle(&id)).await;
-    client.post("/ngsi-ld/v1/entities", &vehicle(&id)).await.assert_error(409, "AlreadyExists");
+    client
+        .post("/ngsi-ld/v1/entities", &vehicle(&id))
+        .await
+        .assert_error(409, "AlreadyExists");
 }
 
 #[tokio::test]
@@ -51,8 +63,14 @@ async fn delete_removes_the_entity() {
     client.create(&vehicle(&id)).await;
     let path = format!("/ngsi-ld/v1/entities/{}", enc(&id));
     client.delete(&path).await.assert_status(204);
-    client.get(&path).await.assert_error(404, "ResourceNotFound");
-    client.delete(&path).await.assert_error(404, "ResourceNotFound");
+    client
+        .get(&path)
+        .await
+        .assert_error(404, "ResourceNotFound");
+    client
+        .delete(&path)
+        .await
+        .assert_error(404, "ResourceNotFound");
 }
 
 #[tokio::test]
@@ -61,17 +79,33 @@ async fn invalid_payloads_are_400_with_problem_details() {
     let cases = [
         (json!({"id": "not a uri", "type": "T"}), "BadRequestData"),
         (json!({"type": "T"}), "BadRequestData"),
-        (json!({"id": "urn:a:b", "type": "T", "a": {"type": "Relationship", "object": "x y"}}), "BadRequestData"),
+        (
+            json!({"id": "urn:a:b", "type": "T", "a": {"type": "Relationship", "object": "x y"}}),
+            "BadRequestData",
+        ),
     ];
     for (body, ty) in cases {
-        client.post("/ngsi-ld/v1/entities", &body).await.assert_error(400, ty);
+        client
+            .post("/ngsi-ld/v1/entities", &body)
+            .await
+            .assert_error(400, ty);
     }
     let reply = client
-        .send(reqwest::Method::POST, "/ngsi-ld/v1/entities", Some(("application/json", b"{not json".to_vec())), &[])
+        .send(
+            reqwest::Method::POST,
+            "/ngsi-ld/v1/entities",
+            Some(("application/json", b"{not json".to_vec())),
+            &[],
+        )
         .await;
     reply.assert_error(400, "InvalidRequest");
     let reply = client
-        .send(reqwest::Method::POST, "/ngsi-ld/v1/entities", Some(("text/plain", b"{}".to_vec())), &[])
+        .send(
+            reqwest::Method::POST,
+            "/ngsi-ld/v1/entities",
+            Some(("text/plain", b"{}".to_vec())),
+            &[],
+        )
         .await;
     reply.assert_error(415, "InvalidRequest");
 }
