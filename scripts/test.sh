@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# The full Oxion check, the one CI runs (.ci/run execs this script):
+#
+#   1. cargo fmt --all --check
+#   2. cargo clippy --workspace --all-targets -- -D warnings
+#   3. doctests: cargo test --doc --workspace (nextest does not run them)
+#   4. tests: cargo nextest run --workspace (cargo test --workspace without nextest)
+#   5. benches compile: cargo bench --no-run -p benches
+#
+# Each step prints a banner and its duration; the first failing step stops the run with a
+# non-zero exit. The last line of a passing run counts the tests of steps 3 and 4 as
+# "tests: N passed, 0 failed", so that a run which executed no test is visible as one.
+#
+# Builds go to CARGO_TARGET_DIR, by default a cache outside the clone
+# (${OXION_CACHE:-$HOME/.cache/oxion}/target), so that a fresh clone on a machine that built
+# Oxion before reuses the compiled dependencies.
+#
+# Services: no test needs one yet. Tests that need MongoDB or MQTT will have this script run
+#   scripts/services.sh start mongo                    (and/or: start mqtt)
+#   set -a; eval "$(scripts/services.sh env)"; set +a  (exports OXION_TEST_MONGO_URL, ..._MQTT_URL)
+# before step 3, and `scripts/services.sh stop mongo` from an EXIT trap. See scripts/services.sh.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [[ $# -gt 0 ]]; then
+    echo "usage: scripts/test.sh   (takes no arguments; runs every check)" >&2
+    exit 2
+fi
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${OXION_CACHE:-$HOME/.cache/oxion}/target}"
+# The test steps are piped through tee (to count tests), so tell cargo about the terminal.
+if [[ -t 1 ]]; then
+    export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-always}"
+fi
+
+test_log=$(mktemp)
+trap 'rm -f "$test_log"' EXIT
+
+step_names=()
+step_secs=()
+run_start=$EPOCHREALTIME
+
+elapsed_since() {
+    # Seconds since the EPOCHREALTIME value $1, one decimal.
+    awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'
+}
+
+print_summary() {
+    local i
+    echo
+    echo "==> summary (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
+    for i in "${!step_names[@]}"; do
+        printf '    %-12s %8ss\n' "${step_names[$i]}" "${step_secs[$i]}"
+    done
+    printf '    %-12s %8ss\n' "total" "$(elapsed_since "$run_start")"
+}
+
+# step NAME COMMAND...: run one check with a banner and its time; stop the run if it fails.
+step() {
+    local name=$1
+    shift
+    echo
+    echo "==> [$name] $*"
+    local start=$EPOCHREALTIME status=0
+    "$@" || status=$?
+    local secs
+    secs=$(elapsed_since "$start")
+    step_names+=("$name")
+    step_secs+=("$secs")
+    if [[ $status -ne 0 ]]; then
+        echo "==> [$name] FAILED (exit $status) after ${secs}s" >&2
+        print_summary
+        exit "$status"
+    fi
+    echo "==> [$name] ok in ${secs}s"
+}
+
+# logged COMMAND...: run COMMAND with its output (stdout and stderr) also appended to $test_log.
+logged() {
+    "$@" 2>&1 | tee -a "$test_log"
+}
+
+# Sum the passed tests in $test_log: nextest's "Summary [..] N tests run: P passed, .." lines
+# and libtest's "test result: ok. P passed; .." lines (doctests, or cargo test without nextest).
+count_passed() {
+    sed 's/\x1b\[[0-9;]*m//g' "$test_log" | awk '
+        /Summary \[/ && / tests? run: / { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^passed/) n += $i }
+        /^test result: / { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^passed/) n += $i }
+        END { print n + 0 }'
+}
+
+step fmt cargo fmt --all --check
+step clippy cargo clippy --workspace --all-targets -- -D warnings
+step doctests logged cargo test --doc --workspace
+if cargo nextest --version >/dev/null 2>&1; then
+    # In CI, report every failing test rather than stopping at the first.
+    nextest_flags=()
+    if [[ "${CI:-}" == "true" ]]; then nextest_flags+=(--no-fail-fast); fi
+    step tests logged cargo nextest run --workspace "${nextest_flags[@]}"
+else
+    echo "(cargo-nextest not installed: running the tests with cargo test)"
+    step tests logged cargo test --workspace
+fi
+step benches cargo bench --no-run -p benches
+
+print_summary
+echo "==> all checks passed"
+echo "tests: $(count_passed) passed, 0 failed"
