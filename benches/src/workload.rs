@@ -51,6 +51,6 @@ mod tests {
         let size = e.to_string().len();
         assert!((900..1400).contains(&size), "{size} bytes");
         let ctx = ngsi_types::context::ActiveContext::core();
-        ngsi_types::format::parse_entity(&e, &ctx).expect("valid NGSI-LD");
+        ngsi_types::format::parse_entity(e.clone(), &ctx).expect("valid NGSI-LD");
     }
 }

@@ -68,7 +68,7 @@ async fn append(
     let id = entity_id(&path)?.to_owned();
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
-    let fragment = parse_attributes(&body.json, &ctx.active, false)?;
+    let fragment = parse_attributes(body.json, &ctx.active, false)?;
     check_body_id(fragment.id.as_deref(), &id)?;
     state.entities.check_tenant(&tenant).await?;
     let plan_id = id.clone();
@@ -90,7 +90,7 @@ async fn append(
                     no_overwrite,
                     chrono::Utc::now(),
                 );
-                Ok(Planned::Put(entity, changes))
+                Ok(Planned::Put(Box::new(entity), changes))
             }),
         )
         .await?;
@@ -108,7 +108,7 @@ async fn update(
     let id = entity_id(&path)?.to_owned();
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, true).await?;
-    let fragment = parse_attributes(&body.json, &ctx.active, true)?;
+    let fragment = parse_attributes(body.json, &ctx.active, true)?;
     check_body_id(fragment.id.as_deref(), &id)?;
     state.entities.check_tenant(&tenant).await?;
     let plan_id = id.clone();
@@ -121,7 +121,7 @@ async fn update(
                 let mut entity = current.cloned().ok_or_else(|| not_found(&plan_id))?;
                 let changes =
                     update_attributes(&mut entity, fragment.attributes.clone(), chrono::Utc::now());
-                Ok(Planned::Put(entity, changes))
+                Ok(Planned::Put(Box::new(entity), changes))
             }),
         )
         .await?;
@@ -150,7 +150,7 @@ async fn partial_update(
     entity_id(&id)?;
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, true).await?;
-    let (name, instances) = parse_attribute(&attr, &body.json, &ctx.active, true)?;
+    let (name, instances) = parse_attribute(&attr, body.json, &ctx.active, true)?;
     let fragment = one_instance(&attr, instances)?;
     state.entities.check_tenant(&tenant).await?;
     let plan_id = id.clone();
@@ -167,7 +167,7 @@ async fn partial_update(
                     fragment.clone(),
                     chrono::Utc::now(),
                 )?;
-                Ok(Planned::Put(entity, changes))
+                Ok(Planned::Put(Box::new(entity), changes))
             }),
         )
         .await?;
@@ -186,7 +186,7 @@ async fn replace(
     entity_id(&id)?;
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
-    let (name, instances) = parse_attribute(&attr, &body.json, &ctx.active, false)?;
+    let (name, instances) = parse_attribute(&attr, body.json, &ctx.active, false)?;
     let new = one_instance(&attr, instances)?;
     state.entities.check_tenant(&tenant).await?;
     let plan_id = id.clone();
@@ -199,7 +199,7 @@ async fn replace(
                 let mut entity = current.cloned().ok_or_else(|| not_found(&plan_id))?;
                 let changes =
                     replace_attribute(&mut entity, &name, new.clone(), chrono::Utc::now())?;
-                Ok(Planned::Put(entity, changes))
+                Ok(Planned::Put(Box::new(entity), changes))
             }),
         )
         .await?;
@@ -240,7 +240,7 @@ async fn delete(
                     delete_all,
                     chrono::Utc::now(),
                 )?;
-                Ok(Planned::Put(entity, changes))
+                Ok(Planned::Put(Box::new(entity), changes))
             }),
         )
         .await?;

@@ -40,10 +40,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 type ItemResult = (String, BrokerResult<Done>);
 
 /// The array of a batch body.
-fn items(json: &Value) -> BrokerResult<&Vec<Value>> {
-    let items = json.as_array().ok_or_else(|| {
-        BrokerError::BadRequestData("a batch operation takes a JSON array".into())
-    })?;
+fn items(json: Value) -> BrokerResult<Vec<Value>> {
+    let Value::Array(items) = json else {
+        return Err(BrokerError::BadRequestData(
+            "a batch operation takes a JSON array".into(),
+        ));
+    };
     if items.is_empty() {
         return Err(BrokerError::BadRequestData("the batch is empty".into()));
     }
@@ -125,9 +127,10 @@ async fn create(
     Params::parse(&req, &["local"])?;
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
-    let parsed = items(&body.json)?
-        .iter()
+    let parsed = items(body.json)?
+        .into_iter()
         .map(|item| {
+            let id = item_id(&item);
             let plan = parse_entity(item, &ctx.active)
                 .map_err(BrokerError::from)
                 .map(|entity| {
@@ -136,10 +139,10 @@ async fn create(
                             "entity '{}' already exists",
                             entity.id
                         ))),
-                        None => Ok(Planned::Put(entity.clone(), Default::default())),
+                        None => Ok(Planned::Put(Box::new(entity.clone()), Default::default())),
                     }) as Plan
                 });
-            (item_id(item), plan)
+            (id, plan)
         })
         .collect();
     let results = run(&state, &tenant, parsed).await?;
@@ -160,16 +163,17 @@ async fn upsert(
     let update_mode = params.options()?.update;
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
-    let parsed = items(&body.json)?
-        .iter()
+    let parsed = items(body.json)?
+        .into_iter()
         .map(|item| {
+            let id = item_id(&item);
             let plan = parse_entity(item, &ctx.active)
                 .map_err(BrokerError::from)
                 .map(|new| {
                     Box::new(move |current: Option<&Entity>| {
                         let now = chrono::Utc::now();
                         Ok(match current {
-                            None => Planned::Put(new.clone(), Default::default()),
+                            None => Planned::Put(Box::new(new.clone()), Default::default()),
                             Some(old) if update_mode => {
                                 let mut entity = old.clone();
                                 for ty in &new.types {
@@ -183,16 +187,16 @@ async fn upsert(
                                     false,
                                     now,
                                 );
-                                Planned::Put(entity, changes)
+                                Planned::Put(Box::new(entity), changes)
                             }
                             Some(old) => {
                                 let (entity, changes) = replace_entity(old, new.clone(), now);
-                                Planned::Put(entity, changes)
+                                Planned::Put(Box::new(entity), changes)
                             }
                         })
                     }) as Plan
                 });
-            (item_id(item), plan)
+            (id, plan)
         })
         .collect();
     let results = run(&state, &tenant, parsed).await?;
@@ -222,9 +226,10 @@ async fn update(
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
     state.entities.check_tenant(&tenant).await?;
-    let parsed = items(&body.json)?
-        .iter()
+    let parsed = items(body.json)?
+        .into_iter()
         .map(|item| {
+            let id = item_id(&item);
             let plan = parse_entity(item, &ctx.active)
                 .map_err(BrokerError::from)
                 .map(|new| {
@@ -236,10 +241,10 @@ async fn update(
                             no_overwrite,
                             chrono::Utc::now(),
                         );
-                        Ok(Planned::Put(entity, changes))
+                        Ok(Planned::Put(Box::new(entity), changes))
                     }) as Plan
                 });
-            (item_id(item), plan)
+            (id, plan)
         })
         .collect();
     let results = run(&state, &tenant, parsed).await?;
@@ -256,9 +261,10 @@ async fn merge(
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
     state.entities.check_tenant(&tenant).await?;
-    let parsed = items(&body.json)?
-        .iter()
+    let parsed = items(body.json)?
+        .into_iter()
         .map(|item| {
+            let id = item_id(&item);
             let plan = parse_attributes(item, &ctx.active, true)
                 .map_err(BrokerError::from)
                 .and_then(|fragment| {
@@ -269,10 +275,10 @@ async fn merge(
                         let mut entity = current.cloned().ok_or_else(|| not_found(&id))?;
                         let changes =
                             merge_entity(&mut entity, fragment.clone(), chrono::Utc::now());
-                        Ok(Planned::Put(entity, changes))
+                        Ok(Planned::Put(Box::new(entity), changes))
                     }) as Plan)
                 });
-            (item_id(item), plan)
+            (id, plan)
         })
         .collect();
     let results = run(&state, &tenant, parsed).await?;
@@ -289,10 +295,10 @@ async fn delete(
     let tenant = tenant_of(&req)?;
     let body = crate::http::body::parse_json_body(&req, &raw, false)?;
     state.entities.check_tenant(&tenant).await?;
-    let parsed = items(&body.json)?
-        .iter()
+    let parsed = items(body.json)?
+        .into_iter()
         .map(|item| {
-            let id = item_id(item);
+            let id = item_id(&item);
             let plan = match item.as_str() {
                 Some(s) if ngsi_types::ident::is_uri(s) => {
                     Ok(Box::new(|_: Option<&Entity>| Ok(Planned::Delete)) as Plan)

@@ -77,7 +77,7 @@ async fn create(
     Params::parse(&req, &["local"])?;
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
-    let entity = parse_entity(&body.json, &ctx.active)?;
+    let entity = parse_entity(body.json, &ctx.active)?;
     let location = format!("/ngsi-ld/v1/entities/{}", entity.id);
     state.entities.create(&tenant, entity).await?;
     Ok(HttpResponse::Created()
@@ -265,7 +265,7 @@ async fn merge(
     let id = entity_id(&path)?.to_owned();
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, true).await?;
-    let fragment = parse_attributes(&body.json, &ctx.active, true)?;
+    let fragment = parse_attributes(body.json, &ctx.active, true)?;
     check_body_id(fragment.id.as_deref(), &id)?;
     state.entities.check_tenant(&tenant).await?;
     let plan_id = id.clone();
@@ -277,7 +277,7 @@ async fn merge(
             Box::new(move |current| {
                 let mut entity = current.cloned().ok_or_else(|| not_found(&plan_id))?;
                 let changes = merge_entity(&mut entity, fragment.clone(), chrono::Utc::now());
-                Ok(Planned::Put(entity, changes))
+                Ok(Planned::Put(Box::new(entity), changes))
             }),
         )
         .await?;
@@ -295,7 +295,7 @@ async fn replace(
     let id = entity_id(&path)?.to_owned();
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
-    let fragment = parse_attributes(&body.json, &ctx.active, false)?;
+    let fragment = parse_attributes(body.json, &ctx.active, false)?;
     check_body_id(fragment.id.as_deref(), &id)?;
     state.entities.check_tenant(&tenant).await?;
     let plan_id = id.clone();
@@ -314,7 +314,7 @@ async fn replace(
                 new.expires_at = fragment.expires_at;
                 new.attributes = fragment.attributes.clone();
                 let (entity, changes) = replace_entity(old, new, chrono::Utc::now());
-                Ok(Planned::Put(entity, changes))
+                Ok(Planned::Put(Box::new(entity), changes))
             }),
         )
         .await?;

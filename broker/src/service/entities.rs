@@ -19,7 +19,7 @@ const MAX_ATTEMPTS: usize = 32;
 #[derive(Debug)]
 pub enum Planned {
     /// Store this entity; `changes` says what changed.
-    Put(Entity, Changes),
+    Put(Box<Entity>, Changes),
     /// Delete the entity.
     Delete,
 }
@@ -176,9 +176,9 @@ fn plan_write(id: &str, plan: &Plan, current: Option<Versioned>) -> BrokerResult
                 created,
                 changes,
                 before,
-                after: Some(entity.clone()),
+                after: Some((*entity).clone()),
             };
-            (WriteAction::Put(entity), done)
+            (WriteAction::Put(*entity), done)
         }
         Planned::Delete => {
             if created {

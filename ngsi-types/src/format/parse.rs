@@ -40,8 +40,8 @@ pub struct EntityFragment {
 }
 
 /// Parses a complete entity (creation, upsert, replacement): `id` and `type` are required and
-/// NGSI-LD Nulls are refused.
-pub fn parse_entity(body: &Value, ctx: &ActiveContext) -> Result<Entity> {
+/// NGSI-LD Nulls are refused. Takes the JSON by value: values move into the model uncopied.
+pub fn parse_entity(body: Value, ctx: &ActiveContext) -> Result<Entity> {
     let fragment = parse_attributes(body, ctx, false)?;
     let id = fragment
         .id
@@ -60,16 +60,18 @@ pub fn parse_entity(body: &Value, ctx: &ActiveContext) -> Result<Entity> {
 
 /// Parses a partial entity (update, append, merge). With `nulls`, NGSI-LD Nulls (and JSON
 /// `null`) are accepted as "remove this member" (clause 5.5.8, 5.5.12).
-pub fn parse_attributes(body: &Value, ctx: &ActiveContext, nulls: bool) -> Result<EntityFragment> {
-    let map = body
-        .as_object()
-        .ok_or_else(|| NgsiError::InvalidJson("the payload must be a JSON object".into()))?;
+pub fn parse_attributes(body: Value, ctx: &ActiveContext, nulls: bool) -> Result<EntityFragment> {
+    let Value::Object(map) = body else {
+        return Err(NgsiError::InvalidJson(
+            "the payload must be a JSON object".into(),
+        ));
+    };
     let mut fragment = EntityFragment::default();
     for (key, value) in map {
         match key.as_str() {
-            "id" | "@id" => fragment.id = Some(parse_id(value)?),
-            "type" | "@type" => fragment.types = parse_types("type", value, ctx)?,
-            "scope" => fragment.scope = Some(parse_scope(value)?),
+            "id" | "@id" => fragment.id = Some(parse_id(&value)?),
+            "type" | "@type" => fragment.types = parse_types("type", &value, ctx)?,
+            "scope" => fragment.scope = Some(parse_scope(&value)?),
             "expiresAt" => {
                 let s = value.as_str().ok_or_else(|| NgsiError::InvalidDateTime {
                     member: "expiresAt".into(),
@@ -98,7 +100,7 @@ pub fn parse_attributes(body: &Value, ctx: &ActiveContext, nulls: bool) -> Resul
 /// `/attrs/{attrId}` carries it. Returns the expanded name and the instances.
 pub fn parse_attribute(
     name: &str,
-    value: &Value,
+    value: Value,
     ctx: &ActiveContext,
     nulls: bool,
 ) -> Result<(String, Vec<Attribute>)> {
@@ -106,10 +108,10 @@ pub fn parse_attribute(
     let expanded = ctx.expand_term(name).into_owned();
     let instances = match value {
         Value::Array(items) if !items.is_empty() && items.iter().all(is_attribute_object) => items
-            .iter()
+            .into_iter()
             .map(|item| parse_one(name, item, ctx, nulls))
             .collect::<Result<Vec<_>>>()?,
-        _ => vec![parse_one(name, value, ctx, nulls)?],
+        other => vec![parse_one(name, other, ctx, nulls)?],
     };
     for (i, a) in instances.iter().enumerate() {
         if instances[..i].iter().any(|b| b.dataset_id == a.dataset_id) {
@@ -140,16 +142,12 @@ fn is_attribute_object(v: &Value) -> bool {
     v.as_object().is_some_and(|m| {
         m.get("type")
             .and_then(Value::as_str)
-            .is_some_and(|t| parse_kind(t).is_some())
+            .is_some_and(|t| AttributeKind::parse(t).is_some())
             || VALUE_MEMBERS.iter().any(|k| m.contains_key(*k))
     })
 }
 
-fn parse_kind(t: &str) -> Option<AttributeKind> {
-    AttributeKind::parse(t)
-}
-
-fn parse_one(name: &str, value: &Value, ctx: &ActiveContext, nulls: bool) -> Result<Attribute> {
+fn parse_one(name: &str, value: Value, ctx: &ActiveContext, nulls: bool) -> Result<Attribute> {
     match value {
         Value::Null if nulls => Ok(Attribute::new(AttributeValue::Null(
             AttributeKind::Property,
@@ -163,9 +161,7 @@ fn parse_one(name: &str, value: &Value, ctx: &ActiveContext, nulls: bool) -> Res
         }
         Value::Object(map) => parse_object(name, map, ctx, nulls),
         // Concise form (clause 4.5.16): a bare value is a Property holding it.
-        other => Ok(Attribute::property(
-            check_property_value(name, other)?.clone(),
-        )),
+        other => Ok(Attribute::property(check_property_value(name, other)?)),
     }
 }
 
@@ -181,54 +177,70 @@ fn null_or_error(name: &str, kind: AttributeKind, nulls: bool) -> Result<Attribu
     }
 }
 
+/// The kind of an attribute object: its `type`, or inferred from its members (concise form).
+/// `None` means the object is not an attribute object but a concise Property's JSON value.
+fn kind_of(name: &str, map: &Map<String, Value>) -> Result<Option<AttributeKind>> {
+    match map.get("type") {
+        Some(Value::String(t)) => match AttributeKind::parse(t) {
+            Some(kind) => Ok(Some(kind)),
+            // Concise GeoProperty: the GeoJSON geometry itself.
+            None if GEOMETRY_TYPES.contains(&t.as_str()) && map.contains_key("coordinates") => {
+                Ok(Some(AttributeKind::GeoProperty))
+            }
+            None => Err(NgsiError::attribute(
+                name,
+                format!("unknown attribute type '{t}'"),
+            )),
+        },
+        Some(other) => Err(NgsiError::attribute(
+            name,
+            format!("'type' must be a string, not {other}"),
+        )),
+        None => Ok(match VALUE_MEMBERS.iter().find(|k| map.contains_key(**k)) {
+            Some(&"object") => Some(AttributeKind::Relationship),
+            Some(&"languageMap") => Some(AttributeKind::LanguageProperty),
+            Some(&"vocab") => Some(AttributeKind::VocabProperty),
+            Some(&"json") => Some(AttributeKind::JsonProperty),
+            Some(&"valueList") => Some(AttributeKind::ListProperty),
+            Some(&"objectList") => Some(AttributeKind::ListRelationship),
+            // Concise GeoProperty with members: its value is recognisably GeoJSON.
+            Some(_) if map.get("value").is_some_and(Geometry::is_geojson_like) => {
+                Some(AttributeKind::GeoProperty)
+            }
+            Some(_) => Some(AttributeKind::Property),
+            // A concise Property whose value is a JSON object (a compound value, or a typed
+            // JSON-LD literal with @type/@value).
+            None => None,
+        }),
+    }
+}
+
+/// GeoJSON geometry types (RFC 7946 3.1), which mark a concise GeoProperty.
+const GEOMETRY_TYPES: [&str; 6] = [
+    "Point",
+    "MultiPoint",
+    "LineString",
+    "MultiLineString",
+    "Polygon",
+    "MultiPolygon",
+];
+
 fn parse_object(
     name: &str,
-    map: &Map<String, Value>,
+    mut map: Map<String, Value>,
     ctx: &ActiveContext,
     nulls: bool,
 ) -> Result<Attribute> {
-    let kind = match map.get("type") {
-        Some(Value::String(t)) => match parse_kind(t) {
-            Some(kind) => kind,
-            // Concise GeoProperty: the GeoJSON geometry itself.
-            None if Geometry::is_geojson_like(&Value::Object(map.clone())) => {
-                let geometry = Geometry::from_geojson(name, &Value::Object(map.clone()))?;
-                return Ok(Attribute::new(AttributeValue::GeoProperty(geometry)));
-            }
-            None => {
-                return Err(NgsiError::attribute(
-                    name,
-                    format!("unknown attribute type '{t}'"),
-                ))
-            }
-        },
-        Some(other) => {
-            return Err(NgsiError::attribute(
-                name,
-                format!("'type' must be a string, not {other}"),
-            ))
-        }
-        None => match VALUE_MEMBERS.iter().find(|k| map.contains_key(**k)) {
-            Some(&"object") => AttributeKind::Relationship,
-            Some(&"languageMap") => AttributeKind::LanguageProperty,
-            Some(&"vocab") => AttributeKind::VocabProperty,
-            Some(&"json") => AttributeKind::JsonProperty,
-            Some(&"valueList") => AttributeKind::ListProperty,
-            Some(&"objectList") => AttributeKind::ListRelationship,
-            // Concise GeoProperty with members: its value is recognisably GeoJSON.
-            Some(_) if map.get("value").is_some_and(Geometry::is_geojson_like) => {
-                AttributeKind::GeoProperty
-            }
-            Some(_) => AttributeKind::Property,
-            // A concise Property whose value is a JSON object (a compound value, or a typed
-            // JSON-LD literal with @type/@value).
-            None => {
-                let value = Value::Object(map.clone());
-                return Ok(Attribute::property(value));
-            }
-        },
+    let Some(kind) = kind_of(name, &map)? else {
+        return Ok(Attribute::property(Value::Object(map)));
     };
-
+    if kind == AttributeKind::GeoProperty
+        && !map.contains_key("value")
+        && map.get("type").and_then(Value::as_str) != Some("GeoProperty")
+    {
+        let geometry = Geometry::from_geojson(name, &Value::Object(map))?;
+        return Ok(Attribute::new(AttributeValue::GeoProperty(geometry)));
+    }
     let value_member = kind.value_member();
     for other in VALUE_MEMBERS {
         if other != value_member && map.contains_key(other) {
@@ -238,18 +250,34 @@ fn parse_object(
             ));
         }
     }
-    let raw = map.get(value_member).ok_or_else(|| {
+    let object_type = match map.get("objectType") {
+        Some(v)
+            if matches!(
+                kind,
+                AttributeKind::Relationship | AttributeKind::ListRelationship
+            ) =>
+        {
+            Some(parse_types(&format!("{name}.objectType"), v, ctx)?)
+        }
+        Some(_) => {
+            return Err(NgsiError::attribute(
+                name,
+                format!("a {} has no 'objectType' member", kind.as_str()),
+            ))
+        }
+        None => None,
+    };
+    let raw = map.shift_remove(value_member).ok_or_else(|| {
         NgsiError::attribute(
             name,
             format!("a {} must have a '{value_member}' member", kind.as_str()),
         )
     })?;
-    let mut attr = Attribute::new(parse_value(name, kind, raw, map, ctx, nulls)?);
+    let mut attr = Attribute::new(parse_value(name, kind, raw, object_type, ctx, nulls)?);
 
     for (key, member) in map {
         match key.as_str() {
             "type" | "objectType" | "createdAt" | "modifiedAt" | "deletedAt" | "@context" => {}
-            k if VALUE_MEMBERS.contains(&k) => {}
             "datasetId" => {
                 let s = member.as_str().unwrap_or_default();
                 check_uri(&format!("{name}.datasetId"), s)?;
@@ -263,12 +291,15 @@ fn parse_object(
                 })?;
                 attr.observed_at = Some(parse_datetime_member(&member_name, s)?);
             }
-            "unitCode" => {
-                let s = member.as_str().filter(|s| !s.is_empty()).ok_or_else(|| {
-                    NgsiError::attribute(name, "'unitCode' must be a non-empty string")
-                })?;
-                attr.unit_code = Some(s.to_owned());
-            }
+            "unitCode" => match member {
+                Value::String(s) if !s.is_empty() => attr.unit_code = Some(s),
+                _ => {
+                    return Err(NgsiError::attribute(
+                        name,
+                        "'unitCode' must be a non-empty string",
+                    ))
+                }
+            },
             sub => {
                 let (expanded, mut instances) =
                     parse_attribute(sub, member, ctx, nulls).map_err(|e| nest_error(name, e))?;
@@ -299,37 +330,34 @@ fn nest_error(parent: &str, err: NgsiError) -> NgsiError {
 fn parse_value(
     name: &str,
     kind: AttributeKind,
-    raw: &Value,
-    map: &Map<String, Value>,
+    raw: Value,
+    object_type: Option<Vec<String>>,
     ctx: &ActiveContext,
     nulls: bool,
 ) -> Result<AttributeValue> {
-    if is_ngsi_null(kind, raw) {
+    if is_ngsi_null(kind, &raw) {
         return null_or_error(name, kind, nulls).map(|a| a.value);
     }
-    let object_type = || parse_object_type(name, map, ctx);
     Ok(match kind {
-        AttributeKind::Property => {
-            AttributeValue::Property(check_property_value(name, raw)?.clone())
-        }
+        AttributeKind::Property => AttributeValue::Property(check_property_value(name, raw)?),
         AttributeKind::Relationship => {
-            let object = raw
-                .as_str()
-                .ok_or_else(|| NgsiError::attribute(name, "'object' must be a URI string"))?;
-            check_uri(&format!("{name}.object"), object)?;
+            let Value::String(object) = raw else {
+                return Err(NgsiError::attribute(name, "'object' must be a URI string"));
+            };
+            check_uri(&format!("{name}.object"), &object)?;
             AttributeValue::Relationship {
-                object: object.to_owned(),
-                object_type: object_type()?,
+                object,
+                object_type,
             }
         }
         AttributeKind::GeoProperty => {
-            AttributeValue::GeoProperty(Geometry::from_geojson(name, raw)?)
+            AttributeValue::GeoProperty(Geometry::from_geojson(name, &raw)?)
         }
         AttributeKind::LanguageProperty => {
             AttributeValue::LanguageProperty(parse_language_map(name, raw)?)
         }
         AttributeKind::VocabProperty => {
-            let (items, many) = match raw {
+            let (items, many) = match &raw {
                 Value::String(s) => (vec![s.as_str()], false),
                 Value::Array(items) if !items.is_empty() => (
                     items
@@ -355,37 +383,41 @@ fn parse_value(
             }
             AttributeValue::VocabProperty { vocab, many }
         }
-        AttributeKind::JsonProperty => AttributeValue::JsonProperty(raw.clone()),
+        AttributeKind::JsonProperty => AttributeValue::JsonProperty(raw),
         AttributeKind::ListProperty => {
-            let items = raw
-                .as_array()
-                .ok_or_else(|| NgsiError::attribute(name, "'valueList' must be an array"))?;
-            for item in items {
-                check_property_value(name, item)?;
-            }
-            AttributeValue::ListProperty(items.clone())
+            let Value::Array(items) = raw else {
+                return Err(NgsiError::attribute(name, "'valueList' must be an array"));
+            };
+            let items = items
+                .into_iter()
+                .map(|item| check_property_value(name, item))
+                .collect::<Result<Vec<_>>>()?;
+            AttributeValue::ListProperty(items)
         }
         AttributeKind::ListRelationship => {
-            let items = raw
-                .as_array()
-                .ok_or_else(|| NgsiError::attribute(name, "'objectList' must be an array"))?;
+            let Value::Array(items) = raw else {
+                return Err(NgsiError::attribute(name, "'objectList' must be an array"));
+            };
             let mut objects = Vec::with_capacity(items.len());
             for item in items {
                 // Normalized items are {"object": uri}; concise ones may be bare URIs.
                 let uri = match item {
-                    Value::String(s) => Some(s.as_str()),
-                    Value::Object(m) => m.get("object").and_then(Value::as_str),
+                    Value::String(s) => Some(s),
+                    Value::Object(mut m) => match m.shift_remove("object") {
+                        Some(Value::String(s)) => Some(s),
+                        _ => None,
+                    },
                     _ => None,
                 }
                 .ok_or_else(|| {
                     NgsiError::attribute(name, "'objectList' items must be {\"object\": URI}")
                 })?;
-                check_uri(&format!("{name}.objectList"), uri)?;
-                objects.push(uri.to_owned());
+                check_uri(&format!("{name}.objectList"), &uri)?;
+                objects.push(uri);
             }
             AttributeValue::ListRelationship {
                 objects,
-                object_type: object_type()?,
+                object_type,
             }
         }
     })
@@ -401,7 +433,7 @@ fn is_ngsi_null(kind: AttributeKind, raw: &Value) -> bool {
     }
 }
 
-fn check_property_value<'v>(name: &str, v: &'v Value) -> Result<&'v Value> {
+fn check_property_value(name: &str, v: Value) -> Result<Value> {
     match v {
         Value::Null => Err(NgsiError::attribute(
             name,
@@ -415,31 +447,25 @@ fn check_property_value<'v>(name: &str, v: &'v Value) -> Result<&'v Value> {
     }
 }
 
-fn parse_object_type(
-    name: &str,
-    map: &Map<String, Value>,
-    ctx: &ActiveContext,
-) -> Result<Option<Vec<String>>> {
-    match map.get("objectType") {
-        None => Ok(None),
-        Some(v) => parse_types(&format!("{name}.objectType"), v, ctx).map(Some),
-    }
-}
-
-fn parse_language_map(name: &str, raw: &Value) -> Result<LanguageMap> {
-    let map = raw
-        .as_object()
-        .filter(|m| !m.is_empty())
-        .ok_or_else(|| NgsiError::attribute(name, "'languageMap' must be a non-empty object"))?;
+fn parse_language_map(name: &str, raw: Value) -> Result<LanguageMap> {
+    let map = match raw {
+        Value::Object(m) if !m.is_empty() => m,
+        _ => {
+            return Err(NgsiError::attribute(
+                name,
+                "'languageMap' must be a non-empty object",
+            ))
+        }
+    };
     let mut out = LanguageMap::with_capacity(map.len());
     for (tag, text) in map {
-        if tag != "@none" && !is_language_tag(tag) {
+        if tag != "@none" && !is_language_tag(&tag) {
             return Err(NgsiError::attribute(
                 name,
                 format!("'{tag}' is not a language tag (BCP 47)"),
             ));
         }
-        let ok = match text {
+        let ok = match &text {
             Value::String(_) => true,
             Value::Array(items) => !items.is_empty() && items.iter().all(Value::is_string),
             _ => false,
@@ -450,7 +476,7 @@ fn parse_language_map(name: &str, raw: &Value) -> Result<LanguageMap> {
                 format!("languageMap['{tag}'] must be a string or an array of strings"),
             ));
         }
-        out.insert(tag.clone(), text.clone());
+        out.insert(tag, text);
     }
     Ok(out)
 }

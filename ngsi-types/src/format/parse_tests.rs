@@ -26,7 +26,8 @@ fn render(entity: &Entity, format: Format) -> Value {
 #[test]
 fn spec_vehicle_parses_into_every_attribute_kind() {
     let ctx = ActiveContext::core();
-    let entity = parse_entity(&fixture("vehicle_normalized.json"), &ctx).expect("valid entity");
+    let entity =
+        parse_entity(fixture("vehicle_normalized.json").clone(), &ctx).expect("valid entity");
     let kind = |name: &str| {
         entity
             .attribute(&ctx.expand_term(name))
@@ -53,7 +54,7 @@ fn spec_vehicle_parses_into_every_attribute_kind() {
 fn normalized_renders_back_identically() {
     let ctx = ActiveContext::core();
     let input = fixture("vehicle_normalized.json");
-    let entity = parse_entity(&input, &ctx).expect("valid entity");
+    let entity = parse_entity(input.clone(), &ctx).expect("valid entity");
     assert_eq!(render(&entity, Format::Normalized), input);
 }
 
@@ -61,9 +62,9 @@ fn normalized_renders_back_identically() {
 fn concise_and_normalized_are_the_same_entity() {
     let ctx = ActiveContext::core();
     let from_normalized =
-        parse_entity(&fixture("vehicle_normalized.json"), &ctx).expect("normalized");
+        parse_entity(fixture("vehicle_normalized.json").clone(), &ctx).expect("normalized");
     let concise = fixture("vehicle_concise.json");
-    let from_concise = parse_entity(&concise, &ctx).expect("concise");
+    let from_concise = parse_entity(concise.clone(), &ctx).expect("concise");
     assert_eq!(from_concise, from_normalized);
     assert_eq!(render(&from_normalized, Format::Concise), concise);
 }
@@ -71,7 +72,8 @@ fn concise_and_normalized_are_the_same_entity() {
 #[test]
 fn key_values_keep_only_values() {
     let ctx = ActiveContext::core();
-    let entity = parse_entity(&fixture("vehicle_normalized.json"), &ctx).expect("valid entity");
+    let entity =
+        parse_entity(fixture("vehicle_normalized.json").clone(), &ctx).expect("valid entity");
     assert_eq!(
         render(&entity, Format::KeyValues),
         fixture("vehicle_keyvalues.json")
@@ -81,7 +83,8 @@ fn key_values_keep_only_values() {
 #[test]
 fn lang_turns_a_language_property_into_a_property() {
     let ctx = ActiveContext::core();
-    let entity = parse_entity(&fixture("vehicle_normalized.json"), &ctx).expect("valid entity");
+    let entity =
+        parse_entity(fixture("vehicle_normalized.json").clone(), &ctx).expect("valid entity");
     let lang = LangFilter::parse("nl").expect("lang");
     let normalized = RenderOptions {
         lang: Some(&lang),
@@ -107,7 +110,7 @@ fn lang_turns_a_language_property_into_a_property() {
 fn sys_attrs_are_rendered_when_asked() {
     let ctx = ActiveContext::core();
     let mut entity =
-        parse_entity(&json!({"id": "urn:a", "type": "T", "p": 1}), &ctx).expect("valid");
+        parse_entity(json!({"id": "urn:a", "type": "T", "p": 1}).clone(), &ctx).expect("valid");
     let now = crate::datetime::parse_datetime("2024-05-01T10:00:00Z").expect("date");
     entity.created_at = Some(now);
     entity.modified_at = Some(now);
@@ -128,7 +131,7 @@ fn sys_attrs_are_rendered_when_asked() {
                "p": {"type": "Property", "value": 1, "createdAt": t, "modifiedAt": t}})
     );
     // Clients cannot set system attributes: they are ignored on input.
-    let again = parse_entity(&out, &ctx).expect("valid");
+    let again = parse_entity(out.clone(), &ctx).expect("valid");
     assert_eq!(again.created_at, None);
     assert_eq!(
         again
@@ -144,7 +147,7 @@ fn every_invalid_entity_is_bad_request_data_with_a_precise_detail() {
     let cases = fixture("invalid_entities.json");
     for case in cases.as_array().expect("array") {
         let why = case["why"].as_str().unwrap_or_default();
-        let err = parse_entity(&case["entity"], &ctx).expect_err(why);
+        let err = parse_entity(case["entity"].clone(), &ctx).expect_err(why);
         assert_eq!(
             err.to_string(),
             case["detail"].as_str().unwrap_or_default(),
@@ -168,7 +171,7 @@ fn ngsi_ld_null_is_accepted_in_fragments_only() {
         "c": {"type": "LanguageProperty", "languageMap": {"@none": "urn:ngsi-ld:null"}},
         "d": null
     });
-    let fragment = parse_attributes(&body, &ctx, true).expect("merge payload");
+    let fragment = parse_attributes(body.clone(), &ctx, true).expect("merge payload");
     let kinds: Vec<_> = fragment
         .attributes
         .values()
@@ -183,14 +186,14 @@ fn ngsi_ld_null_is_accepted_in_fragments_only() {
             (true, AttributeKind::Property)
         ]
     );
-    assert!(parse_attributes(&body, &ctx, false).is_err());
+    assert!(parse_attributes(body.clone(), &ctx, false).is_err());
 }
 
 #[test]
 fn fragments_need_no_id_or_type() {
     let ctx = ActiveContext::core();
-    let fragment =
-        parse_attributes(&json!({"speed": 3, "@context": "x"}), &ctx, false).expect("fragment");
+    let fragment = parse_attributes(json!({"speed": 3, "@context": "x"}).clone(), &ctx, false)
+        .expect("fragment");
     assert_eq!(fragment.id, None);
     assert!(fragment.types.is_empty());
     assert_eq!(fragment.attributes.len(), 1);
@@ -200,7 +203,7 @@ fn fragments_need_no_id_or_type() {
 fn concise_arrays_are_values_not_instances() {
     let ctx = ActiveContext::core();
     let entity = parse_entity(
-        &json!({"id": "urn:a", "type": "T", "tags": ["x", {"k": 1}]}),
+        json!({"id": "urn:a", "type": "T", "tags": ["x", {"k": 1}]}).clone(),
         &ctx,
     )
     .expect("valid");
@@ -212,7 +215,10 @@ fn concise_arrays_are_values_not_instances() {
     );
     // And it renders back in a form that parses to the same thing.
     let concise = render(&entity, Format::Concise);
-    assert_eq!(parse_entity(&concise, &ctx).expect("re-parse"), entity);
+    assert_eq!(
+        parse_entity(concise.clone(), &ctx).expect("re-parse"),
+        entity
+    );
 }
 
 fn arb_leaf() -> impl Strategy<Value = Value> {
@@ -273,10 +279,10 @@ proptest! {
     #[test]
     fn render_of_parse_is_stable_in_every_lossless_format(input in arb_entity()) {
         let ctx = ActiveContext::core();
-        let entity = parse_entity(&input, &ctx).expect("generated entities are valid");
+        let entity = parse_entity(input.clone(), &ctx).expect("generated entities are valid");
         for format in [Format::Normalized, Format::Concise] {
             let rendered = render(&entity, format);
-            let again = parse_entity(&rendered, &ctx).expect("rendered entities are valid");
+            let again = parse_entity(rendered.clone(), &ctx).expect("rendered entities are valid");
             prop_assert_eq!(&again, &entity);
             prop_assert_eq!(render(&again, format), rendered);
         }
@@ -285,7 +291,7 @@ proptest! {
     #[test]
     fn parsing_never_panics(input in arb_value()) {
         let ctx = ActiveContext::core();
-        let _ = parse_entity(&input, &ctx);
-        let _ = parse_attributes(&input, &ctx, true);
+        let _ = parse_entity(input.clone(), &ctx);
+        let _ = parse_attributes(input.clone(), &ctx, true);
     }
 }

@@ -13,7 +13,7 @@ fn at(secs: i64) -> DateTime<Utc> {
 }
 
 fn entity(body: Value) -> Entity {
-    let mut e = parse_entity(&body, &ActiveContext::core()).expect("valid entity");
+    let mut e = parse_entity(body.clone(), &ActiveContext::core()).expect("valid entity");
     e.created_at = Some(at(0));
     e.modified_at = Some(at(0));
     for instances in e.attributes.values_mut() {
@@ -25,7 +25,7 @@ fn entity(body: Value) -> Entity {
 }
 
 fn attrs(body: Value, nulls: bool) -> Attributes {
-    parse_attributes(&body, &ActiveContext::core(), nulls)
+    parse_attributes(body.clone(), &ActiveContext::core(), nulls)
         .expect("valid")
         .attributes
 }
@@ -100,9 +100,10 @@ fn merge_merges_members_recursively() {
                  "sensor": {"type": "Relationship", "object": "urn:s1"}},
         "gone": 1}));
     let fragment = parse_attributes(
-        &json!({"type": "U", "scope": "/Madrid",
+        json!({"type": "U", "scope": "/Madrid",
                 "temp": {"value": 21, "accuracy": 0.1, "sensor": "urn:ngsi-ld:null", "new": true},
-                "gone": "urn:ngsi-ld:null", "added": "x"}),
+                "gone": "urn:ngsi-ld:null", "added": "x"})
+        .clone(),
         &ActiveContext::core(),
         true,
     )
@@ -129,7 +130,7 @@ fn merge_merges_members_recursively() {
 fn replace_keeps_only_the_new_content_and_creation_time() {
     let old = entity(json!({"id": "urn:a", "type": "T", "a": 1, "b": 2}));
     let new = parse_entity(
-        &json!({"id": "urn:a", "type": "U", "b": 3, "c": 4}),
+        json!({"id": "urn:a", "type": "U", "b": 3, "c": 4}).clone(),
         &ActiveContext::core(),
     )
     .expect("valid");
@@ -150,9 +151,13 @@ fn attribute_level_operations_need_an_existing_instance() {
     let ctx = ActiveContext::core();
     let mut e = entity(json!({"id": "urn:a", "type": "T",
         "a": [{"type": "Property", "value": 1}, {"type": "Property", "value": 2, "datasetId": "urn:d"}]}));
-    let (_, mut frag) =
-        parse_attribute("a", &json!({"value": 5, "datasetId": "urn:d"}), &ctx, true)
-            .expect("valid");
+    let (_, mut frag) = parse_attribute(
+        "a",
+        json!({"value": 5, "datasetId": "urn:d"}).clone(),
+        &ctx,
+        true,
+    )
+    .expect("valid");
     let changes =
         partial_update_attribute(&mut e, &name("a"), frag.remove(0), at(10)).expect("exists");
     assert_eq!(changes.updated, [name("a")]);
@@ -164,7 +169,7 @@ fn attribute_level_operations_need_an_existing_instance() {
 
     let (_, mut frag) = parse_attribute(
         "a",
-        &json!({"value": 5, "datasetId": "urn:nope"}),
+        json!({"value": 5, "datasetId": "urn:nope"}).clone(),
         &ctx,
         true,
     )
@@ -175,7 +180,7 @@ fn attribute_level_operations_need_an_existing_instance() {
 
     let (_, mut rep) = parse_attribute(
         "a",
-        &json!({"type": "Relationship", "object": "urn:x"}),
+        json!({"type": "Relationship", "object": "urn:x"}).clone(),
         &ctx,
         false,
     )
