@@ -10,6 +10,7 @@
 pub mod config;
 pub mod contexts;
 pub mod error;
+pub mod expiry;
 pub mod http;
 pub mod metrics;
 pub mod routes;

@@ -51,6 +51,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         contexts: Arc::new(ContextService::new()),
         config: config.clone(),
     };
+    let (stop_background, background_stopped) = tokio::sync::watch::channel(false);
+    let expiry = tokio::spawn(crate::expiry::run_expiry(
+        state.entities.clone(),
+        background_stopped,
+    ));
     let metrics = web::Data::new(Metrics::new()?);
     let request_ids = Arc::new(AtomicU64::new(1));
     let max_body = config.max_body;
@@ -95,6 +100,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     tracing::info!(host = %config.host, port = config.port, store = ?config.store, "oxion listening");
     server.run().await?;
+    let _ = stop_background.send(true);
+    let _ = expiry.await;
     tracing::info!("HTTP server stopped; closing the store");
     store.close().await.map_err(BrokerError::from)?;
     tracing::info!("store closed");
