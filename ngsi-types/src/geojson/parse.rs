@@ -141,16 +141,12 @@ fn position(path: &str, numbers: &[Value]) -> Result<Coord<f64>, Reason> {
     Ok(Coord { x, y })
 }
 
-/// Positions of a LineString or ring, with the numbers of each kept for the closure check.
-fn positions(path: &str, items: &[Value]) -> Result<Vec<(Coord<f64>, Vec<f64>)>, Reason> {
+/// The positions of a LineString or linear ring.
+fn positions(path: &str, items: &[Value]) -> Result<Vec<Coord<f64>>, Reason> {
     items
         .iter()
         .enumerate()
-        .map(|(i, v)| {
-            let numbers = array(&at(path, i), v)?;
-            let coord = position(&at(path, i), numbers)?;
-            Ok((coord, numbers.iter().filter_map(Value::as_f64).collect()))
-        })
+        .map(|(i, v)| position(&at(path, i), array(&at(path, i), v)?))
         .collect()
 }
 
@@ -163,7 +159,7 @@ fn line_string(path: &str, items: &[Value]) -> Result<LineString<f64>, Reason> {
             points.len()
         ));
     }
-    Ok(LineString(points.into_iter().map(|(c, _)| c).collect()))
+    Ok(LineString(points))
 }
 
 /// RFC 7946 3.1.6: one or more linear rings, the first the exterior, the others holes. A ring
@@ -187,13 +183,19 @@ fn ring(path: &str, items: &[Value]) -> Result<LineString<f64>, Reason> {
             points.len()
         ));
     }
-    let (first, last) = (&points[0].1, &points[points.len() - 1].1);
+    // Closed means the same position, altitude included (positions are valid here).
+    let numbers = |v: &Value| -> Vec<f64> {
+        v.as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default()
+    };
+    let (first, last) = (numbers(&items[0]), numbers(&items[items.len() - 1]));
     if first != last {
         return Err(format!(
             "{path}: the linear ring is not closed (first position {first:?}, last {last:?})"
         ));
     }
-    Ok(LineString(points.into_iter().map(|(c, _)| c).collect()))
+    Ok(LineString(points))
 }
 
 fn non_empty<'v>(path: &str, items: &'v [Value], what: &str) -> Result<&'v [Value], Reason> {
