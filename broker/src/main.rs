@@ -1,3 +1,3 @@
-//! The Oxion broker binary (see issue: HTTP API).
+//! The `oxion` binary: see the `broker` library for what it serves.
 
 fn main() {}

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::geojson::Geometry;
@@ -15,7 +16,7 @@ use crate::geojson::Geometry;
 pub const NGSI_LD_NULL: &str = "urn:ngsi-ld:null";
 
 /// Which of the attribute kinds an attribute is; the `type` member of its normalized form.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AttributeKind {
     Property,
     Relationship,
@@ -46,7 +47,8 @@ impl AttributeKind {
             Self::Relationship => "Relationship",
             Self::GeoProperty => "GeoProperty",
             Self::LanguageProperty => "LanguageProperty",
-            Self::VocabProperty => "VocabProperty",
+            // The spec's examples and Orion-LD call it VocabularyProperty.
+            Self::VocabProperty => "VocabularyProperty",
             Self::JsonProperty => "JsonProperty",
             Self::ListProperty => "ListProperty",
             Self::ListRelationship => "ListRelationship",
@@ -56,6 +58,9 @@ impl AttributeKind {
     /// Parses a `type` member (short or expanded form).
     pub fn parse(s: &str) -> Option<Self> {
         let short = s.strip_prefix("https://uri.etsi.org/ngsi-ld/").unwrap_or(s);
+        if short == "VocabProperty" {
+            return Some(Self::VocabProperty);
+        }
         Self::ALL.into_iter().find(|k| k.as_str() == short)
     }
 
@@ -77,7 +82,10 @@ impl AttributeKind {
 pub type LanguageMap = IndexMap<String, Value>;
 
 /// The value of an attribute, by kind.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// The serde form of the model (here and on [`Attribute`], `Entity`) is Oxion's *storage*
+/// form: expanded names, every member explicit. API payloads go through `crate::format`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum AttributeValue {
     /// `value`: any JSON (string, number, boolean, array, object, or a typed `@value`).
     Property(Value),
@@ -87,7 +95,7 @@ pub enum AttributeValue {
         object_type: Option<Vec<String>>,
     },
     /// `value`: a validated GeoJSON geometry.
-    GeoProperty(Geometry),
+    GeoProperty(#[serde(with = "geometry_as_geojson")] Geometry),
     /// `languageMap`.
     LanguageProperty(LanguageMap),
     /// `vocab`: one or more expanded IRIs; `many` records whether the client sent an array.
@@ -127,18 +135,42 @@ impl AttributeValue {
 
 /// One instance of an attribute (an attribute with several datasetIds has several instances),
 /// or one sub-attribute.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attribute {
     pub value: AttributeValue,
     /// `datasetId`: a URI; `None` is the default instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<DateTime<Utc>>,
     /// Sub-attributes by expanded name (clause 4.5.2: properties of properties, ...).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub sub_attributes: IndexMap<String, Attribute>,
+}
+
+/// Geometries are stored as their GeoJSON object, validated again when read back.
+mod geometry_as_geojson {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use serde_json::Value;
+
+    use crate::geojson::Geometry;
+
+    pub fn serialize<S: Serializer>(g: &Geometry, s: S) -> Result<S::Ok, S::Error> {
+        g.to_geojson().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Geometry, D::Error> {
+        let value = Value::deserialize(d)?;
+        Geometry::from_geojson("stored geometry", &value).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Attribute {

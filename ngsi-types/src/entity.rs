@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
 
 use crate::attribute::Attribute;
 use crate::error::{NgsiError, Result};
@@ -20,20 +21,26 @@ pub const OPERATION_SPACE: &str = "https://uri.etsi.org/ngsi-ld/operationSpace";
 /// The instances of one attribute, at most one per datasetId.
 pub type AttributeInstances = Vec<Attribute>;
 
-#[derive(Debug, Clone, PartialEq)]
+/// An entity. Its serde form is the storage form (see [`crate::attribute::AttributeValue`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entity {
     /// The entity id, a URI.
     pub id: String,
     /// One or more expanded entity type names.
     pub types: Vec<String>,
     /// `scope`: zero or more scope paths (`/Madrid/Gardens`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scope: Vec<String>,
     /// Attributes by expanded name, in the order they were first written.
     pub attributes: IndexMap<String, AttributeInstances>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<DateTime<Utc>>,
     /// `expiresAt` of a transient entity: the broker removes it at that instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
 }
 

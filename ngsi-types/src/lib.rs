@@ -21,6 +21,7 @@ pub mod context;
 pub mod datetime;
 pub mod entity;
 pub mod error;
+pub mod format;
 pub mod geojson;
 pub mod ident;
 pub mod query;

@@ -2,6 +2,8 @@
 //! against entities in Rust.
 
 pub mod geo;
+pub mod options;
+pub mod projection;
 pub mod q;
 pub mod scope;
 pub mod type_expr;

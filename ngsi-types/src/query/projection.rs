@@ -1,0 +1,215 @@
+//! Projections: which members of an entity a response carries (`attrs`, `pick`, `omit`,
+//! clause 4.21) and which language of a LanguageProperty (`lang`, clause 4.15).
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use crate::attribute::LanguageMap;
+use crate::context::ActiveContext;
+use crate::error::{NgsiError, Result};
+use crate::ident::check_name;
+
+/// Entity members that `pick`/`omit` name directly rather than as attributes.
+const ENTITY_MEMBERS: [&str; 4] = ["id", "type", "scope", "@context"];
+
+/// A projection over an entity's members, with attribute names expanded.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Projection {
+    /// `attrs`: only these attributes (expanded names).
+    attrs: Option<HashSet<String>>,
+    /// `pick`: only these members (entity members as written, attributes expanded).
+    pick: Option<HashSet<String>>,
+    /// `omit`: never these members.
+    omit: HashSet<String>,
+}
+
+impl Projection {
+    /// Builds a projection from the raw `attrs`, `pick` and `omit` parameters.
+    pub fn parse(
+        attrs: Option<&str>,
+        pick: Option<&str>,
+        omit: Option<&str>,
+        ctx: &ActiveContext,
+    ) -> Result<Self> {
+        if pick.is_some() && omit.is_some() {
+            return Err(NgsiError::InvalidParameter {
+                param: "pick".into(),
+                reason: "pick and omit cannot be used together".into(),
+            });
+        }
+        Ok(Self {
+            attrs: attrs.map(|a| names("attrs", a, ctx)).transpose()?,
+            pick: pick.map(|p| names("pick", p, ctx)).transpose()?,
+            omit: omit
+                .map(|o| names("omit", o, ctx))
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+
+    /// A projection that keeps only the given expanded attribute names.
+    pub fn attrs(expanded: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            attrs: Some(expanded.into_iter().collect()),
+            ..Self::default()
+        }
+    }
+
+    /// The `attrs` list (expanded), if one was given.
+    pub fn attr_names(&self) -> Option<&HashSet<String>> {
+        self.attrs.as_ref()
+    }
+
+    /// True if the attribute with this expanded name is rendered.
+    pub fn keeps_attribute(&self, expanded: &str) -> bool {
+        self.attrs.as_ref().is_none_or(|a| a.contains(expanded))
+            && self.pick.as_ref().is_none_or(|p| p.contains(expanded))
+            && !self.omit.contains(expanded)
+    }
+
+    /// True if the entity member (`id`, `type`, `scope`) is rendered.
+    pub fn keeps_member(&self, member: &str) -> bool {
+        self.pick.as_ref().is_none_or(|p| p.contains(member)) && !self.omit.contains(member)
+    }
+}
+
+fn names(param: &str, list: &str, ctx: &ActiveContext) -> Result<HashSet<String>> {
+    let mut out = HashSet::new();
+    for name in list.split(',') {
+        let name = name.trim();
+        check_name(param, name)?;
+        if ENTITY_MEMBERS.contains(&name) {
+            out.insert(name.to_owned());
+        } else {
+            out.insert(ctx.expand_term(name).into_owned());
+        }
+    }
+    Ok(out)
+}
+
+/// The `lang` parameter: preferred languages with weights (an Accept-Language style list,
+/// clause 4.15), or `*` for every language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LangFilter {
+    /// Language tags, best first; empty means `*` (keep the whole languageMap).
+    preferred: Vec<String>,
+}
+
+impl LangFilter {
+    pub fn parse(s: &str) -> Result<Self> {
+        let mut weighted: Vec<(String, f32)> = Vec::new();
+        for item in s.split(',') {
+            let mut parts = item.split(';');
+            let tag = parts.next().unwrap_or_default().trim();
+            if tag.is_empty() {
+                return Err(lang_error(s, "empty language tag"));
+            }
+            let mut weight = 1.0f32;
+            for param in parts {
+                match param.trim().strip_prefix("q=").map(str::parse::<f32>) {
+                    Some(Ok(q)) if (0.0..=1.0).contains(&q) => weight = q,
+                    _ => return Err(lang_error(s, &format!("invalid weight '{param}'"))),
+                }
+            }
+            if tag != "*" && !tag.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                return Err(lang_error(s, &format!("'{tag}' is not a language tag")));
+            }
+            weighted.push((tag.to_owned(), weight));
+        }
+        // Stable sort keeps the client's order among equal weights.
+        weighted.sort_by(|a, b| b.1.total_cmp(&a.1));
+        if weighted.first().is_some_and(|(t, _)| t == "*") {
+            return Ok(Self {
+                preferred: Vec::new(),
+            });
+        }
+        Ok(Self {
+            preferred: weighted
+                .into_iter()
+                .filter(|(t, w)| t != "*" && *w > 0.0)
+                .map(|(t, _)| t)
+                .collect(),
+        })
+    }
+
+    /// True for `lang=*`: LanguageProperties stay whole.
+    pub fn is_all(&self) -> bool {
+        self.preferred.is_empty()
+    }
+
+    /// The language and text to show from a languageMap: the best preferred language present,
+    /// else `@none`, else the first entry (clause 4.15: a value is always returned).
+    pub fn select<'m>(&self, map: &'m LanguageMap) -> Option<(&'m str, &'m Value)> {
+        self.preferred
+            .iter()
+            .find_map(|tag| map.get_key_value(tag.as_str()))
+            .or_else(|| map.get_key_value("@none"))
+            .or_else(|| map.first())
+            .map(|(k, v)| (k.as_str(), v))
+    }
+}
+
+fn lang_error(value: &str, reason: &str) -> NgsiError {
+    NgsiError::InvalidParameter {
+        param: "lang".into(),
+        reason: format!("'{value}': {reason}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn attrs_pick_and_omit_combine() {
+        let ctx = ActiveContext::core();
+        let p = Projection::parse(Some("speed,name"), None, Some("name"), &ctx).expect("valid");
+        let speed = ctx.expand_term("speed").into_owned();
+        let name = ctx.expand_term("name").into_owned();
+        let other = ctx.expand_term("other").into_owned();
+        assert!(p.keeps_attribute(&speed));
+        assert!(!p.keeps_attribute(&name));
+        assert!(!p.keeps_attribute(&other));
+        assert!(p.keeps_member("id"));
+
+        let p = Projection::parse(None, Some("id,speed"), None, &ctx).expect("valid");
+        assert!(p.keeps_member("id"));
+        assert!(!p.keeps_member("type"));
+        assert!(p.keeps_attribute(&speed));
+        assert!(!p.keeps_attribute(&name));
+    }
+
+    #[test]
+    fn pick_with_omit_is_refused() {
+        let ctx = ActiveContext::core();
+        let err = Projection::parse(None, Some("a"), Some("b"), &ctx).unwrap_err();
+        assert!(err.to_string().contains("pick and omit"));
+        let err = Projection::parse(Some("a b"), None, None, &ctx).unwrap_err();
+        assert!(matches!(err, NgsiError::InvalidName { .. }));
+    }
+
+    #[test]
+    fn lang_picks_best_available_language() {
+        let map: LanguageMap =
+            serde_json::from_value(json!({"fr": "Grand Place", "nl": "Grote Markt"})).expect("map");
+        let pick = |s: &str| {
+            LangFilter::parse(s)
+                .expect(s)
+                .select(&map)
+                .map(|(k, _)| k.to_owned())
+        };
+        assert_eq!(pick("nl").as_deref(), Some("nl"));
+        assert_eq!(pick("de,fr").as_deref(), Some("fr"));
+        assert_eq!(pick("fr;q=0.5,nl;q=0.9").as_deref(), Some("nl"));
+        assert_eq!(
+            pick("de").as_deref(),
+            Some("fr"),
+            "falls back to the first entry"
+        );
+        assert!(LangFilter::parse("*").expect("star").is_all());
+        assert!(LangFilter::parse("fr;q=2").is_err());
+        assert!(LangFilter::parse("").is_err());
+    }
+}
