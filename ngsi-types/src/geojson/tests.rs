@@ -36,8 +36,10 @@ fn point_keeps_altitude_for_rendering_and_drops_it_for_algorithms() {
         g.as_geo(),
         &geo::Geometry::Point(geo::Point::new(-3.7038, 40.4168))
     );
+    // A point's bounding rectangle is the point itself.
     let r = g.bounding_rect();
-    assert_eq!((r.min(), r.max()), (r.min(), r.min()));
+    assert_eq!(r.min(), coord! {x: -3.7038, y: 40.4168});
+    assert_eq!(r.max(), r.min());
 }
 
 #[test]

@@ -93,6 +93,15 @@ pub(super) fn georel(param: &'static str, text: &str) -> Result<GeoRel> {
 }
 
 fn near_distance(param: &'static str, offset: usize, text: &str) -> Result<NearDistance> {
+    // Clause 4.10 gives `near` one distance; a ring (`minDistance==a;maxDistance==b`) is an
+    // extension of some brokers that NGSI-LD does not define.
+    if let Some(extra) = text.find(';') {
+        return Err(NgsiError::query_syntax(
+            param,
+            offset + extra,
+            "georel 'near' takes one distance: maxDistance or minDistance, not both",
+        ));
+    }
     let Some(eq) = text.find("==") else {
         return Err(NgsiError::query_syntax(
             param,
