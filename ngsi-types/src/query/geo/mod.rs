@@ -13,7 +13,7 @@
 //!
 //! The relation always reads "the entity's geometry *georel* the reference geometry":
 //! `within` keeps entities inside the reference polygon, `contains` keeps entities whose
-//! geometry contains the reference geometry. Evaluation lives in [`eval`](self) (see
+//! geometry contains the reference geometry. Evaluation lives in the `eval` submodule (see
 //! [`GeoQuery::matches`]); this module is about what a geo-query is and how it is written.
 //!
 //! Leniencies, all harmless to a conforming client:
