@@ -7,6 +7,7 @@ use std::sync::Arc;
 use ngsi_types::context::ActiveContext;
 use ngsi_types::entity::LOCATION;
 use ngsi_types::format::{Format, RenderOptions};
+use ngsi_types::query::geo::{GeoQuery, GeoQueryParams};
 use ngsi_types::query::options::Options;
 use ngsi_types::query::projection::{LangFilter, Projection};
 use ngsi_types::query::q::Query;
@@ -59,6 +60,8 @@ pub struct QueryRequest {
     pub attrs: Option<Vec<String>>,
     pub q: Option<Query>,
     pub scope_q: Option<ScopeQuery>,
+    /// The geo-query, with its geoproperty expanded.
+    pub geo_q: Option<GeoQuery>,
     pub projection: Projection,
     pub lang: Option<LangFilter>,
     pub options: Options,
@@ -96,14 +99,16 @@ impl QueryRequest {
             .map(|q| q.expand(ctx));
         let scope_q = p.get("scopeQ")?.map(ScopeQuery::parse).transpose()?;
         let id_pattern = p.get("idPattern")?.map(IdPattern::new).transpose()?;
-        let has_geo = ["georel", "geometry", "coordinates"]
-            .iter()
-            .any(|g| p.get(g).ok().flatten().is_some());
-        if has_geo {
-            return Err(BrokerError::NotSupported(
-                "geo-queries are not available yet".into(),
-            ));
-        }
+        let geo_q = GeoQuery::from_params(GeoQueryParams {
+            georel: p.get("georel")?,
+            geometry: p.get("geometry")?,
+            coordinates: p.get("coordinates")?,
+            geoproperty: p.get("geoproperty")?,
+        })?
+        .map(|mut g| {
+            g.expand(ctx);
+            g
+        });
         let local = p.flag("local")?;
         if ids.is_none()
             && types.is_none()
@@ -111,6 +116,7 @@ impl QueryRequest {
             && q.is_none()
             && id_pattern.is_none()
             && scope_q.is_none()
+            && geo_q.is_none()
             && !local
         {
             // GS CIM 009 6.4.3.2: at least one of these must restrict the query.
@@ -137,6 +143,7 @@ impl QueryRequest {
             attrs,
             q,
             scope_q,
+            geo_q,
             projection,
             lang,
             options: p.options()?,
@@ -250,6 +257,7 @@ impl QueryRequest {
             id_pattern: self.id_pattern.clone(),
             q: self.q.clone(),
             scope_q: self.scope_q.clone(),
+            geo_q: self.geo_q.clone(),
         });
         EntityQuery {
             ids: self.ids.clone(),
@@ -259,7 +267,10 @@ impl QueryRequest {
                 .and_then(|t| t.as_any_of())
                 .map(|types| types.into_iter().map(str::to_owned).collect()),
             any_attribute: self.attrs.clone(),
-            geo_envelope: None,
+            geo_envelope: self
+                .geo_q
+                .as_ref()
+                .and_then(|g| Some((g.geoproperty.clone(), g.search_envelope()?))),
             filter: Some(Arc::new(move |e: &Entity| filter.matches(e))),
             offset: self.offset,
             limit: self.limit,
@@ -285,6 +296,7 @@ struct EntityFilter {
     id_pattern: Option<IdPattern>,
     q: Option<Query>,
     scope_q: Option<ScopeQuery>,
+    geo_q: Option<GeoQuery>,
 }
 
 impl EntityFilter {
@@ -293,5 +305,6 @@ impl EntityFilter {
             && self.id_pattern.as_ref().is_none_or(|p| p.matches(e))
             && self.scope_q.as_ref().is_none_or(|s| s.matches(e))
             && self.q.as_ref().is_none_or(|q| q.matches(e))
+            && self.geo_q.as_ref().is_none_or(|g| g.matches_entity(e))
     }
 }
