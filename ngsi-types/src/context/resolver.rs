@@ -153,3 +153,200 @@ impl<L: ContextLoader> ContextResolver<L> {
         Ok(fetched)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::{ready, Future};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use futures::executor::block_on;
+    use serde_json::json;
+
+    use super::*;
+    use crate::context::CORE_CONTEXT_URL;
+
+    /// Serves documents from a map and counts the calls it gets.
+    #[derive(Debug, Default)]
+    struct MapLoader {
+        documents: HashMap<String, Value>,
+        calls: AtomicUsize,
+    }
+
+    impl MapLoader {
+        fn with(documents: &[(&str, Value)]) -> Self {
+            Self {
+                documents: documents
+                    .iter()
+                    .map(|(url, doc)| ((*url).to_owned(), doc.clone()))
+                    .collect(),
+                calls: AtomicUsize::new(0),
+            }
+        }
+
+        fn calls(&self) -> usize {
+            self.calls.load(Ordering::SeqCst)
+        }
+    }
+
+    impl ContextLoader for MapLoader {
+        fn load(&self, url: &str) -> impl Future<Output = Result<Arc<Value>>> + Send {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            ready(
+                self.documents
+                    .get(url)
+                    .cloned()
+                    .map(Arc::new)
+                    .ok_or_else(|| NgsiError::ContextNotAvailable {
+                        url: url.to_owned(),
+                        reason: "404 Not Found".into(),
+                    }),
+            )
+        }
+    }
+
+    const VEHICLE: &str = "https://example.org/vehicle.jsonld";
+    const COMMON: &str = "https://example.org/common.jsonld";
+
+    fn vehicle_loader() -> MapLoader {
+        MapLoader::with(&[
+            (
+                VEHICLE,
+                json!({"@context": [COMMON, {"speed": "ex:speed", "Vehicle": "ex:Vehicle"}]}),
+            ),
+            // A document without a @context member is the context itself.
+            (COMMON, json!({"ex": "https://example.org/ns/"})),
+        ])
+    }
+
+    #[test]
+    fn link_contexts_are_fetched_recursively_and_cached() {
+        let resolver = ContextResolver::new(vehicle_loader());
+        let source = ContextSource::Link(VEHICLE.into());
+        let context = block_on(resolver.resolve(&source)).expect("resolves");
+        assert_eq!(context.expand_term("speed"), "https://example.org/ns/speed");
+        assert_eq!(
+            context.compact_iri("https://example.org/ns/Vehicle"),
+            "Vehicle"
+        );
+        assert_eq!(context.link_url(), Some(VEHICLE));
+        assert!(context.depends_on(COMMON));
+        assert_eq!(resolver.loader().calls(), 2);
+
+        let again = block_on(resolver.resolve(&source)).expect("resolves");
+        assert!(Arc::ptr_eq(&context, &again));
+        assert_eq!(resolver.loader().calls(), 2, "a cache hit calls no loader");
+
+        // Another source reusing the same documents: processed anew, fetched from cache.
+        let inline = ContextSource::Inline(json!([VEHICLE, {"brand": "ex:brand"}]));
+        let mixed = block_on(resolver.resolve(&inline)).expect("resolves");
+        assert_eq!(mixed.expand_term("brand"), "https://example.org/ns/brand");
+        assert_eq!(mixed.link_url(), None);
+        assert_eq!(resolver.loader().calls(), 2);
+    }
+
+    #[test]
+    fn invalidating_a_url_drops_its_document_and_contexts() {
+        let resolver = ContextResolver::new(vehicle_loader());
+        let source = ContextSource::Link(VEHICLE.into());
+        block_on(resolver.resolve(&source)).expect("resolves");
+        resolver.invalidate(COMMON);
+        block_on(resolver.resolve(&source)).expect("resolves");
+        assert_eq!(
+            resolver.loader().calls(),
+            3,
+            "only the invalidated URL is fetched again"
+        );
+    }
+
+    #[test]
+    fn core_sources_never_reach_the_loader() {
+        let resolver = ContextResolver::new(MapLoader::default());
+        for source in [
+            ContextSource::Core,
+            ContextSource::Link(CORE_CONTEXT_URL.into()),
+            ContextSource::Inline(json!(
+                "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"
+            )),
+        ] {
+            let context = block_on(resolver.resolve(&source)).expect("core");
+            assert!(context.is_core_only());
+        }
+        assert_eq!(resolver.loader().calls(), 0);
+    }
+
+    #[test]
+    fn a_failing_loader_is_context_not_available() {
+        let resolver = ContextResolver::new(MapLoader::default());
+        let err = block_on(resolver.resolve(&ContextSource::Link(VEHICLE.into())))
+            .expect_err("nothing to load");
+        assert!(
+            matches!(&err, NgsiError::ContextNotAvailable { url, .. } if url == VEHICLE),
+            "{err}"
+        );
+        assert_eq!(err.error_type().status(), 503);
+    }
+
+    #[test]
+    fn inclusion_cycles_are_invalid_context() {
+        let a = "https://example.org/a.jsonld";
+        let b = "https://example.org/b.jsonld";
+        let resolver = ContextResolver::new(MapLoader::with(&[
+            (a, json!({"@context": [b, {"x": "https://example.org/x"}]})),
+            (b, json!({"@context": [a]})),
+        ]));
+        let err = block_on(resolver.resolve(&ContextSource::Link(a.into()))).expect_err("cycle");
+        assert!(
+            matches!(&err, NgsiError::InvalidContext(m) if m.contains("recursive")),
+            "{err}"
+        );
+        assert_eq!(
+            resolver.loader().calls(),
+            2,
+            "each document is fetched once"
+        );
+    }
+
+    #[test]
+    fn nesting_beyond_the_depth_limit_is_invalid_context() {
+        let urls: Vec<String> = (0..6)
+            .map(|i| format!("https://example.org/level{i}.jsonld"))
+            .collect();
+        let documents: Vec<(&str, Value)> = urls
+            .iter()
+            .enumerate()
+            .map(|(i, url)| {
+                let next = urls.get(i + 1).map_or(json!({}), |next| json!(next));
+                (url.as_str(), json!({"@context": next}))
+            })
+            .collect();
+        let limits = ResolverLimits {
+            max_depth: 3,
+            ..ResolverLimits::default()
+        };
+        let deep = ContextResolver::with_limits(MapLoader::with(&documents), limits);
+        let err =
+            block_on(deep.resolve(&ContextSource::Link(urls[0].clone()))).expect_err("too deep");
+        assert!(
+            matches!(&err, NgsiError::InvalidContext(m) if m.contains("deeper")),
+            "{err}"
+        );
+        assert_eq!(deep.loader().calls(), 3, "stops fetching at the limit");
+
+        let shallow = ContextResolver::new(MapLoader::with(&documents));
+        block_on(shallow.resolve(&ContextSource::Link(urls[0].clone()))).expect("within limit");
+    }
+
+    #[test]
+    fn the_context_cache_is_bounded() {
+        let limits = ResolverLimits {
+            max_contexts: 2,
+            ..ResolverLimits::default()
+        };
+        let resolver = ContextResolver::with_limits(MapLoader::default(), limits);
+        for i in 0..5 {
+            let source = ContextSource::Inline(json!({"t": format!("https://example.org/{i}")}));
+            block_on(resolver.resolve(&source)).expect("inline");
+        }
+        assert_eq!(resolver.contexts.len(), 2);
+    }
+}
