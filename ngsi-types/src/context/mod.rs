@@ -1,90 +1,48 @@
 //! JSON-LD @context handling: the NGSI-LD core context, user contexts, term expansion and IRI
 //! compaction.
-//! PLACEHOLDER: the context work replaces this module; the public signatures stay.
+//!
+//! NGSI-LD stores and matches every entity type and attribute name by its expanded IRI, while
+//! clients speak in short terms defined by the @context of each request (GS CIM 009 4.4 and
+//! 5.5.7). This module turns a request's @context into an [`ActiveContext`] and uses it in
+//! both directions: [`ActiveContext::expand_term`] on the way in, and
+//! [`ActiveContext::compact_iri`] on the way out.
+//!
+//! - [`core`](self::core): the core context v1.8, compiled in, always applied last.
+//! - `processing`: the JSON-LD 1.1 context processing algorithm, synchronous and I/O-free.
+//! - [`ActiveContext`]: the processed result, with the reverse maps compaction needs.
+//! - [`ContextSource`], [`ContextLoader`], [`ContextResolver`]: where a context comes from,
+//!   how the broker fetches remote ones, and the cache that makes repeated requests cheap.
+//!
+//! Invariant: nothing here does I/O or needs an async runtime. Remote documents arrive
+//! through the [`ContextLoader`] trait, whose futures the broker's runtime drives.
 
-use std::borrow::Cow;
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+mod active;
+mod cache;
+pub mod core;
+mod iri;
+mod loader;
+mod processing;
+mod resolver;
+mod source;
+mod term;
 
-use serde_json::Value;
+#[cfg(test)]
+mod tests;
 
-use crate::error::{NgsiError, Result};
+pub use self::active::ActiveContext;
+pub use self::core::{
+    core_context_json, is_core_context_url, CORE_CONTEXT_DOCUMENT, CORE_CONTEXT_URL,
+    CORE_CONTEXT_URLS,
+};
+pub use self::loader::ContextLoader;
+pub use self::resolver::{ContextResolver, ResolverLimits};
+pub use self::source::ContextSource;
+pub use self::term::{Container, TermDefinition, TypeMapping};
 
 /// Prefix of the NGSI-LD core vocabulary.
 pub const NGSI_LD_PREFIX: &str = "https://uri.etsi.org/ngsi-ld/";
 /// `@vocab` of the core context: where unknown terms expand to.
 pub const DEFAULT_VOCAB: &str = "https://uri.etsi.org/ngsi-ld/default-context/";
-
-/// The result of processing a list of @contexts: term definitions ready for expansion and
-/// compaction, with the core context applied last.
-#[derive(Debug, Default)]
-pub struct ActiveContext {
-    terms: HashMap<String, String>,
-    reverse: HashMap<String, String>,
-}
-
-impl ActiveContext {
-    /// The context of a request that brings no @context of its own: just the core context.
-    pub fn core() -> Arc<ActiveContext> {
-        static CORE: OnceLock<Arc<ActiveContext>> = OnceLock::new();
-        CORE.get_or_init(|| {
-            let mut ctx = ActiveContext::default();
-            for t in ["location", "observationSpace", "operationSpace"] {
-                ctx.add(t, &format!("{NGSI_LD_PREFIX}{t}"));
-            }
-            Arc::new(ctx)
-        })
-        .clone()
-    }
-
-    /// Builds a context from an inline @context (object or array of objects; no remote URL),
-    /// with the core context applied last.
-    pub fn from_inline(value: &Value) -> Result<Arc<ActiveContext>> {
-        let mut ctx = ActiveContext::default();
-        let objects: Vec<&Value> = match value {
-            Value::Array(items) => items.iter().collect(),
-            other => vec![other],
-        };
-        for obj in objects {
-            let map = obj
-                .as_object()
-                .ok_or_else(|| NgsiError::InvalidContext("expected an object".into()))?;
-            for (term, def) in map {
-                if let Some(iri) = def.as_str() {
-                    ctx.add(term, iri);
-                }
-            }
-        }
-        for t in ["location", "observationSpace", "operationSpace"] {
-            ctx.add(t, &format!("{NGSI_LD_PREFIX}{t}"));
-        }
-        Ok(Arc::new(ctx))
-    }
-
-    fn add(&mut self, term: &str, iri: &str) {
-        self.terms.insert(term.to_owned(), iri.to_owned());
-        self.reverse.insert(iri.to_owned(), term.to_owned());
-    }
-
-    /// Expands an entity type, attribute name or vocab value to its IRI.
-    pub fn expand_term<'a>(&'a self, term: &'a str) -> Cow<'a, str> {
-        if let Some(iri) = self.terms.get(term) {
-            Cow::Borrowed(iri)
-        } else if term.contains(':') {
-            Cow::Borrowed(term)
-        } else {
-            Cow::Owned(format!("{DEFAULT_VOCAB}{term}"))
-        }
-    }
-
-    /// Compacts an IRI to the shortest term of this context (or returns it unchanged).
-    pub fn compact_iri<'a>(&'a self, iri: &'a str) -> Cow<'a, str> {
-        if let Some(term) = self.reverse.get(iri) {
-            Cow::Borrowed(term)
-        } else if let Some(rest) = iri.strip_prefix(DEFAULT_VOCAB) {
-            Cow::Borrowed(rest)
-        } else {
-            Cow::Borrowed(iri)
-        }
-    }
-}
+/// How many remote contexts may nest inside one another before processing gives up
+/// (JSON-LD's "context overflow").
+pub const DEFAULT_MAX_DEPTH: usize = 10;
