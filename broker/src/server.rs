@@ -11,7 +11,7 @@ use actix_web::{web, App, HttpServer};
 use tracing::Instrument;
 
 use crate::config::{Config, FsyncPolicy, StoreKind};
-use crate::contexts::ContextService;
+use crate::contexts::{ContextEntry, ContextKind, ContextRegistry, ContextService, HttpLoader};
 use crate::error::BrokerError;
 use crate::http::body::BodyLimit;
 use crate::metrics::Metrics;
@@ -19,7 +19,7 @@ use crate::routes;
 use crate::service::Entities;
 use crate::state::AppState;
 use crate::store::embedded::{Durability, EmbeddedConfig, EmbeddedStore};
-use crate::store::Store;
+use crate::store::{DocumentKind, Store};
 
 /// Opens the configured store.
 pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
@@ -42,13 +42,49 @@ pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     }
 }
 
+/// Loads the @contexts clients stored (`POST /jsonldContexts`) into the registry.
+async fn restore_hosted_contexts(
+    store: &dyn Store,
+    registry: &ContextRegistry,
+) -> anyhow::Result<()> {
+    for tenant in store.tenants().await? {
+        for (id, doc) in store
+            .list_documents(&tenant, DocumentKind::JsonLdContext)
+            .await?
+        {
+            let created_at = doc["createdAt"]
+                .as_str()
+                .and_then(ngsi_types::datetime::parse_datetime)
+                .unwrap_or_else(chrono::Utc::now);
+            registry.insert(ContextEntry {
+                id,
+                url: doc["url"].as_str().unwrap_or_default().to_owned(),
+                kind: ContextKind::Hosted,
+                document: Arc::new(doc["document"].clone()),
+                tenant: Some(tenant.clone()),
+                created_at,
+                last_usage: None,
+                hits: 0,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Runs the broker until a shutdown signal.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config)?;
     let config = Arc::new(config);
+    let registry = Arc::new(ContextRegistry::new());
+    restore_hosted_contexts(store.as_ref(), &registry).await?;
+    let loader = HttpLoader::new(
+        config.context_timeout(),
+        config.context_max_bytes,
+        registry.clone(),
+    )?;
     let state = AppState {
         entities: Entities::new(store.clone()),
-        contexts: Arc::new(ContextService::new()),
+        contexts: Arc::new(ContextService::new(loader, registry)),
         config: config.clone(),
     };
     let (stop_background, background_stopped) = tokio::sync::watch::channel(false);

@@ -1,24 +1,34 @@
-//! The @context of each request: resolved from the Link header or the body's `@context` into an
-//! `ActiveContext` (cached), and echoed back in responses.
-//! PROVISIONAL: remote contexts arrive with the context engine's resolver and a reqwest loader.
+//! The @context of each request, and the `/jsonldContexts` registry (clause 5.13).
+//!
+//! A request's @context (Link header, inline, or none) is resolved by the `ngsi-types`
+//! resolver, which caches processed contexts; remote documents come through [`HttpLoader`]
+//! (timeout, size cap), except those this broker hosts itself, which are read from the
+//! [`ContextRegistry`]. Responses echo the context back: the Link URL the client gave, the core
+//! context, or the URL of a context this broker hosts for an inline one.
+
+mod loader;
+mod registry;
 
 use std::sync::Arc;
 
-use ngsi_types::context::ActiveContext;
+use ngsi_types::context::{ActiveContext, ContextResolver, ContextSource, ResolverLimits};
 use serde_json::Value;
 
-use crate::error::{BrokerError, BrokerResult};
-use crate::http::body::ContextSource;
+pub use loader::HttpLoader;
+pub use registry::{ContextEntry, ContextKind, ContextRegistry, HOSTED_PATH};
+
+use crate::error::BrokerResult;
 
 /// URL of the NGSI-LD core context this broker implements (v1.8).
-pub const CORE_CONTEXT_URL: &str =
-    "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld";
+pub use ngsi_types::context::CORE_CONTEXT_URL;
 
-/// A request's resolved @context and where it came from.
+/// A request's resolved @context and how to echo it back.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     pub active: Arc<ActiveContext>,
     pub source: ContextSource,
+    /// The URL a response's Link header names.
+    link: String,
 }
 
 impl RequestContext {
@@ -27,6 +37,7 @@ impl RequestContext {
         Self {
             active: ActiveContext::core(),
             source: ContextSource::Core,
+            link: CORE_CONTEXT_URL.into(),
         }
     }
 
@@ -41,38 +52,75 @@ impl RequestContext {
 
     /// The URL of an application/json response's Link header.
     pub fn link_url(&self) -> String {
-        match &self.source {
-            ContextSource::Link(url) => url.clone(),
-            ContextSource::Core | ContextSource::Inline(_) => CORE_CONTEXT_URL.into(),
-        }
+        self.link.clone()
     }
 }
 
-/// Resolves request contexts.
-#[derive(Debug, Default)]
-pub struct ContextService {}
+/// Resolves request contexts and keeps the `/jsonldContexts` registry.
+#[derive(Debug)]
+pub struct ContextService {
+    resolver: ContextResolver<HttpLoader>,
+    registry: Arc<ContextRegistry>,
+}
 
 impl ContextService {
-    pub fn new() -> Self {
-        Self {}
+    pub fn new(loader: HttpLoader, registry: Arc<ContextRegistry>) -> Self {
+        Self {
+            resolver: ContextResolver::with_limits(loader, ResolverLimits::default()),
+            registry,
+        }
     }
 
-    pub async fn resolve(&self, source: ContextSource) -> BrokerResult<RequestContext> {
-        let active = match &source {
-            ContextSource::Core => ActiveContext::core(),
-            ContextSource::Inline(v) => ActiveContext::from_inline(v)?,
-            ContextSource::Link(url) if url.starts_with("https://uri.etsi.org/ngsi-ld/") => {
-                ActiveContext::core()
-            }
-            ContextSource::Link(url) => {
-                return Err(BrokerError::Ngsi(
-                    ngsi_types::NgsiError::ContextNotAvailable {
-                        url: url.clone(),
-                        reason: "remote contexts are not resolved yet".into(),
-                    },
-                ))
+    pub fn registry(&self) -> &Arc<ContextRegistry> {
+        &self.registry
+    }
+
+    /// Resolves a request's @context. `base_url` (scheme://host of the request) is where this
+    /// broker hosts an implicitly created context for an inline one.
+    pub async fn resolve(
+        &self,
+        source: ContextSource,
+        base_url: &str,
+    ) -> BrokerResult<RequestContext> {
+        let active = self.resolver.resolve(&source).await?;
+        let link = match active.link_url() {
+            Some(url) => url.to_owned(),
+            None => {
+                let ContextSource::Inline(value) = &source else {
+                    return Ok(RequestContext {
+                        link: CORE_CONTEXT_URL.into(),
+                        active,
+                        source,
+                    });
+                };
+                self.registry.implicit(value, base_url)
             }
         };
-        Ok(RequestContext { active, source })
+        if let ContextSource::Link(url) = &source {
+            self.registry.record_cached(url);
+        }
+        Ok(RequestContext {
+            active,
+            source,
+            link,
+        })
+    }
+
+    /// Validates a context document by processing it (fetching what it references).
+    pub async fn validate(&self, context: &Value) -> BrokerResult<()> {
+        self.resolver
+            .resolve(&ContextSource::Inline(context.clone()))
+            .await?;
+        Ok(())
+    }
+
+    /// The document at a URL, through the resolver's cache.
+    pub async fn document(&self, url: &str) -> BrokerResult<Arc<Value>> {
+        Ok(self.resolver.document(url).await?)
+    }
+
+    /// Forgets a remote document and every context built from it.
+    pub fn invalidate(&self, url: &str) {
+        self.resolver.invalidate(url);
     }
 }

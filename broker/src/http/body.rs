@@ -5,6 +5,7 @@
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::StreamExt;
+use ngsi_types::context::ContextSource;
 use serde_json::Value;
 
 use crate::error::{BrokerError, BrokerResult};
@@ -13,17 +14,6 @@ use crate::http::media::link_context;
 /// The largest body a request may carry; put in app data by the server.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyLimit(pub usize);
-
-/// Where the @context of a request comes from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ContextSource {
-    /// Neither a Link header nor an @context member: the core context alone.
-    Core,
-    /// A Link header (application/json request, or a GET).
-    Link(String),
-    /// The `@context` member of an application/ld+json body.
-    Inline(Value),
-}
 
 /// A request body: the media type it came as and its JSON.
 #[derive(Debug)]

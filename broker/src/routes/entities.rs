@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::method_not_allowed;
 use crate::contexts::RequestContext;
 use crate::error::{BrokerError, BrokerResult};
-use crate::http::body::{parse_json_body, ContextSource, JsonBody, RawBody};
+use crate::http::body::{parse_json_body, JsonBody, RawBody};
 use crate::http::media::{link_context, negotiate, MediaType};
 use crate::http::params::Params;
 use crate::http::query_request::{QueryRequest, QUERY_PARAMS};
@@ -22,6 +22,7 @@ use crate::http::respond;
 use crate::http::tenant::tenant_of;
 use crate::service::{not_found, Planned};
 use crate::state::AppState;
+use ngsi_types::context::ContextSource;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -47,7 +48,13 @@ pub async fn link_or_core(state: &AppState, req: &HttpRequest) -> BrokerResult<R
         Some(url) => ContextSource::Link(url),
         None => ContextSource::Core,
     };
-    state.contexts.resolve(source).await
+    state.contexts.resolve(source, &base_url(req)).await
+}
+
+/// `scheme://host` of a request, where this broker serves the contexts it hosts.
+pub fn base_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
 }
 
 /// Parses a body and resolves its @context.
@@ -58,7 +65,10 @@ pub async fn body_and_context(
     merge_patch: bool,
 ) -> BrokerResult<(JsonBody, RequestContext)> {
     let body = parse_json_body(req, raw, merge_patch)?;
-    let ctx = state.contexts.resolve(body.context.clone()).await?;
+    let ctx = state
+        .contexts
+        .resolve(body.context.clone(), &base_url(req))
+        .await?;
     Ok((body, ctx))
 }
 

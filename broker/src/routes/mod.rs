@@ -3,6 +3,7 @@
 
 mod attrs;
 mod batch;
+mod contexts;
 mod entities;
 mod meta;
 mod types;
@@ -18,7 +19,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(entities::configure)
             .configure(attrs::configure)
             .configure(batch::configure)
-            .configure(types::configure),
+            .configure(types::configure)
+            .configure(contexts::configure),
     )
     .configure(meta::configure);
 }

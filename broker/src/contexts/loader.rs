@@ -1,0 +1,83 @@
+//! Fetching remote @contexts with reqwest: bounded in time and size, JSON only; contexts this
+//! broker hosts are answered from its registry without a network round trip.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ngsi_types::context::ContextLoader;
+use ngsi_types::NgsiError;
+use serde_json::Value;
+
+use super::registry::ContextRegistry;
+
+#[derive(Debug, Clone)]
+pub struct HttpLoader {
+    client: reqwest::Client,
+    max_bytes: usize,
+    registry: Arc<ContextRegistry>,
+}
+
+impl HttpLoader {
+    pub fn new(
+        timeout: Duration,
+        max_bytes: usize,
+        registry: Arc<ContextRegistry>,
+    ) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()?;
+        Ok(Self {
+            client,
+            max_bytes,
+            registry,
+        })
+    }
+
+    async fn fetch(&self, url: &str) -> Result<Value, String> {
+        let response = self
+            .client
+            .get(url)
+            .header("Accept", "application/ld+json, application/json;q=0.9")
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("HTTP {}", response.status()));
+        }
+        if response
+            .content_length()
+            .is_some_and(|n| n as usize > self.max_bytes)
+        {
+            return Err(format!("larger than {} bytes", self.max_bytes));
+        }
+        let mut body = Vec::new();
+        let mut response = response;
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+            if body.len() + chunk.len() > self.max_bytes {
+                return Err(format!("larger than {} bytes", self.max_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("not JSON: {e}"))
+    }
+}
+
+impl ContextLoader for HttpLoader {
+    async fn load(&self, url: &str) -> Result<Arc<Value>, NgsiError> {
+        if let Some(hosted) = self.registry.hosted_document(url) {
+            return Ok(hosted);
+        }
+        let doc = self
+            .fetch(url)
+            .await
+            .map_err(|reason| NgsiError::ContextNotAvailable {
+                url: url.to_owned(),
+                reason,
+            })?;
+        let doc = Arc::new(doc);
+        self.registry.store_cached(url, doc.clone());
+        Ok(doc)
+    }
+}
