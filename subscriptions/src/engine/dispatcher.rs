@@ -97,7 +97,7 @@ impl Dispatcher {
                 active,
                 done,
             } => {
-                self.upsert(tenant, active);
+                self.upsert(tenant, *active);
                 let _ = done.send(());
             }
             Control::Remove { tenant, id, done } => {

@@ -138,7 +138,7 @@ impl EngineStats {
 enum Control {
     Upsert {
         tenant: Option<String>,
-        active: ActiveSubscription,
+        active: Box<ActiveSubscription>,
         done: oneshot::Sender<()>,
     },
     Remove {
@@ -226,10 +226,10 @@ impl EngineHandle {
         context: Arc<ActiveContext>,
     ) -> Result<()> {
         let (done, wait) = oneshot::channel();
-        let active = ActiveSubscription {
+        let active = Box::new(ActiveSubscription {
             subscription,
             context,
-        };
+        });
         self.control
             .send(Control::Upsert {
                 tenant: tenant_key(tenant),
