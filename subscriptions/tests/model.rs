@@ -42,55 +42,237 @@ fn error_of(body: Value) -> NgsiError {
 #[test]
 fn minimal_subscription_gets_an_id_and_the_defaults() {
     let sub = subscription(minimal());
-    assert!(sub.id.starts_with("urn:ngsi-ld:Subscription:"), "{}", sub.id);
+    assert!(
+        sub.id.starts_with("urn:ngsi-ld:Subscription:"),
+        "{}",
+        sub.id
+    );
     assert_eq!(sub.notification_trigger, Trigger::DEFAULT.to_vec());
     assert!(sub.is_active);
     assert_eq!(sub.notification.format, Format::Normalized);
     assert_eq!(sub.notification.endpoint.accept, Accept::Json);
-    assert_eq!(sub.entities[0].type_expr.types().collect::<Vec<_>>(), [iri("Vehicle")]);
+    assert_eq!(
+        sub.entities[0].type_expr.types().collect::<Vec<_>>(),
+        [iri("Vehicle")]
+    );
 }
 
 #[test]
 fn every_invalid_member_is_bad_request_data_naming_the_member() {
     let past = (Utc::now() - Duration::hours(1)).to_rfc3339();
     let cases: Vec<(&str, Value, &str)> = vec![
-        ("neither entities nor watchedAttributes", with(minimal(), &["entities"], Value::Null), "entities"),
-        ("empty entities", with(minimal(), &["entities"], json!([])), "entities"),
-        ("empty watchedAttributes", with(minimal(), &["watchedAttributes"], json!([])), "watchedAttributes"),
-        ("selector without type", with(minimal(), &["entities"], json!([{"id": "urn:a:b"}])), "entities[].type"),
-        ("selector id not a URI", with(minimal(), &["entities"], json!([{"id": "not a uri", "type": "T"}])), "entities[].id"),
-        ("bad idPattern", with(minimal(), &["entities"], json!([{"idPattern": "(", "type": "T"}])), "idPattern"),
-        ("bad type expression", with(minimal(), &["entities"], json!([{"type": "A;;B"}])), "type"),
+        (
+            "neither entities nor watchedAttributes",
+            with(minimal(), &["entities"], Value::Null),
+            "entities",
+        ),
+        (
+            "empty entities",
+            with(minimal(), &["entities"], json!([])),
+            "entities",
+        ),
+        (
+            "empty watchedAttributes",
+            with(minimal(), &["watchedAttributes"], json!([])),
+            "watchedAttributes",
+        ),
+        (
+            "selector without type",
+            with(minimal(), &["entities"], json!([{"id": "urn:a:b"}])),
+            "entities[].type",
+        ),
+        (
+            "selector id not a URI",
+            with(
+                minimal(),
+                &["entities"],
+                json!([{"id": "not a uri", "type": "T"}]),
+            ),
+            "entities[].id",
+        ),
+        (
+            "bad idPattern",
+            with(
+                minimal(),
+                &["entities"],
+                json!([{"idPattern": "(", "type": "T"}]),
+            ),
+            "idPattern",
+        ),
+        (
+            "bad type expression",
+            with(minimal(), &["entities"], json!([{"type": "A;;B"}])),
+            "type",
+        ),
         ("invalid q", with(minimal(), &["q"], json!("speed>>")), "q"),
-        ("invalid geoQ", with(minimal(), &["geoQ"], json!({"georel": "near", "geometry": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,0]]]})), "geo"),
-        ("invalid scopeQ", with(minimal(), &["scopeQ"], json!("/a/(")), "scopeQ"),
-        ("invalid lang", with(minimal(), &["lang"], json!("e n")), "lang"),
-        ("throttling with timeInterval", with(with(minimal(), &["throttling"], json!(5)), &["timeInterval"], json!(10)), "throttling"),
-        ("negative throttling", with(minimal(), &["throttling"], json!(-1)), "throttling"),
-        ("negative timeInterval", with(minimal(), &["timeInterval"], json!(-3)), "timeInterval"),
-        ("expiresAt in the past", with(minimal(), &["expiresAt"], json!(past)), "expiresAt"),
-        ("expiresAt not a date", with(minimal(), &["expiresAt"], json!("tomorrow")), "expiresAt"),
-        ("unknown trigger", with(minimal(), &["notificationTrigger"], json!(["entityTouched"])), "notificationTrigger"),
-        ("empty triggers", with(minimal(), &["notificationTrigger"], json!([])), "notificationTrigger"),
-        ("isActive not a boolean", with(minimal(), &["isActive"], json!("yes")), "isActive"),
-        ("no notification", with(minimal(), &["notification"], Value::Null), "notification"),
-        ("no endpoint", with(minimal(), &["notification", "endpoint"], Value::Null), "notification.endpoint"),
-        ("endpoint URI not a URL", with(minimal(), &["notification", "endpoint", "uri"], json!("not a url")), "notification.endpoint.uri"),
-        ("unsupported scheme", with(minimal(), &["notification", "endpoint", "uri"], json!("ftp://host/x")), "notification.endpoint.uri"),
-        ("mqtt without topic", with(minimal(), &["notification", "endpoint", "uri"], json!("mqtt://host:1883")), "notification.endpoint.uri"),
-        ("unknown accept", with(minimal(), &["notification", "endpoint", "accept"], json!("text/plain")), "notification.endpoint.accept"),
-        ("bad MQTT QoS", with(minimal(), &["notification", "endpoint", "notifierInfo"], json!([{"key": "MQTT-QoS", "value": "3"}])), "notification.endpoint.notifierInfo"),
-        ("receiverInfo not pairs", with(minimal(), &["notification", "endpoint", "receiverInfo"], json!([{"key": "x"}])), "notification.endpoint.receiverInfo"),
-        ("negative endpoint timeout", with(minimal(), &["notification", "endpoint", "timeout"], json!(-5)), "notification.endpoint.timeout"),
-        ("unknown format", with(minimal(), &["notification", "format"], json!("pretty")), "notification.format"),
-        ("empty notification attributes", with(minimal(), &["notification", "attributes"], json!([])), "notification.attributes"),
-        ("type not Subscription", with(minimal(), &["type"], json!("Entity")), "type"),
-        ("id not a URI", with(minimal(), &["id"], json!("sub 1")), "id"),
+        (
+            "invalid geoQ",
+            with(
+                minimal(),
+                &["geoQ"],
+                json!({"georel": "near", "geometry": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,0]]]}),
+            ),
+            "geo",
+        ),
+        (
+            "invalid scopeQ",
+            with(minimal(), &["scopeQ"], json!("/a/(")),
+            "scopeQ",
+        ),
+        (
+            "invalid lang",
+            with(minimal(), &["lang"], json!("e n")),
+            "lang",
+        ),
+        (
+            "throttling with timeInterval",
+            with(
+                with(minimal(), &["throttling"], json!(5)),
+                &["timeInterval"],
+                json!(10),
+            ),
+            "throttling",
+        ),
+        (
+            "negative throttling",
+            with(minimal(), &["throttling"], json!(-1)),
+            "throttling",
+        ),
+        (
+            "negative timeInterval",
+            with(minimal(), &["timeInterval"], json!(-3)),
+            "timeInterval",
+        ),
+        (
+            "expiresAt in the past",
+            with(minimal(), &["expiresAt"], json!(past)),
+            "expiresAt",
+        ),
+        (
+            "expiresAt not a date",
+            with(minimal(), &["expiresAt"], json!("tomorrow")),
+            "expiresAt",
+        ),
+        (
+            "unknown trigger",
+            with(
+                minimal(),
+                &["notificationTrigger"],
+                json!(["entityTouched"]),
+            ),
+            "notificationTrigger",
+        ),
+        (
+            "empty triggers",
+            with(minimal(), &["notificationTrigger"], json!([])),
+            "notificationTrigger",
+        ),
+        (
+            "isActive not a boolean",
+            with(minimal(), &["isActive"], json!("yes")),
+            "isActive",
+        ),
+        (
+            "no notification",
+            with(minimal(), &["notification"], Value::Null),
+            "notification",
+        ),
+        (
+            "no endpoint",
+            with(minimal(), &["notification", "endpoint"], Value::Null),
+            "notification.endpoint",
+        ),
+        (
+            "endpoint URI not a URL",
+            with(
+                minimal(),
+                &["notification", "endpoint", "uri"],
+                json!("not a url"),
+            ),
+            "notification.endpoint.uri",
+        ),
+        (
+            "unsupported scheme",
+            with(
+                minimal(),
+                &["notification", "endpoint", "uri"],
+                json!("ftp://host/x"),
+            ),
+            "notification.endpoint.uri",
+        ),
+        (
+            "mqtt without topic",
+            with(
+                minimal(),
+                &["notification", "endpoint", "uri"],
+                json!("mqtt://host:1883"),
+            ),
+            "notification.endpoint.uri",
+        ),
+        (
+            "unknown accept",
+            with(
+                minimal(),
+                &["notification", "endpoint", "accept"],
+                json!("text/plain"),
+            ),
+            "notification.endpoint.accept",
+        ),
+        (
+            "bad MQTT QoS",
+            with(
+                minimal(),
+                &["notification", "endpoint", "notifierInfo"],
+                json!([{"key": "MQTT-QoS", "value": "3"}]),
+            ),
+            "notification.endpoint.notifierInfo",
+        ),
+        (
+            "receiverInfo not pairs",
+            with(
+                minimal(),
+                &["notification", "endpoint", "receiverInfo"],
+                json!([{"key": "x"}]),
+            ),
+            "notification.endpoint.receiverInfo",
+        ),
+        (
+            "negative endpoint timeout",
+            with(
+                minimal(),
+                &["notification", "endpoint", "timeout"],
+                json!(-5),
+            ),
+            "notification.endpoint.timeout",
+        ),
+        (
+            "unknown format",
+            with(minimal(), &["notification", "format"], json!("pretty")),
+            "notification.format",
+        ),
+        (
+            "empty notification attributes",
+            with(minimal(), &["notification", "attributes"], json!([])),
+            "notification.attributes",
+        ),
+        (
+            "type not Subscription",
+            with(minimal(), &["type"], json!("Entity")),
+            "type",
+        ),
+        (
+            "id not a URI",
+            with(minimal(), &["id"], json!("sub 1")),
+            "id",
+        ),
     ];
     for (case, body, member) in cases {
         let err = error_of(body);
         assert_eq!(err.error_type(), ErrorType::BadRequestData, "{case}: {err}");
-        assert!(err.to_string().contains(member), "{case}: '{err}' should name {member}");
+        assert!(
+            err.to_string().contains(member),
+            "{case}: '{err}' should name {member}"
+        );
     }
     // Not an object at all is an InvalidRequest.
     assert_eq!(error_of(json!([1])).error_type(), ErrorType::InvalidRequest);
@@ -165,16 +347,28 @@ fn api_form_round_trips_through_parse_and_render() {
 
 #[test]
 fn storage_form_round_trips_through_json() {
-    let ctx = ActiveContext::from_inline(&json!({"speed": "https://example.org/speed", "Car": "https://example.org/Car"}))
-        .expect("context");
+    let ctx = ActiveContext::from_inline(
+        &json!({"speed": "https://example.org/speed", "Car": "https://example.org/Car"}),
+    )
+    .expect("context");
     let sub = Subscription::parse(&full(), &ctx, Utc::now()).expect("valid");
     let doc = serde_json::to_string(&sub).expect("serialize");
     let back: Subscription = serde_json::from_str(&doc).expect("deserialize");
     assert_eq!(back, sub);
     // The compiled filters still see the names as the creating @context expanded them.
-    let q_terms: Vec<_> = back.q.as_ref().expect("q").query.terms().map(|t| t.attribute.names[0].clone()).collect();
+    let q_terms: Vec<_> = back
+        .q
+        .as_ref()
+        .expect("q")
+        .query
+        .terms()
+        .map(|t| t.attribute.names[0].clone())
+        .collect();
     assert_eq!(q_terms[0], "https://example.org/speed");
-    assert!(back.entities[1].type_expr.types().any(|t| t == "https://example.org/Car"));
+    assert!(back.entities[1]
+        .type_expr
+        .types()
+        .any(|t| t == "https://example.org/Car"));
 }
 
 #[test]
@@ -201,7 +395,10 @@ fn status_members_render_under_notification() {
 fn status_is_expired_past_expires_at() {
     let mut sub = subscription(minimal());
     sub.expires_at = Some(Utc::now() - Duration::seconds(1));
-    assert_eq!(sub.render(&ctx(), None, Utc::now())["status"], json!("expired"));
+    assert_eq!(
+        sub.render(&ctx(), None, Utc::now())["status"],
+        json!("expired")
+    );
 }
 
 #[test]
@@ -219,18 +416,27 @@ fn patch_merges_members_and_validates_again() {
     assert_eq!(patched.notification.format, Format::KeyValues);
     assert_eq!(patched.notification.endpoint, sub.notification.endpoint);
     assert!(!patched.is_active);
-    assert_eq!(patched.q.as_ref().map(|q| q.text.as_str()), Some("speed>10"));
+    assert_eq!(
+        patched.q.as_ref().map(|q| q.text.as_str()),
+        Some("speed>10")
+    );
 
-    let removed = patched.patch(&json!({"q": null}), &ctx(), now).expect("null removes");
+    let removed = patched
+        .patch(&json!({"q": null}), &ctx(), now)
+        .expect("null removes");
     assert!(removed.q.is_none());
 
     let err = sub
         .patch(&json!({"timeInterval": 5, "throttling": 2}), &ctx(), now)
         .expect_err("rules between members still hold");
     assert!(err.to_string().contains("throttling"), "{err}");
-    let err = sub.patch(&json!({"entities": null}), &ctx(), now).expect_err("needs a selector");
+    let err = sub
+        .patch(&json!({"entities": null}), &ctx(), now)
+        .expect_err("needs a selector");
     assert!(err.to_string().contains("entities"), "{err}");
-    let err = sub.patch(&json!({"id": "urn:x:y"}), &ctx(), now).expect_err("id is fixed");
+    let err = sub
+        .patch(&json!({"id": "urn:x:y"}), &ctx(), now)
+        .expect_err("id is fixed");
     assert!(err.to_string().contains("id"), "{err}");
 }
 

@@ -8,10 +8,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use common::receiver::Receiver;
-use common::{created, ctx, deleted, engine, engine_with, entity, subscription, updated, QUIET, WAIT};
+use common::{
+    created, ctx, deleted, engine, engine_with, entity, subscription, updated, QUIET, WAIT,
+};
 use ngsi_types::Entity;
 use serde_json::{json, Value};
-use subscriptions::{EngineHandle, EntitySource, Subscription, SubscriptionStatus, CORE_CONTEXT_URL};
+use subscriptions::{
+    EngineHandle, EntitySource, Subscription, SubscriptionStatus, CORE_CONTEXT_URL,
+};
 
 fn sub_for(r: &Receiver, extra: Value) -> Subscription {
     let mut body = json!({
@@ -35,11 +39,18 @@ fn merge(into: &mut Value, from: &Value) {
 }
 
 fn car(speed: i64) -> Entity {
-    entity("urn:ngsi-ld:Vehicle:1", "Vehicle", &[("speed", json!(speed)), ("brand", json!("Seat"))])
+    entity(
+        "urn:ngsi-ld:Vehicle:1",
+        "Vehicle",
+        &[("speed", json!(speed)), ("brand", json!("Seat"))],
+    )
 }
 
 async fn subscribe(engine: &EngineHandle, tenant: Option<&str>, sub: &Subscription) {
-    engine.upsert(tenant, sub.clone(), ctx()).await.expect("upsert");
+    engine
+        .upsert(tenant, sub.clone(), ctx())
+        .await
+        .expect("upsert");
 }
 
 /// Polls the status until `done` holds, for at most WAIT (status changes have no event).
@@ -70,10 +81,17 @@ async fn created_entity_is_notified_in_normalized_form_with_link_header() {
     assert_eq!(req.method, "POST");
     assert_eq!(req.path, "/notify");
     assert_eq!(req.headers["content-type"], "application/json");
-    assert!(req.headers["link"].contains(CORE_CONTEXT_URL), "{:?}", req.headers);
+    assert!(
+        req.headers["link"].contains(CORE_CONTEXT_URL),
+        "{:?}",
+        req.headers
+    );
     assert!(!req.headers.contains_key("ngsild-tenant"));
     let n = &req.body;
-    assert!(n["id"].as_str().expect("id").starts_with("urn:ngsi-ld:Notification:"));
+    assert!(n["id"]
+        .as_str()
+        .expect("id")
+        .starts_with("urn:ngsi-ld:Notification:"));
     assert_eq!(n["type"], "Notification");
     assert_eq!(n["subscriptionId"], json!(sub.id));
     assert!(n["notifiedAt"].is_string());
@@ -89,7 +107,10 @@ async fn created_entity_is_notified_in_normalized_form_with_link_header() {
         }])
     );
     let status = status_when(&engine, &sub.id, |s| s.ok.is_some()).await;
-    assert_eq!((status.times_sent, status.times_failed, status.ok), (1, 0, Some(true)));
+    assert_eq!(
+        (status.times_sent, status.times_failed, status.ok),
+        (1, 0, Some(true))
+    );
     assert!(status.last_success.is_some() && status.last_notification.is_some());
     engine.shutdown().await;
 }
@@ -99,12 +120,18 @@ async fn every_format_and_the_attribute_projection() {
     let r = Receiver::start().await;
     let engine = engine();
     let cases = [
-        ("normalized", json!({"speed": {"type": "Property", "value": 80}})),
+        (
+            "normalized",
+            json!({"speed": {"type": "Property", "value": 80}}),
+        ),
         ("concise", json!({"speed": 80})),
         ("keyValues", json!({"speed": 80})),
     ];
     for (format, want) in cases {
-        let sub = sub_for(&r, json!({"notification": {"format": format, "attributes": ["speed"]}}));
+        let sub = sub_for(
+            &r,
+            json!({"notification": {"format": format, "attributes": ["speed"]}}),
+        );
         subscribe(&engine, None, &sub).await;
         engine.notify(created(None, car(80))).expect("queued");
         let data = &r.next(WAIT).await.body["data"][0];
@@ -136,7 +163,9 @@ async fn ld_json_endpoint_gets_the_context_in_the_body_and_receiver_info_headers
         }}}),
     );
     subscribe(&engine, Some("acme"), &sub).await;
-    engine.notify(created(Some("acme"), car(1))).expect("queued");
+    engine
+        .notify(created(Some("acme"), car(1)))
+        .expect("queued");
     let req = r.next(WAIT).await;
     assert_eq!(req.headers["content-type"], "application/ld+json");
     assert!(!req.headers.contains_key("link"));
@@ -159,15 +188,25 @@ async fn show_changes_adds_previous_values_and_deletions_notify_id_type_deleted_
     );
     subscribe(&engine, None, &sub).await;
 
-    engine.notify(updated(None, car(10), car(20))).expect("queued");
+    engine
+        .notify(updated(None, car(10), car(20)))
+        .expect("queued");
     let n = r.next(WAIT).await.body;
     assert_eq!(n["triggerReason"], "attributeUpdated");
-    assert_eq!(n["data"][0]["speed"], json!({"type": "Property", "value": 20, "previousValue": 10}));
-    assert_eq!(n["data"][0]["brand"], json!({"type": "Property", "value": "Seat"}));
+    assert_eq!(
+        n["data"][0]["speed"],
+        json!({"type": "Property", "value": 20, "previousValue": 10})
+    );
+    assert_eq!(
+        n["data"][0]["brand"],
+        json!({"type": "Property", "value": "Seat"})
+    );
 
     let mut without_brand = car(20);
     without_brand.attributes.shift_remove(&common::iri("brand"));
-    engine.notify(updated(None, car(20), without_brand)).expect("queued");
+    engine
+        .notify(updated(None, car(20), without_brand))
+        .expect("queued");
     let n = r.next(WAIT).await.body;
     assert_eq!(n["triggerReason"], "attributeDeleted");
     assert_eq!(
@@ -207,13 +246,19 @@ async fn tenants_are_isolated() {
     let engine = engine();
     subscribe(&engine, None, &sub_for(&default, json!({}))).await;
     subscribe(&engine, Some("acme"), &sub_for(&acme, json!({}))).await;
-    engine.notify(created(Some("acme"), car(1))).expect("queued");
+    engine
+        .notify(created(Some("acme"), car(1)))
+        .expect("queued");
     let req = acme.next(WAIT).await;
     assert_eq!(req.headers["ngsild-tenant"], "acme");
     assert!(default.try_next(QUIET).await.is_none());
     // The empty tenant name is the default tenant.
     engine.notify(created(Some(""), car(2))).expect("queued");
-    assert!(!default.next(WAIT).await.headers.contains_key("ngsild-tenant"));
+    assert!(!default
+        .next(WAIT)
+        .await
+        .headers
+        .contains_key("ngsild-tenant"));
     assert!(acme.try_next(QUIET).await.is_none());
     engine.shutdown().await;
 }
@@ -225,14 +270,21 @@ async fn throttling_skips_notifications_within_the_period() {
     let sub = sub_for(&r, json!({"throttling": 0.5}));
     subscribe(&engine, None, &sub).await;
     for speed in 1..=3 {
-        engine.notify(updated(None, car(speed), car(speed + 10))).expect("queued");
+        engine
+            .notify(updated(None, car(speed), car(speed + 10)))
+            .expect("queued");
     }
     assert_eq!(r.next(WAIT).await.body["data"][0]["speed"]["value"], 11);
-    assert!(r.try_next(QUIET).await.is_none(), "throttled notifications are skipped");
+    assert!(
+        r.try_next(QUIET).await.is_none(),
+        "throttled notifications are skipped"
+    );
     assert_eq!(engine.stats().notifications_throttled, 2);
     // QUIET (400 ms) plus this wait exceed the period (500 ms): the next one goes out.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    engine.notify(updated(None, car(4), car(40))).expect("queued");
+    engine
+        .notify(updated(None, car(4), car(40)))
+        .expect("queued");
     assert_eq!(r.next(WAIT).await.body["data"][0]["speed"]["value"], 40);
     engine.shutdown().await;
 }
@@ -257,7 +309,14 @@ async fn paused_subscriptions_do_not_notify_until_resumed_and_expired_ones_never
     assert!(r.try_next(QUIET).await.is_none());
     assert_eq!(sub.render(&ctx(), None, Utc::now())["status"], "expired");
     // The worker kept its counters across the updates.
-    assert_eq!(engine.status(None, &sub.id).await.expect("known").times_sent, 1);
+    assert_eq!(
+        engine
+            .status(None, &sub.id)
+            .await
+            .expect("known")
+            .times_sent,
+        1
+    );
     engine.shutdown().await;
 }
 
@@ -286,9 +345,15 @@ async fn failed_attempts_are_retried_until_the_receiver_answers() {
     let first = r.next(WAIT).await;
     r.answer_with(204);
     let retry = r.next(WAIT).await;
-    assert_eq!(retry.body["id"], first.body["id"], "the same notification is retried");
+    assert_eq!(
+        retry.body["id"], first.body["id"],
+        "the same notification is retried"
+    );
     let status = status_when(&engine, &sub.id, |s| s.ok.is_some()).await;
-    assert_eq!((status.times_sent, status.times_failed, status.ok), (1, 0, Some(true)));
+    assert_eq!(
+        (status.times_sent, status.times_failed, status.ok),
+        (1, 0, Some(true))
+    );
     engine.shutdown().await;
 }
 
@@ -308,7 +373,10 @@ async fn a_receiver_that_is_down_fails_then_comes_up_and_succeeds() {
     subscribe(&engine, None, &sub).await;
     engine.notify(created(None, car(1))).expect("queued");
     let status = status_when(&engine, &sub.id, |s| s.ok.is_some()).await;
-    assert_eq!((status.times_sent, status.times_failed, status.ok), (1, 1, Some(false)));
+    assert_eq!(
+        (status.times_sent, status.times_failed, status.ok),
+        (1, 1, Some(false))
+    );
     assert!(status.last_failure.is_some());
     let rendered = sub.render(&ctx(), Some(&status), Utc::now());
     assert_eq!(rendered["notification"]["status"], "failed");
@@ -330,7 +398,11 @@ struct Fixed(Vec<Entity>);
 #[async_trait]
 impl EntitySource for Fixed {
     async fn matching(&self, _tenant: Option<&str>, sub: &Subscription) -> Vec<Entity> {
-        self.0.iter().filter(|e| sub.matches_entity(e)).cloned().collect()
+        self.0
+            .iter()
+            .filter(|e| sub.matches_entity(e))
+            .cloned()
+            .collect()
     }
 }
 
@@ -345,12 +417,15 @@ async fn time_interval_notifies_the_matching_entities_periodically() {
     engine.notify(created(None, car(6))).expect("queued");
     for _ in 0..2 {
         let n = r.next(Duration::from_secs(3)).await.body;
-        assert_eq!(n["data"], json!([{
-            "id": "urn:ngsi-ld:Vehicle:1",
-            "type": "Vehicle",
-            "speed": {"type": "Property", "value": 5},
-            "brand": {"type": "Property", "value": "Seat"}
-        }]));
+        assert_eq!(
+            n["data"],
+            json!([{
+                "id": "urn:ngsi-ld:Vehicle:1",
+                "type": "Vehicle",
+                "speed": {"type": "Property", "value": 5},
+                "brand": {"type": "Property", "value": "Seat"}
+            }])
+        );
         assert!(n.get("triggerReason").is_none());
     }
     engine.shutdown().await;
@@ -366,10 +441,17 @@ async fn a_full_event_channel_refuses_without_waiting() {
         Arc::new(subscriptions::NoEntities),
     );
     // The dispatcher may take the first at once; with capacity 1, a burst must overflow.
-    let results: Vec<_> = (0..100).map(|i| engine.notify(created(None, car(i)))).collect();
-    assert!(results.iter().any(|r| matches!(r, Err(subscriptions::Error::Overloaded))));
+    let results: Vec<_> = (0..100)
+        .map(|i| engine.notify(created(None, car(i))))
+        .collect();
+    assert!(results
+        .iter()
+        .any(|r| matches!(r, Err(subscriptions::Error::Overloaded))));
     let stats = engine.stats();
     assert_eq!(stats.events_received + stats.events_dropped, 100);
     engine.shutdown().await;
-    assert!(matches!(engine.notify(created(None, car(1))), Err(subscriptions::Error::Stopped)));
+    assert!(matches!(
+        engine.notify(created(None, car(1))),
+        Err(subscriptions::Error::Stopped)
+    ));
 }

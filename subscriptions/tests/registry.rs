@@ -21,7 +21,11 @@ fn sub(id: &str, entities: serde_json::Value) -> subscriptions::Subscription {
     subscription(body)
 }
 
-fn found(reg: &Registry<&'static str>, tenant: Option<&str>, e: &ngsi_types::Entity) -> Vec<&'static str> {
+fn found(
+    reg: &Registry<&'static str>,
+    tenant: Option<&str>,
+    e: &ngsi_types::Entity,
+) -> Vec<&'static str> {
     let mut out: Vec<&str> = reg
         .candidates(&tenant.map(str::to_owned), e, std::iter::empty())
         .into_iter()
@@ -36,12 +40,24 @@ fn candidates_come_from_id_type_attribute_and_any_indexes_of_the_tenant() {
     let mut reg = Registry::default();
     reg.insert(None, &sub("urn:s:a", json!([{"type": "A"}])), "a");
     reg.insert(None, &sub("urn:s:b", json!([{"type": "B"}])), "b");
-    reg.insert(None, &sub("urn:s:id", json!([{"id": "urn:e:1", "type": "B"}])), "id");
+    reg.insert(
+        None,
+        &sub("urn:s:id", json!([{"id": "urn:e:1", "type": "B"}])),
+        "id",
+    );
     reg.insert(None, &sub("urn:s:any", json!([{"type": "*"}])), "any");
     reg.insert(None, &sub("urn:s:and", json!([{"type": "A;C"}])), "and");
     reg.insert(None, &sub("urn:s:attr", json!(["speed"])), "attr");
-    reg.insert(Some("t2".into()), &sub("urn:s:t2", json!([{"type": "A"}])), "t2");
-    reg.insert(None, &sub("urn:s:periodic", json!([{"type": "A"}])).clone_with_interval(), "periodic");
+    reg.insert(
+        Some("t2".into()),
+        &sub("urn:s:t2", json!([{"type": "A"}])),
+        "t2",
+    );
+    reg.insert(
+        None,
+        &sub("urn:s:periodic", json!([{"type": "A"}])).clone_with_interval(),
+        "periodic",
+    );
 
     let a = entity("urn:e:9", "A", &[]);
     assert_eq!(found(&reg, None, &a), ["a", "and", "any"]);

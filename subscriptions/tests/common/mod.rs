@@ -11,7 +11,9 @@ use ngsi_types::context::ActiveContext;
 use ngsi_types::update::Changes;
 use ngsi_types::{Attribute, Entity};
 use serde_json::Value;
-use subscriptions::{ChangeEvent, Engine, EngineConfig, EngineHandle, EntitySource, NoEntities, Subscription};
+use subscriptions::{
+    ChangeEvent, Engine, EngineConfig, EngineHandle, EntitySource, NoEntities, Subscription,
+};
 
 /// Generous bound for a notification that should come.
 pub const WAIT: Duration = Duration::from_secs(5);
