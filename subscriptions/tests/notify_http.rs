@@ -176,6 +176,36 @@ async fn ld_json_endpoint_gets_the_context_in_the_body_and_receiver_info_headers
 }
 
 #[tokio::test]
+async fn notifications_link_the_jsonld_context_or_the_creating_requests_context() {
+    let r = Receiver::start().await;
+    let engine = engine();
+    let own = sub_for(
+        &r,
+        json!({"jsonldContext": "https://example.org/notify.jsonld"}),
+    );
+    subscribe(&engine, None, &own).await;
+    engine.notify(created(None, car(1))).expect("queued");
+    let link = r.next(WAIT).await.headers["link"].clone();
+    assert!(
+        link.starts_with("<https://example.org/notify.jsonld>;"),
+        "{link}"
+    );
+    engine.remove(None, &own.id).await.expect("removed");
+
+    let mut from_request = sub_for(
+        &r,
+        json!({"notification": {"endpoint": {"accept": "application/ld+json"}}}),
+    );
+    let request_context =
+        json!(["https://example.org/a.jsonld", {"speed": "https://example.org/speed"}]);
+    from_request.set_request_context(request_context.clone());
+    subscribe(&engine, None, &from_request).await;
+    engine.notify(created(None, car(2))).expect("queued");
+    assert_eq!(r.next(WAIT).await.body["@context"], request_context);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
 async fn show_changes_adds_previous_values_and_deletions_notify_id_type_deleted_at() {
     let r = Receiver::start().await;
     let engine = engine();

@@ -78,7 +78,19 @@ impl Subscription {
             }
         }
         sub.check(now)?;
+        if let Some(url) = &sub.jsonld_context {
+            sub.context = Value::String(url.clone());
+        }
         Ok(sub)
+    }
+
+    /// Records the @context reference of the creating request (its Link header URL, or the
+    /// `@context` member of an `application/ld+json` body), which notifications carry when
+    /// the subscription has no `jsonldContext` (clause 5.2.12).
+    pub fn set_request_context(&mut self, context: Value) {
+        if self.jsonld_context.is_none() && !context.is_null() {
+            self.context = context;
+        }
     }
 
     /// Update Subscription (clause 5.8.2): the fragment's members replace the stored ones
@@ -107,6 +119,9 @@ impl Subscription {
             }
         }
         sub.check(now)?;
+        if let Some(url) = &sub.jsonld_context {
+            sub.context = Value::String(url.clone());
+        }
         sub.modified_at = Some(now);
         Ok(sub)
     }
@@ -371,7 +386,8 @@ fn parse_endpoint(value: &Value) -> Result<Endpoint> {
     };
     let timeout = match obj.get("timeout") {
         None => None,
-        Some(v) => Some(positive("notification.endpoint.timeout", v)? as u64),
+        // Milliseconds; a fraction below one still means "some time".
+        Some(v) => Some(positive("notification.endpoint.timeout", v)?.ceil() as u64),
     };
     let receiver_info = key_values(
         "notification.endpoint.receiverInfo",
