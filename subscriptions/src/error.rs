@@ -2,7 +2,8 @@
 //!
 //! Validation errors are [`NgsiError`]s: they carry the member name and map to the NGSI-LD
 //! error type (BadRequestData, ...) in the broker's single ProblemDetails conversion. The
-//! engine adds only the errors of its own life cycle.
+//! engine adds only the errors of its own life cycle, which are the broker's to map (an
+//! overloaded or stopped engine is a server-side condition, not a client error).
 
 use ngsi_types::NgsiError;
 
@@ -17,15 +18,6 @@ pub enum Error {
     /// The engine has shut down.
     #[error("the subscription engine is not running")]
     Stopped,
-}
-
-impl From<Error> for NgsiError {
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Invalid(e) => e,
-            other => NgsiError::NotSupported(other.to_string()),
-        }
-    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -485,3 +485,38 @@ async fn a_full_event_channel_refuses_without_waiting() {
         Err(subscriptions::Error::Stopped)
     ));
 }
+
+#[tokio::test]
+async fn a_stuck_endpoint_drops_its_oldest_notifications_and_shutdown_does_not_wait_for_it() {
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    };
+    let engine = subscriptions::Engine::start(
+        subscriptions::EngineConfig {
+            queue_capacity: 2,
+            max_retries: 1000,
+            retry_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(1),
+            ..Default::default()
+        },
+        Arc::new(subscriptions::NoEntities),
+    );
+    let sub = subscription(json!({
+        "type": "Subscription",
+        "entities": [{"type": "Vehicle"}],
+        "notification": {"endpoint": {"uri": format!("http://{addr}/notify")}}
+    }));
+    subscribe(&engine, None, &sub).await;
+    for speed in 0..6 {
+        engine.notify(created(None, car(speed))).expect("queued");
+    }
+    // One notification is in its retries; of the five others, two wait and the rest were
+    // dropped (four if the worker had not taken the first one yet).
+    let status = status_when(&engine, &sub.id, |s| s.times_failed >= 3).await;
+    assert!((3..=4).contains(&status.times_failed), "{status:?}");
+    assert_eq!(status.times_sent, 0);
+
+    let stopped = tokio::time::timeout(Duration::from_secs(3), engine.shutdown()).await;
+    assert!(stopped.is_ok(), "shutdown interrupts the retries");
+}

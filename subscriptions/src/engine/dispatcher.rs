@@ -68,7 +68,7 @@ impl Dispatcher {
         loop {
             tokio::select! {
                 biased;
-                _ = shutdown.changed() => break,
+                _ = shutdown.wait_for(|stop| *stop) => break,
                 msg = self.control.recv() => match msg {
                     Some(msg) => self.on_control(msg),
                     None => break,

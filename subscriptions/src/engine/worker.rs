@@ -83,7 +83,8 @@ impl Worker {
         let mut subscription = self.subscription.clone();
         loop {
             tokio::select! {
-                _ = shutdown.changed() => break,
+                biased;
+                _ = stopping(&mut shutdown) => break,
                 changed = subscription.changed() => {
                     // The dispatcher dropped the sender: the subscription was removed.
                     if changed.is_err() {
@@ -181,7 +182,7 @@ impl Worker {
                     attempt += 1;
                     tokio::select! {
                         _ = tokio::time::sleep(backoff) => {}
-                        _ = self.shutdown.changed() => break Err("engine shut down".to_owned()),
+                        _ = stopping(&mut self.shutdown) => break Err("engine shut down".to_owned()),
                     }
                     backoff = (backoff * 2).min(config.max_backoff);
                 }
@@ -214,6 +215,11 @@ impl Worker {
         }
         self.status_tx.send_replace(self.status.clone());
     }
+}
+
+/// Resolves once shutdown is asked, at once if it already was (or the engine is gone).
+async fn stopping(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
 }
 
 async fn tick(ticker: &mut Option<Interval>) {
