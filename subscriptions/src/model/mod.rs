@@ -9,6 +9,8 @@
 //! - the storage form ([`storage`]): plain serde data that round-trips through JSON, so the
 //!   broker can keep subscriptions as documents and hand them back on restart.
 
+mod members;
+mod params;
 mod parse;
 mod render;
 pub mod storage;
