@@ -89,22 +89,30 @@ async fn notifications_are_published_with_metadata_and_body_at_each_qos() {
             .upsert(Some("acme"), sub.clone(), ctx())
             .await
             .expect("upsert");
-        let car = entity("urn:ngsi-ld:Vehicle:1", "Vehicle", &[("speed", json!(7))]);
-        engine.notify(created(Some("acme"), car)).expect("queued");
-
-        let msg = next_message(&mut events).await;
-        let metadata = &msg["metadata"];
-        assert_eq!(metadata["Content-Type"], "application/json", "QoS {qos}");
-        assert!(metadata["Link"].as_str().expect("Link").contains("jsonld"));
-        assert_eq!(metadata["X-Origin"], "oxion");
-        assert_eq!(metadata["NGSILD-Tenant"], "acme");
-        let body = &msg["body"];
-        assert_eq!(body["type"], "Notification");
-        assert_eq!(body["subscriptionId"], json!(sub.id));
-        assert_eq!(
-            body["data"],
-            json!([{"id": "urn:ngsi-ld:Vehicle:1", "type": "Vehicle", "speed": 7}])
-        );
+        // Two notifications through the same session.
+        for speed in [7, 8] {
+            let car = entity(
+                "urn:ngsi-ld:Vehicle:1",
+                "Vehicle",
+                &[("speed", json!(speed))],
+            );
+            engine.notify(created(Some("acme"), car)).expect("queued");
+            let msg = next_message(&mut events).await;
+            let metadata = &msg["metadata"];
+            assert_eq!(metadata["Content-Type"], "application/json", "QoS {qos}");
+            assert!(metadata["Link"].as_str().expect("Link").contains("jsonld"));
+            assert_eq!(metadata["X-Origin"], "oxion");
+            assert_eq!(metadata["NGSILD-Tenant"], "acme");
+            let body = &msg["body"];
+            assert_eq!(body["type"], "Notification");
+            assert_eq!(body["subscriptionId"], json!(sub.id));
+            assert_eq!(
+                body["data"],
+                json!([{"id": "urn:ngsi-ld:Vehicle:1", "type": "Vehicle", "speed": speed}])
+            );
+        }
+        let status = engine.status(Some("acme"), &sub.id).await.expect("known");
+        assert_eq!(status.times_failed, 0, "QoS {qos}");
         engine.remove(Some("acme"), &sub.id).await.expect("removed");
     }
     engine.shutdown().await;

@@ -4,6 +4,8 @@
 mod http;
 mod mqtt;
 
+pub(crate) use mqtt::MqttSession;
+
 use std::time::Duration;
 
 use serde_json::Value;
@@ -76,14 +78,19 @@ impl Transports {
         }
     }
 
-    /// One attempt; `Err` holds a reason for the logs.
-    pub async fn send(&self, env: &Envelope<'_>) -> Result<(), String> {
+    /// One attempt; `Err` holds a reason for the logs. `mqtt` is the caller's session to
+    /// its MQTT broker, kept between notifications.
+    pub async fn send(
+        &self,
+        env: &Envelope<'_>,
+        mqtt: &mut Option<MqttSession>,
+    ) -> Result<(), String> {
         let timeout = env
             .endpoint
             .timeout
             .map_or(self.timeout, Duration::from_millis);
         if env.endpoint.is_mqtt() {
-            mqtt::publish(env, timeout).await
+            mqtt::publish(env, mqtt, timeout).await
         } else {
             http::post(&self.http, env, timeout).await
         }

@@ -15,7 +15,7 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 
 use super::mailbox::Mailbox;
 use super::{EngineConfig, EngineStats, EntitySource};
-use crate::delivery::{Envelope, Transports};
+use crate::delivery::{Envelope, MqttSession, Transports};
 use crate::event::ChangeEvent;
 use crate::model::{ActiveSubscription, State, Trigger};
 use crate::notification::{EntityRenderer, Notification};
@@ -53,6 +53,8 @@ pub(crate) struct Worker {
     status: SubscriptionStatus,
     status_tx: watch::Sender<SubscriptionStatus>,
     last_notified: Option<Instant>,
+    /// The open session to an MQTT endpoint's broker, if the endpoint is one.
+    mqtt: Option<MqttSession>,
 }
 
 impl Worker {
@@ -73,6 +75,7 @@ impl Worker {
             status: SubscriptionStatus::default(),
             status_tx,
             last_notified: None,
+            mqtt: None,
         }
     }
 
@@ -174,7 +177,7 @@ impl Worker {
         let mut backoff = config.retry_backoff;
         let mut attempt = 0;
         let outcome = loop {
-            match self.shared.transports.send(&envelope).await {
+            match self.shared.transports.send(&envelope, &mut self.mqtt).await {
                 Ok(()) => break Ok(()),
                 Err(reason) if attempt >= config.max_retries => break Err(reason),
                 Err(reason) => {
