@@ -215,3 +215,132 @@ fn previous_member(value_member: &str) -> String {
         .unwrap_or_default();
     format!("previous{first}{}", chars.as_str())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use ngsi_types::context::ActiveContext;
+    use ngsi_types::update::Changes;
+    use serde_json::json;
+
+    use super::*;
+
+    fn sub(notification: Value) -> Subscription {
+        let mut params = json!({"endpoint": {"uri": "http://127.0.0.1:9/n"}, "showChanges": true});
+        for (k, v) in notification.as_object().into_iter().flatten() {
+            params[k] = v.clone();
+        }
+        let body =
+            json!({"type": "Subscription", "entities": [{"type": "T"}], "notification": params});
+        Subscription::parse(&body, &ActiveContext::core(), Utc::now()).expect("valid")
+    }
+
+    fn update(before: Entity, after: Entity, updated: &[&str]) -> ChangeEvent {
+        ChangeEvent {
+            tenant: None,
+            entity_id: after.id.clone(),
+            before: Some(before),
+            after: Some(after),
+            changes: Changes {
+                updated: updated.iter().map(|s| (*s).to_owned()).collect(),
+                ..Changes::default()
+            },
+            at: Utc::now(),
+        }
+    }
+
+    fn entity(name: &str, attr: Attribute) -> Entity {
+        let ctx = ActiveContext::core();
+        let mut e = Entity::new("urn:ngsi-ld:T:1", vec![ctx.expand_term("T").into_owned()]);
+        e.put_attribute(ctx.expand_term(name).into_owned(), attr);
+        e
+    }
+
+    #[test]
+    fn previous_members_mirror_the_value_member() {
+        assert_eq!(previous_member("value"), "previousValue");
+        assert_eq!(previous_member("object"), "previousObject");
+        assert_eq!(previous_member("languageMap"), "previousLanguageMap");
+        assert_eq!(previous_member("valueList"), "previousValueList");
+    }
+
+    #[test]
+    fn concise_show_changes_turns_a_bare_value_into_an_object() {
+        let ctx = ActiveContext::core();
+        let s = sub(json!({"format": "concise"}));
+        let name = ctx.expand_term("speed").into_owned();
+        let event = update(
+            entity("speed", Attribute::property(1)),
+            entity("speed", Attribute::property(2)),
+            &[&name],
+        );
+        let out = EntityRenderer::new(&s, &ctx).event(&event);
+        assert_eq!(out["speed"], json!({"value": 2, "previousValue": 1}));
+    }
+
+    #[test]
+    fn relationships_show_their_previous_object() {
+        let ctx = ActiveContext::core();
+        let s = sub(json!({}));
+        let name = ctx.expand_term("owner").into_owned();
+        let event = update(
+            entity("owner", Attribute::relationship("urn:ngsi-ld:P:1")),
+            entity("owner", Attribute::relationship("urn:ngsi-ld:P:2")),
+            &[&name],
+        );
+        let out = EntityRenderer::new(&s, &ctx).event(&event);
+        assert_eq!(
+            out["owner"],
+            json!({"type": "Relationship", "object": "urn:ngsi-ld:P:2", "previousObject": "urn:ngsi-ld:P:1"})
+        );
+    }
+
+    #[test]
+    fn key_values_never_carry_previous_values() {
+        let ctx = ActiveContext::core();
+        let s = sub(json!({"format": "keyValues"}));
+        let name = ctx.expand_term("speed").into_owned();
+        let event = update(
+            entity("speed", Attribute::property(1)),
+            entity("speed", Attribute::property(2)),
+            &[&name],
+        );
+        let out = EntityRenderer::new(&s, &ctx).event(&event);
+        assert_eq!(out["speed"], json!(2));
+    }
+
+    #[test]
+    fn the_notification_body_has_the_members_of_clause_5_3_1() {
+        let s = sub(json!({}));
+        let n = Notification::new(
+            &s,
+            vec![json!({"id": "urn:x:1"})],
+            Some(Trigger::EntityCreated),
+            Utc::now(),
+        );
+        let body = n.to_json(Accept::JsonLd, &json!("https://example.org/c.jsonld"));
+        let keys: Vec<&str> = body
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "id",
+                "type",
+                "subscriptionId",
+                "@context",
+                "notifiedAt",
+                "data",
+                "triggerReason"
+            ]
+        );
+        assert_eq!(body["triggerReason"], "entityCreated");
+        assert!(n
+            .to_json(Accept::Json, &json!("x"))
+            .get("@context")
+            .is_none());
+    }
+}

@@ -444,6 +444,61 @@ mod round_trip {
     use super::*;
     use proptest::prelude::*;
 
+    fn any_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "[a-zA-Z:/.#*;,()=<>\"\\[\\] -]{0,12}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                prop::collection::btree_map(
+                    prop::sample::select(vec![
+                        "type",
+                        "entities",
+                        "id",
+                        "idPattern",
+                        "watchedAttributes",
+                        "q",
+                        "geoQ",
+                        "scopeQ",
+                        "notification",
+                        "endpoint",
+                        "uri",
+                        "format",
+                        "attributes",
+                        "throttling",
+                        "timeInterval",
+                        "expiresAt",
+                        "lang",
+                        "notificationTrigger",
+                        "receiverInfo",
+                        "key",
+                        "value",
+                        "accept",
+                    ]),
+                    inner,
+                    0..6,
+                )
+                .prop_map(|m| Value::Object(
+                    m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+                )),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn parse_and_patch_never_panic(body in any_json(), fragment in any_json()) {
+            let now = Utc::now();
+            let _ = Subscription::parse(&body, &ctx(), now);
+            let _ = subscription(minimal()).patch(&fragment, &ctx(), now);
+        }
+    }
+
     fn name() -> impl Strategy<Value = String> {
         "[a-z][a-zA-Z0-9]{0,8}"
     }
