@@ -37,9 +37,7 @@ pub struct EntityQuery {
 impl EntityQuery {
     /// True if the entity satisfies every part of the query (hints included).
     pub fn matches(&self, entity: &Entity) -> bool {
-        self.ids
-            .as_ref()
-            .is_none_or(|ids| ids.contains(&entity.id))
+        self.ids.as_ref().is_none_or(|ids| ids.contains(&entity.id))
             && self
                 .any_type
                 .as_ref()

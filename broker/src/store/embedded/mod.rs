@@ -21,6 +21,7 @@ mod open;
 mod query;
 mod read;
 mod record;
+mod redb_error;
 mod request;
 mod tables;
 mod transaction;
@@ -44,8 +45,8 @@ use request::{PreparedWrite, Request};
 use writer::Writer;
 
 use super::{
-    AttributeSummary, DocumentKind, EntityQuery, QueryPage, Store, StoreError, StoreResult,
-    Tenant, TypeSummary, Versioned, Write, WriteAction, WriteOutcome,
+    AttributeSummary, DocumentKind, EntityQuery, QueryPage, Store, StoreError, StoreResult, Tenant,
+    TypeSummary, Versioned, Write, WriteAction, WriteOutcome,
 };
 
 /// What the writer and the readers share: the database and the indexes.

@@ -14,8 +14,8 @@ use redb::{Database, ReadableTable};
 use super::config::EmbeddedConfig;
 use super::index::{EntityFacts, IndexChange, Indexes};
 use super::record;
+use super::redb_error::OrBackend;
 use super::tables::{tenant_of_key, DOCUMENTS, ENTITIES, TENANTS};
-use super::transaction::backend;
 use crate::store::{StoreError, StoreResult};
 
 /// What the scan found: the indexes and the writer's starting state.
@@ -29,7 +29,10 @@ pub struct Rebuilt {
 pub fn database(config: &EmbeddedConfig) -> StoreResult<Database> {
     if let Some(dir) = config.path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| {
-            StoreError::Backend(format!("cannot create data directory {}: {e}", dir.display()))
+            StoreError::Backend(format!(
+                "cannot create data directory {}: {e}",
+                dir.display()
+            ))
         })?;
     }
     let db = Database::builder()
@@ -43,57 +46,55 @@ pub fn database(config: &EmbeddedConfig) -> StoreResult<Database> {
             e => StoreError::Backend(format!("cannot open {}: {e}", config.path.display())),
         })?;
     // Create every table up front, so readers never meet a missing one.
-    let create = || -> Result<(), redb::Error> {
-        let txn = db.begin_write()?;
-        txn.open_table(ENTITIES)?;
-        txn.open_table(DOCUMENTS)?;
-        txn.open_table(TENANTS)?;
-        txn.commit()?;
-        Ok(())
-    };
-    create().map_err(backend("create tables"))?;
+    let txn = db.begin_write().or_backend("create tables")?;
+    txn.open_table(ENTITIES).or_backend("create tables")?;
+    txn.open_table(DOCUMENTS).or_backend("create tables")?;
+    txn.open_table(TENANTS).or_backend("create tables")?;
+    txn.commit().or_backend("create tables")?;
     Ok(db)
 }
 
 pub fn rebuild(db: &Database) -> StoreResult<Rebuilt> {
-    let scan = || -> Result<StoreResult<Rebuilt>, redb::Error> {
-        let txn = db.begin_read()?;
-        let mut indexes = Indexes::default();
-        let mut known_tenants = HashSet::new();
-        for row in txn.open_table(TENANTS)?.iter()? {
-            let (name, _) = row?;
-            let Some(tenant) = tenant_of_key(name.value()) else {
-                return Ok(Err(corrupt_tenant(name.value())));
-            };
-            known_tenants.insert(name.value().to_owned());
-            indexes.apply(&IndexChange::Tenant(tenant));
-        }
-        let mut max_seq = 0;
-        for row in txn.open_table(ENTITIES)?.iter()? {
-            let (key, value) = row?;
-            let (tenant_key, id) = key.value();
-            let Some(tenant) = tenant_of_key(tenant_key) else {
-                return Ok(Err(corrupt_tenant(tenant_key)));
-            };
-            let (header, entity) = match record::decode(value.value()) {
-                Ok(decoded) => decoded,
-                Err(e) => return Ok(Err(StoreError::Corrupt(format!("entity {id}: {e}")))),
-            };
-            max_seq = max_seq.max(header.seq);
-            indexes.apply(&IndexChange::Entity {
-                tenant,
-                id: id.to_owned(),
-                old: None,
-                new: Some((header.seq, Arc::new(EntityFacts::of(&entity)))),
-            });
-        }
-        Ok(Ok(Rebuilt {
-            indexes,
-            next_seq: max_seq + 1,
-            known_tenants,
-        }))
-    };
-    scan().map_err(backend("scan"))?
+    let scan = "scan the database";
+    let txn = db.begin_read().or_backend(scan)?;
+    let mut indexes = Indexes::default();
+    let mut known_tenants = HashSet::new();
+    for row in txn
+        .open_table(TENANTS)
+        .or_backend(scan)?
+        .iter()
+        .or_backend(scan)?
+    {
+        let (name, _) = row.or_backend(scan)?;
+        let tenant = tenant_of_key(name.value()).ok_or_else(|| corrupt_tenant(name.value()))?;
+        known_tenants.insert(name.value().to_owned());
+        indexes.apply(&IndexChange::Tenant(tenant));
+    }
+    let mut max_seq = 0;
+    for row in txn
+        .open_table(ENTITIES)
+        .or_backend(scan)?
+        .iter()
+        .or_backend(scan)?
+    {
+        let (key, value) = row.or_backend(scan)?;
+        let (tenant_key, id) = key.value();
+        let tenant = tenant_of_key(tenant_key).ok_or_else(|| corrupt_tenant(tenant_key))?;
+        let (header, entity) = record::decode(value.value())
+            .map_err(|e| StoreError::Corrupt(format!("entity {id}: {e}")))?;
+        max_seq = max_seq.max(header.seq);
+        indexes.apply(&IndexChange::Entity {
+            tenant,
+            id: id.to_owned(),
+            old: None,
+            new: Some((header.seq, Arc::new(EntityFacts::of(&entity)))),
+        });
+    }
+    Ok(Rebuilt {
+        indexes,
+        next_seq: max_seq + 1,
+        known_tenants,
+    })
 }
 
 fn corrupt_tenant(key: &str) -> StoreError {

@@ -13,8 +13,8 @@ use ngsi_types::{AttributeValue, Entity};
 
 use super::index::Plan;
 use super::record;
+use super::redb_error::OrBackend;
 use super::tables::{tenant_key, ENTITIES};
-use super::transaction::backend;
 use super::Shared;
 use crate::store::{EntityQuery, QueryPage, StoreResult, Tenant};
 
@@ -26,10 +26,8 @@ pub fn run(shared: &Shared, tenant: &Tenant, query: &EntityQuery) -> StoreResult
     if query.limit == 0 && !query.count {
         return Ok(QueryPage::default());
     }
-    let txn = shared.db.begin_read().map_err(|e| backend("query")(e.into()))?;
-    let table = txn
-        .open_table(ENTITIES)
-        .map_err(|e| backend("query")(e.into()))?;
+    let txn = shared.db.begin_read().or_backend("query")?;
+    let table = txn.open_table(ENTITIES).or_backend("query")?;
     let plan = match shared.read_indexes().tenant(tenant) {
         Some(index) => Plan::new(index, query),
         None => None,
@@ -48,9 +46,7 @@ pub fn run(shared: &Shared, tenant: &Tenant, query: &EntityQuery) -> StoreResult
             None => (Vec::new(), None),
         };
         for (seq, id) in chunk {
-            let stored = table
-                .get((key, &*id))
-                .map_err(|e| backend("query")(e.into()))?;
+            let stored = table.get((key, &*id)).or_backend("query")?;
             let Some(stored) = stored else {
                 continue;
             };

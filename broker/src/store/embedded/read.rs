@@ -3,24 +3,20 @@
 //! Each opens its own read transaction, a consistent snapshot that never waits for the writer
 //! (redb runs readers concurrently with the write transaction, MVCC style).
 
-
 use super::record;
+use super::redb_error::OrBackend;
 use super::tables::{kind_code, tenant_key, DOCUMENTS, ENTITIES};
-use super::transaction::backend;
 use super::Shared;
 use crate::store::{DocumentKind, StoreError, StoreResult, Tenant, Versioned};
 
 pub fn entity(shared: &Shared, tenant: &Tenant, id: &str) -> StoreResult<Option<Versioned>> {
-    let read = || -> Result<Option<Vec<u8>>, redb::Error> {
-        let txn = shared.db.begin_read()?;
-        let table = txn.open_table(ENTITIES)?;
-        let stored = table.get((tenant_key(tenant), id))?;
-        Ok(stored.map(|s| s.value().to_vec()))
-    };
-    let Some(bytes) = read().map_err(backend("get entity"))? else {
+    let what = "get entity";
+    let txn = shared.db.begin_read().or_backend(what)?;
+    let table = txn.open_table(ENTITIES).or_backend(what)?;
+    let Some(stored) = table.get((tenant_key(tenant), id)).or_backend(what)? else {
         return Ok(None);
     };
-    let (header, entity) = record::decode(&bytes)?;
+    let (header, entity) = record::decode(stored.value())?;
     Ok(Some(Versioned {
         version: header.version,
         entity,
@@ -33,16 +29,13 @@ pub fn document(
     kind: DocumentKind,
     id: &str,
 ) -> StoreResult<Option<serde_json::Value>> {
-    let read = || -> Result<Option<Vec<u8>>, redb::Error> {
-        let txn = shared.db.begin_read()?;
-        let table = txn.open_table(DOCUMENTS)?;
-        let stored = table.get((tenant_key(tenant), kind_code(kind), id))?;
-        Ok(stored.map(|s| s.value().to_vec()))
-    };
-    read()
-        .map_err(backend("get document"))?
-        .map(|bytes| decode_document(id, &bytes))
-        .transpose()
+    let what = "get document";
+    let txn = shared.db.begin_read().or_backend(what)?;
+    let table = txn.open_table(DOCUMENTS).or_backend(what)?;
+    let stored = table
+        .get((tenant_key(tenant), kind_code(kind), id))
+        .or_backend(what)?;
+    stored.map(|s| decode_document(id, s.value())).transpose()
 }
 
 pub fn documents(
@@ -51,26 +44,20 @@ pub fn documents(
     kind: DocumentKind,
 ) -> StoreResult<Vec<(String, serde_json::Value)>> {
     let (key, code) = (tenant_key(tenant), kind_code(kind));
-    let read = || -> Result<Vec<(String, Vec<u8>)>, redb::Error> {
-        let txn = shared.db.begin_read()?;
-        let table = txn.open_table(DOCUMENTS)?;
-        let mut out = Vec::new();
-        // Keys sort by (tenant, kind, id): the documents wanted are one contiguous range.
-        for row in table.range((key, code, "")..)? {
-            let (k, v) = row?;
-            let (t, c, id) = k.value();
-            if t != key || c != code {
-                break;
-            }
-            out.push((id.to_owned(), v.value().to_vec()));
+    let what = "list documents";
+    let txn = shared.db.begin_read().or_backend(what)?;
+    let table = txn.open_table(DOCUMENTS).or_backend(what)?;
+    let mut out = Vec::new();
+    // Keys sort by (tenant, kind, id): the documents wanted are one contiguous range.
+    for row in table.range((key, code, "")..).or_backend(what)? {
+        let (k, v) = row.or_backend(what)?;
+        let (t, c, id) = k.value();
+        if t != key || c != code {
+            break;
         }
-        Ok(out)
-    };
-    read()
-        .map_err(backend("list documents"))?
-        .into_iter()
-        .map(|(id, bytes)| Ok((id.clone(), decode_document(&id, &bytes)?)))
-        .collect()
+        out.push((id.to_owned(), decode_document(id, v.value())?));
+    }
+    Ok(out)
 }
 
 fn decode_document(id: &str, bytes: &[u8]) -> StoreResult<serde_json::Value> {

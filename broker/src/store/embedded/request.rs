@@ -92,5 +92,7 @@ impl Request {
 }
 
 fn mismatch(outcome: Outcome) -> StoreError {
-    StoreError::Backend(format!("writer answered with the wrong outcome {outcome:?}"))
+    StoreError::Backend(format!(
+        "writer answered with the wrong outcome {outcome:?}"
+    ))
 }

@@ -13,8 +13,7 @@ use crate::store::{DocumentKind, Tenant};
 pub const ENTITIES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("entities");
 
 /// (tenant key, document kind code, document id) -> the document as JSON text.
-pub const DOCUMENTS: TableDefinition<(&str, u8, &str), &[u8]> =
-    TableDefinition::new("documents");
+pub const DOCUMENTS: TableDefinition<(&str, u8, &str), &[u8]> = TableDefinition::new("documents");
 
 /// Named tenants that exist (something was once written to them). The default tenant always
 /// exists and is not listed.

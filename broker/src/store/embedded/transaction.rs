@@ -16,6 +16,7 @@ use redb::{Database, ReadableTable, Table};
 use super::config::Durability;
 use super::index::{EntityFacts, IndexChange};
 use super::record::{self, Header};
+use super::redb_error::OrBackend;
 use super::request::{Outcome, PreparedWrite, Request};
 use super::tables::{kind_code, tenant_key, DOCUMENTS, ENTITIES, TENANTS};
 use crate::store::{Precondition, StoreError, Tenant, WriteOutcome};
@@ -37,10 +38,6 @@ pub struct Committed {
     pub changes: Vec<IndexChange>,
     pub next_seq: u64,
     pub new_tenants: Vec<String>,
-}
-
-pub fn backend(what: &str) -> impl FnOnce(redb::Error) -> StoreError + '_ {
-    move |e| StoreError::Backend(format!("{what}: {e}"))
 }
 
 fn batch_failure<E: Display>(what: &'static str) -> impl Fn(E) -> Failure {
@@ -80,12 +77,13 @@ pub fn run(ctx: BatchContext<'_>, requests: &[Request]) -> Result<Committed, Fai
                 Request::Commit { tenant, writes, .. } => {
                     let mut results = Vec::with_capacity(writes.len());
                     for write in writes {
-                        let result = batch.write(&mut entities, tenant, write).map_err(
-                            |e| match e {
-                                WriteError::Record(e) => Failure::Request(i, e),
-                                WriteError::Storage(e) => Failure::Batch(e),
-                            },
-                        )?;
+                        let result =
+                            batch
+                                .write(&mut entities, tenant, write)
+                                .map_err(|e| match e {
+                                    WriteError::Record(e) => Failure::Request(i, e),
+                                    WriteError::Storage(e) => Failure::Batch(e),
+                                })?;
                         results.push(result);
                     }
                     if results
@@ -170,7 +168,6 @@ impl Batch<'_> {
         write: &PreparedWrite,
     ) -> Result<WriteOutcome, WriteError> {
         let key = (tenant_key(tenant), write.id.as_str());
-        let storage = |e: redb::StorageError| WriteError::Storage(backend("read")(e.into()));
         let holds = |version: Option<u64>| match write.precondition {
             Precondition::Absent => version.is_none(),
             Precondition::Version(v) => version == Some(v),
@@ -178,7 +175,11 @@ impl Batch<'_> {
         };
         // The stored header decides the precondition; the old entity is decoded only when the
         // write goes ahead (the index needs its facts to unindex it).
-        let current = match entities.get(key).map_err(storage)? {
+        let current = match entities
+            .get(key)
+            .or_backend("read")
+            .map_err(WriteError::Storage)?
+        {
             None => None,
             Some(stored) => {
                 let bytes = stored.value();
@@ -215,7 +216,8 @@ impl Batch<'_> {
                 let stored = record::encode(header, body);
                 entities
                     .insert(key, stored.as_slice())
-                    .map_err(|e| WriteError::Storage(backend("insert")(e.into())))?;
+                    .or_backend("insert")
+                    .map_err(WriteError::Storage)?;
                 self.changes.push(IndexChange::Entity {
                     tenant: tenant.clone(),
                     id: write.id.clone(),
@@ -230,7 +232,8 @@ impl Batch<'_> {
                 let version = current.map_or(0, |(h, _)| h.version);
                 entities
                     .remove(key)
-                    .map_err(|e| WriteError::Storage(backend("remove")(e.into())))?;
+                    .or_backend("remove")
+                    .map_err(WriteError::Storage)?;
                 self.changes.push(IndexChange::Entity {
                     tenant: tenant.clone(),
                     id: write.id.clone(),
@@ -264,4 +267,3 @@ impl Batch<'_> {
         Ok(())
     }
 }
-

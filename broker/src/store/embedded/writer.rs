@@ -18,6 +18,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::config::Durability;
+use super::redb_error::OrBackend;
 use super::request::Request;
 use super::transaction::{self, BatchContext, Committed, Failure};
 use super::Shared;
@@ -146,12 +147,8 @@ impl Writer {
         if self.durability == Durability::Immediate {
             return Ok(());
         }
-        let flush = || -> Result<(), redb::Error> {
-            let mut txn = self.shared.db.begin_write()?;
-            txn.set_durability(redb::Durability::Immediate);
-            txn.commit()?;
-            Ok(())
-        };
-        flush().map_err(transaction::backend("flush"))
+        let mut txn = self.shared.db.begin_write().or_backend("flush")?;
+        txn.set_durability(redb::Durability::Immediate);
+        txn.commit().or_backend("flush")
     }
 }

@@ -85,8 +85,9 @@ impl EntityFacts {
 
 #[cfg(test)]
 mod tests {
+    use ngsi_types::entity::LOCATION;
     use ngsi_types::geojson::Geometry;
-    use ngsi_types::{Attribute, LOCATION};
+    use ngsi_types::Attribute;
     use serde_json::json;
 
     use super::*;
@@ -96,7 +97,10 @@ mod tests {
         let mut e = Entity::new("urn:x", vec!["T".into(), "U".into(), "T".into()]);
         let point = json!({"type": "Point", "coordinates": [2.0, 41.0]});
         let geometry = Geometry::from_geojson("location", &point).expect("valid");
-        e.put_attribute(LOCATION, Attribute::new(AttributeValue::GeoProperty(geometry)));
+        e.put_attribute(
+            LOCATION,
+            Attribute::new(AttributeValue::GeoProperty(geometry)),
+        );
         let mut rel = Attribute::relationship("urn:y");
         rel.dataset_id = Some("urn:d".into());
         e.put_attribute("p", Attribute::property(1));

@@ -91,7 +91,12 @@ impl Indexes {
         let mut out = Vec::new();
         for tenant in self.tenants() {
             if let Some(index) = self.tenants.get(&tenant) {
-                out.extend(index.expired(now).into_iter().map(|id| (tenant.clone(), id)));
+                out.extend(
+                    index
+                        .expired(now)
+                        .into_iter()
+                        .map(|id| (tenant.clone(), id)),
+                );
             }
         }
         out

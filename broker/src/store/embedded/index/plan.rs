@@ -115,16 +115,17 @@ impl Plan {
                 .map(|(seq, _)| *seq)
                 .collect(),
             Source::Types(syms) => merged(syms.iter().filter_map(|t| index.by_type.get(t)), lower),
-            Source::Attributes(syms) => merged(
-                syms.iter().filter_map(|a| index.by_attribute.get(a)),
-                lower,
-            ),
+            Source::Attributes(syms) => {
+                merged(syms.iter().filter_map(|a| index.by_attribute.get(a)), lower)
+            }
             Source::Seqs(all) => {
                 let start = after.map_or(0, |a| all.partition_point(|s| *s <= a));
                 all[start..].iter().take(CHUNK).copied().collect()
             }
         };
-        let resume = (seqs.len() == CHUNK).then(|| seqs.last().copied()).flatten();
+        let resume = (seqs.len() == CHUNK)
+            .then(|| seqs.last().copied())
+            .flatten();
         let candidates = seqs
             .into_iter()
             .filter_map(|seq| index.entities.get(&seq).map(|meta| (seq, meta)))
@@ -223,7 +224,10 @@ mod tests {
             },
         )
         .expect("possible");
-        assert_eq!(all_candidates(&union, &index), (1..=1_000).collect::<Vec<_>>());
+        assert_eq!(
+            all_candidates(&union, &index),
+            (1..=1_000).collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -244,7 +248,10 @@ mod tests {
             ..EntityQuery::default()
         };
         let plan = Plan::new(&index, &query).expect("possible");
-        assert_eq!(all_candidates(&plan, &index), (11..=300).collect::<Vec<_>>());
+        assert_eq!(
+            all_candidates(&plan, &index),
+            (11..=300).collect::<Vec<_>>()
+        );
     }
 
     #[test]

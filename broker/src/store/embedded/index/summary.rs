@@ -173,11 +173,17 @@ mod tests {
         let mut s = Summaries::default();
         s.add(&[t], &[(p, kinds(&[AttributeKind::Property]))]);
         let both = kinds(&[AttributeKind::Property, AttributeKind::Relationship]);
-        s.add(&[t, u], &[(p, both), (r, kinds(&[AttributeKind::Relationship]))]);
+        s.add(
+            &[t, u],
+            &[(p, both), (r, kinds(&[AttributeKind::Relationship]))],
+        );
 
         let types = s.types(&names);
         assert_eq!(
-            types.iter().map(|t| (t.name.as_str(), t.entity_count)).collect::<Vec<_>>(),
+            types
+                .iter()
+                .map(|t| (t.name.as_str(), t.entity_count))
+                .collect::<Vec<_>>(),
             [("T", 2), ("U", 1)]
         );
         assert_eq!(types[0].attributes["p"].len(), 2);
@@ -187,7 +193,10 @@ mod tests {
         assert_eq!(attrs[0].types.len(), 2);
         assert_eq!(attrs[1].kinds.len(), 1);
 
-        s.remove(&[t, u], &[(p, both), (r, kinds(&[AttributeKind::Relationship]))]);
+        s.remove(
+            &[t, u],
+            &[(p, both), (r, kinds(&[AttributeKind::Relationship]))],
+        );
         let types = s.types(&names);
         assert_eq!(types.len(), 1);
         assert_eq!(
