@@ -5,6 +5,7 @@
 //! never acknowledges a write it could lose.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Directory used when `--data-dir` is not given.
 pub const DEFAULT_DATA_DIR: &str = "./oxion-data";
@@ -18,9 +19,11 @@ pub enum Durability {
     /// write survives a crash or a power loss.
     #[default]
     Immediate,
-    /// Transactions are not fsynced: an acknowledged write survives a crash of the broker
-    /// process (the OS still holds it) but the last writes are LOST ON POWER LOSS or kernel crash.
-    /// For benchmarks and throw-away deployments only. Closing the store flushes.
+    /// Transactions are not fsynced: the writer makes everything durable only every
+    /// [`EmbeddedConfig::flush_interval`], when idle for that long, and on close. Writes
+    /// acknowledged since the last flush are LOST ON ANY CRASH, of the machine or of the broker
+    /// process alike (redb keeps non-durable commits in memory). For benchmarks and throw-away
+    /// deployments only.
     Eventual,
 }
 
@@ -42,6 +45,8 @@ pub struct EmbeddedConfig {
     /// Size of redb's page cache. It counts towards the broker's resident memory, next to the
     /// in-memory indexes (a few hundred bytes per entity).
     pub cache_bytes: usize,
+    /// With [`Durability::Eventual`]: the longest time a write stays non-durable.
+    pub flush_interval: Duration,
 }
 
 impl EmbeddedConfig {
@@ -54,6 +59,7 @@ impl EmbeddedConfig {
             max_batch_writes: 4096,
             queue_capacity: 1024,
             cache_bytes: 256 * 1024 * 1024,
+            flush_interval: Duration::from_secs(1),
         }
     }
 

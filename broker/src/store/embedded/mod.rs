@@ -97,8 +97,12 @@ impl EmbeddedStore {
             max_batch_writes: config.max_batch_writes.max(1),
             next_seq: rebuilt.next_seq,
             known_tenants: rebuilt.known_tenants,
+            unflushed: false,
         }
         .spawn()?;
+        if config.durability == Durability::Eventual {
+            writer::spawn_flusher(sender.downgrade(), config.flush_interval)?;
+        }
         tracing::info!(path = %config.path.display(), "embedded store open");
         Ok(Self {
             shared,

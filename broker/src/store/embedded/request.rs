@@ -44,6 +44,8 @@ pub enum Request {
     Close {
         reply: oneshot::Sender<StoreResult<()>>,
     },
+    /// Make every commit so far durable (sent periodically with `Durability::Eventual`).
+    Flush,
 }
 
 /// The result of one request, once its transaction committed.
@@ -87,6 +89,7 @@ impl Request {
             Self::Close { reply } => {
                 let _ = reply.send(result.map(|_| ()));
             }
+            Self::Flush => {}
         }
     }
 }

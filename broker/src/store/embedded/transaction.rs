@@ -38,6 +38,8 @@ pub struct Committed {
     pub changes: Vec<IndexChange>,
     pub next_seq: u64,
     pub new_tenants: Vec<String>,
+    /// Whether anything was written (else the transaction was aborted: nothing to flush).
+    pub wrote: bool,
 }
 
 fn batch_failure<E: Display>(what: &'static str) -> impl Fn(E) -> Failure {
@@ -53,12 +55,13 @@ pub struct BatchContext<'a> {
     pub known_tenants: &'a HashSet<String>,
 }
 
-/// Applies `requests` (none of which is `Close`) in one transaction and commits it.
+/// Applies `requests` (none of which is `Close` or `Flush`) in one transaction and commits it.
 pub fn run(ctx: BatchContext<'_>, requests: &[Request]) -> Result<Committed, Failure> {
     let mut txn = ctx.db.begin_write().map_err(batch_failure("begin"))?;
     txn.set_durability(match ctx.durability {
         Durability::Immediate => redb::Durability::Immediate,
-        Durability::Eventual => redb::Durability::Eventual,
+        // redb's own `Eventual` still fsyncs on Linux; `None` does not (see the writer's flush).
+        Durability::Eventual => redb::Durability::None,
     });
     let mut batch = Batch {
         next_seq: ctx.next_seq,
@@ -120,9 +123,9 @@ pub fn run(ctx: BatchContext<'_>, requests: &[Request]) -> Result<Committed, Fai
                     batch.dirty |= existed;
                     Outcome::Deleted(existed)
                 }
-                Request::Close { .. } => {
+                Request::Close { .. } | Request::Flush => {
                     return Err(Failure::Batch(StoreError::Backend(
-                        "close request inside a batch".into(),
+                        "control request inside a batch".into(),
                     )))
                 }
             };
@@ -140,6 +143,7 @@ pub fn run(ctx: BatchContext<'_>, requests: &[Request]) -> Result<Committed, Fai
         changes: batch.changes,
         next_seq: batch.next_seq,
         new_tenants: batch.new_tenants,
+        wrote: batch.dirty,
     })
 }
 
