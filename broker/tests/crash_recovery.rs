@@ -19,8 +19,10 @@ use serde_json::json;
 const CHILD_ENV: &str = "OXION_CRASH_TEST_DB";
 /// Acknowledgements to wait for before killing the child.
 const ACKS_BEFORE_KILL: usize = 300;
-/// Longest wait for those acknowledgements.
+/// Longest wait for those acknowledgements, from the first one.
 const KILL_DEADLINE: Duration = Duration::from_secs(5);
+/// Longest wait for the child to start acknowledging (a loaded machine starts processes slowly).
+const START_DEADLINE: Duration = Duration::from_secs(30);
 const WRITER_TASKS: usize = 8;
 
 /// The entity stored under `id` at `version`: about 1 KB, deterministic, so the test can tell
@@ -130,12 +132,18 @@ fn killed_writer_loses_no_acknowledged_write() {
         }
         0
     };
-    let deadline = Instant::now() + KILL_DEADLINE;
+    let mut deadline = Instant::now() + START_DEADLINE;
     let mut count = 0;
     while count < ACKS_BEFORE_KILL {
         let left = deadline.saturating_duration_since(Instant::now());
         match acks.recv_timeout(left) {
-            Ok(line) => count += record(line),
+            Ok(line) => {
+                let first = count == 0;
+                count += record(line);
+                if first && count > 0 {
+                    deadline = Instant::now() + KILL_DEADLINE;
+                }
+            }
             Err(_) => break,
         }
     }
