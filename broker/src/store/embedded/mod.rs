@@ -12,11 +12,13 @@
 //! - **Indexes in memory** (see [`index`]): ids, types, attribute names, a geo R-tree,
 //!   expirations and the `/types`/`/attributes` counts, rebuilt at open by one scan and kept by
 //!   the writer after each commit. Entities themselves stay on disk (and in redb's bounded page
-//!   cache), which is what lets a million entities fit in a small resident size.
+//!   cache), which is what lets a million entities fit in a small resident size: measured at
+//!   about 600 bytes of index per entity (1M entities of 1.3 KB with 10 attributes and a
+//!   location: 600 MiB resident, plus the page cache).
 //!
 //! Files: [`config`] (how to open), [`tables`] and [`record`] (the on-disk layout), [`open`]
 //! (open and rebuild), [`request`], [`writer`] and [`transaction`] (the write path),
-//! [`read`] and [`query`] (the read path).
+//! [`read`] and [`query`] (the read path), [`redb_error`] (error mapping).
 
 mod config;
 mod index;
