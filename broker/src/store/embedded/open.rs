@@ -12,7 +12,7 @@ use std::sync::Arc;
 use redb::{Database, ReadableTable};
 
 use super::config::EmbeddedConfig;
-use super::index::{EntityFacts, IndexChange, Indexes};
+use super::index::{IndexChange, Indexes, StoredFacts};
 use super::record;
 use super::redb_error::OrBackend;
 use super::tables::{tenant_of_key, DOCUMENTS, ENTITIES, TENANTS};
@@ -80,14 +80,16 @@ pub fn rebuild(db: &Database) -> StoreResult<Rebuilt> {
         let (key, value) = row.or_backend(scan)?;
         let (tenant_key, id) = key.value();
         let tenant = tenant_of_key(tenant_key).ok_or_else(|| corrupt_tenant(tenant_key))?;
-        let (header, entity) = record::decode(value.value())
-            .map_err(|e| StoreError::Corrupt(format!("entity {id}: {e}")))?;
+        let corrupt = |e: String| StoreError::Corrupt(format!("entity {id}: {e}"));
+        let (header, stored): (_, StoredFacts) =
+            record::decode_as(value.value()).map_err(|e| corrupt(e.to_string()))?;
+        let facts = stored.into_facts().map_err(corrupt)?;
         max_seq = max_seq.max(header.seq);
         indexes.apply(&IndexChange::Entity {
             tenant,
             id: id.to_owned(),
             old: None,
-            new: Some((header.seq, Arc::new(EntityFacts::of(&entity)))),
+            new: Some((header.seq, Arc::new(facts))),
         });
     }
     Ok(Rebuilt {

@@ -7,6 +7,7 @@
 //! make every entity all-or-nothing.
 
 use ngsi_types::Entity;
+use serde::de::DeserializeOwned;
 
 use crate::store::{StoreError, StoreResult};
 
@@ -56,10 +57,16 @@ pub fn header(record: &[u8]) -> StoreResult<Header> {
 
 /// Header and entity of a record.
 pub fn decode(record: &[u8]) -> StoreResult<(Header, Entity)> {
+    decode_as(record)
+}
+
+/// Header and body of a record, the body decoded as any type whose serde form reads the
+/// stored entity (a partial view, such as the index facts).
+pub fn decode_as<T: DeserializeOwned>(record: &[u8]) -> StoreResult<(Header, T)> {
     let header = header(record)?;
-    let entity = rmp_serde::from_slice(&record[HEADER_LEN..])
+    let body = rmp_serde::from_slice(&record[HEADER_LEN..])
         .map_err(|e| StoreError::Corrupt(format!("entity record: {e}")))?;
-    Ok((header, entity))
+    Ok((header, body))
 }
 
 #[cfg(test)]

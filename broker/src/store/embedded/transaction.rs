@@ -14,7 +14,7 @@ use std::sync::Arc;
 use redb::{Database, ReadableTable, Table};
 
 use super::config::Durability;
-use super::index::{EntityFacts, IndexChange};
+use super::index::{IndexChange, StoredFacts};
 use super::record::{self, Header};
 use super::redb_error::OrBackend;
 use super::request::{Outcome, PreparedWrite, Request};
@@ -193,8 +193,12 @@ impl Batch<'_> {
                         current: Some(header.version),
                     });
                 }
-                let (_, entity) = record::decode(bytes).map_err(WriteError::Record)?;
-                Some((header, Arc::new(EntityFacts::of(&entity))))
+                let (_, stored): (_, StoredFacts) =
+                    record::decode_as(bytes).map_err(WriteError::Record)?;
+                let facts = stored.into_facts().map_err(|e| {
+                    WriteError::Record(StoreError::Corrupt(format!("entity {}: {e}", write.id)))
+                })?;
+                Some((header, Arc::new(facts)))
             }
         };
         if current.is_none() && (!holds(None) || write.put.is_none()) {

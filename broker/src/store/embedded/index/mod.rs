@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-pub use facts::EntityFacts;
+pub use facts::{EntityFacts, StoredFacts};
 pub use plan::Plan;
 pub use tenant::TenantIndex;
 
