@@ -6,8 +6,7 @@
 //! (after a `kill -9`, redb rolls back to the last committed transaction and the scan sees
 //! exactly the acknowledged writes).
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
 
 use redb::{Database, ReadableTable};
 
@@ -71,6 +70,7 @@ pub fn rebuild(db: &Database) -> StoreResult<Rebuilt> {
         indexes.apply(&IndexChange::Tenant(tenant));
     }
     let mut max_seq = 0;
+    let mut extents = HashMap::new();
     for row in txn
         .open_table(ENTITIES)
         .or_backend(scan)?
@@ -85,13 +85,9 @@ pub fn rebuild(db: &Database) -> StoreResult<Rebuilt> {
             record::decode_as(value.value()).map_err(|e| corrupt(e.to_string()))?;
         let facts = stored.into_facts().map_err(corrupt)?;
         max_seq = max_seq.max(header.seq);
-        indexes.apply(&IndexChange::Entity {
-            tenant,
-            id: id.to_owned(),
-            old: None,
-            new: Some((header.seq, Arc::new(facts))),
-        });
+        indexes.load(tenant, header.seq, id, &facts, &mut extents);
     }
+    indexes.load_extents(extents);
     Ok(Rebuilt {
         indexes,
         next_seq: max_seq + 1,

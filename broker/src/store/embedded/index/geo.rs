@@ -13,6 +13,9 @@ use super::interner::Sym;
 
 type Entry = GeomWithData<Rectangle<[f64; 2]>, u64>;
 
+/// A geoproperty's extent on one entity: (property, bounding rectangle, creation sequence).
+pub type Extent = (Sym, geo::Rect<f64>, u64);
+
 #[derive(Debug, Default)]
 pub struct GeoIndex {
     trees: HashMap<Sym, RTree<Entry>>,
@@ -37,6 +40,24 @@ impl GeoIndex {
             if tree.size() == 0 {
                 self.trees.remove(&property);
             }
+        }
+    }
+
+    /// Adds many extents at once (the scan at open): bulk loading builds a better-packed tree,
+    /// several times faster than inserting one by one.
+    pub fn bulk_load(&mut self, extents: Vec<Extent>) {
+        let mut by_property: HashMap<Sym, Vec<Entry>> = HashMap::new();
+        for (property, rect, seq) in extents {
+            by_property
+                .entry(property)
+                .or_default()
+                .push(entry(&rect, seq));
+        }
+        for (property, mut entries) in by_property {
+            if let Some(tree) = self.trees.remove(&property) {
+                entries.extend(tree.iter().copied());
+            }
+            self.trees.insert(property, RTree::bulk_load(entries));
         }
     }
 
@@ -86,5 +107,9 @@ mod tests {
         assert_eq!(index.intersecting(location, &around), [2]);
         index.remove(location, &area, 2);
         assert!(index.trees.is_empty());
+
+        index.insert(location, &area, 2);
+        index.bulk_load(vec![(location, point, 1), (location, point, 3)]);
+        assert_eq!(index.intersecting(location, &around), [1, 2, 3]);
     }
 }

@@ -39,6 +39,9 @@ pub enum IndexChange {
     },
 }
 
+/// Extents gathered by the scan at open, per tenant, for one bulk load per R-tree.
+pub type PendingExtents = HashMap<Tenant, Vec<geo::Extent>>;
+
 /// Indexes of all tenants. The default tenant is always present.
 #[derive(Debug)]
 pub struct Indexes {
@@ -73,6 +76,34 @@ impl Indexes {
                     index.add(*seq, id, facts);
                 }
             }
+        }
+    }
+
+    /// Indexes one stored entity during the scan at open; its extents wait in `extents` for
+    /// [`Self::load_extents`].
+    pub fn load(
+        &mut self,
+        tenant: Tenant,
+        seq: u64,
+        id: &str,
+        facts: &EntityFacts,
+        extents: &mut PendingExtents,
+    ) {
+        let pending = extents.entry(tenant.clone()).or_default();
+        self.tenants
+            .entry(tenant)
+            .or_default()
+            .add_deferring_geo(seq, id, facts, pending);
+    }
+
+    /// Bulk-loads the extents gathered by [`Self::load`].
+    pub fn load_extents(&mut self, extents: PendingExtents) {
+        for (tenant, extents) in extents {
+            self.tenants
+                .entry(tenant)
+                .or_default()
+                .geo
+                .bulk_load(extents);
         }
     }
 

@@ -41,6 +41,28 @@ pub struct TenantIndex {
 impl TenantIndex {
     /// Indexes an entity (absent from the index) with its facts.
     pub fn add(&mut self, seq: u64, id: &str, facts: &EntityFacts) {
+        for (name, rect) in &facts.geo {
+            let property = self.names.intern(name);
+            self.geo.insert(property, rect, seq);
+        }
+        self.add_except_geo(seq, id, facts);
+    }
+
+    /// Indexes an entity except for its extents, which are returned for a bulk load.
+    pub fn add_deferring_geo(
+        &mut self,
+        seq: u64,
+        id: &str,
+        facts: &EntityFacts,
+        extents: &mut Vec<super::geo::Extent>,
+    ) {
+        for (name, rect) in &facts.geo {
+            extents.push((self.names.intern(name), *rect, seq));
+        }
+        self.add_except_geo(seq, id, facts);
+    }
+
+    fn add_except_geo(&mut self, seq: u64, id: &str, facts: &EntityFacts) {
         let types: Box<[Sym]> = facts.types.iter().map(|t| self.names.intern(t)).collect();
         let attributes: Vec<(Sym, KindSet)> = facts
             .attributes
@@ -52,10 +74,6 @@ impl TenantIndex {
         }
         for (name, _) in &attributes {
             self.by_attribute.entry(*name).or_default().insert(seq);
-        }
-        for (name, rect) in &facts.geo {
-            let property = self.names.intern(name);
-            self.geo.insert(property, rect, seq);
         }
         if let Some(at) = facts.expires_at {
             self.expiry.insert((at, seq));
