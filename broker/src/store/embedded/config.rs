@@ -19,8 +19,8 @@ pub enum Durability {
     /// write survives a crash or a power loss.
     #[default]
     Immediate,
-    /// Transactions are not fsynced: the writer makes everything durable only every
-    /// [`EmbeddedConfig::flush_interval`], when idle for that long, and on close. Writes
+    /// Transactions are not fsynced: the writer makes everything durable once every
+    /// [`EmbeddedConfig::flush_interval`], and on close or drop. Writes
     /// acknowledged since the last flush are LOST ON ANY CRASH, of the machine or of the broker
     /// process alike (redb keeps non-durable commits in memory). For benchmarks and throw-away
     /// deployments only.

@@ -149,7 +149,7 @@ impl Writer {
         }
     }
 
-    /// The batch is durable: make it visible, then acknowledge it.
+    /// The batch is committed (durable, unless `Eventual`): make it visible, then acknowledge it.
     fn publish(&mut self, batch: Vec<Request>, committed: Committed) {
         self.unflushed |= self.durability == Durability::Eventual && committed.wrote;
         self.next_seq = committed.next_seq;
