@@ -104,13 +104,26 @@ impl Entities {
     pub async fn create(&self, tenant: &Tenant, mut entity: Entity) -> BrokerResult<()> {
         stamp_new(&mut entity);
         let id = entity.id.clone();
+        // The creation is a change event like any other write (entityCreated,
+        // attributeCreated); the copy is only made when an engine listens.
+        let created = self.engine.is_some().then(|| Done {
+            created: true,
+            changes: creation_changes(&entity),
+            before: None,
+            after: Some(entity.clone()),
+        });
         let write = Write {
             id: id.clone(),
             precondition: Precondition::Absent,
             action: WriteAction::Put(entity),
         };
         match self.store.commit(tenant, vec![write]).await?.first() {
-            Some(WriteOutcome::Applied { .. }) => Ok(()),
+            Some(WriteOutcome::Applied { .. }) => {
+                if let Some(done) = created {
+                    self.emit(tenant, &done, &id);
+                }
+                Ok(())
+            }
             _ => Err(BrokerError::AlreadyExists(format!(
                 "entity '{id}' already exists"
             ))),
