@@ -4,13 +4,16 @@
 //! By default the cases start a real `oxion` process (from the workspace build) on a free
 //! loopback port with a fresh data directory; set `OXION_TEST_BROKER_URL` to run them against
 //! any broker instead. Cases isolate themselves with unique entity ids and tenants, so they run
-//! in parallel against one broker.
+//! in parallel against one broker. Subscription cases receive notifications with a real HTTP
+//! [`Receiver`] on loopback.
 
 mod broker;
 mod client;
+mod receiver;
 
 pub use broker::{BrokerProcess, Target};
 pub use client::{enc, Client, Reply, CONTEXT_REL};
+pub use receiver::{Received, Receiver};
 
 /// A unique suffix for ids and tenant names of one test.
 pub fn unique(prefix: &str) -> String {

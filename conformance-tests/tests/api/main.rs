@@ -2,3 +2,4 @@
 //! and one shared broker process).
 
 mod entities;
+mod subscriptions;
