@@ -515,6 +515,16 @@ async fn attribute_created_fires_for_new_attributes_only() {
     assert_notification(&n, &sub, "attributeCreated", &id);
     assert_eq!(n.entity()["oil"]["value"], 7);
     assert_eq!(n.entity()["speed"]["value"], 2);
+
+    batch(
+        &client,
+        "upsert",
+        &json!([{"id": id, "type": ty, "tyres": prop(4)}]),
+    )
+    .await;
+    let n = rx.nth(4, WAIT).await;
+    assert_notification(&n, &sub, "attributeCreated", &id);
+    assert_eq!(n.entity()["tyres"]["value"], 4);
 }
 
 #[tokio::test]
@@ -562,7 +572,7 @@ async fn attribute_updated_fires_for_every_kind_of_attribute_update() {
 }
 
 #[tokio::test]
-async fn attribute_deleted_fires_for_delete_attr_and_merge_with_null() {
+async fn attribute_deleted_fires_for_delete_attr_merge_with_null_and_put() {
     let client = Client::shared();
     let ty = fresh_type();
     let (rx, sub) = watch(&client, &ty, &["attributeDeleted"]).await;
@@ -584,6 +594,20 @@ async fn attribute_deleted_fires_for_delete_attr_and_merge_with_null() {
     let n = rx.nth(2, WAIT).await;
     assert_notification(&n, &sub, "attributeDeleted", &id);
     assert!(n.entity().get("location").is_none(), "{}", n.body);
+
+    // Replacing the entity without an attribute deletes it.
+    assert_204(
+        client
+            .put(
+                &path,
+                &json!({"type": ty, "fuel": {"type": "Property", "value": 1}}),
+            )
+            .await,
+    );
+    let n = rx.nth(3, WAIT).await;
+    assert_notification(&n, &sub, "attributeDeleted", &id);
+    assert!(n.entity().get("speed").is_none(), "{}", n.body);
+    assert_eq!(n.entity()["fuel"]["value"], 1, "{}", n.body);
 }
 
 #[tokio::test]
