@@ -7,12 +7,21 @@
 //! Preloads `--entities` entities with batch upserts (skipped with `--no-preload` when they are
 //! there already from the same `--run`), then runs each scenario for `--duration` seconds (or
 //! `--max-requests`), and prints requests/s and latency percentiles.
+//!
+//! The `notify` scenario measures subscription fan-out instead (see `benches::notify`): it
+//! starts a receiver, creates `--subscriptions` subscriptions, drives PATCH writes and prints
+//! writes/s, notifications/s and write-to-delivery latency. It needs no preload:
+//!
+//! ```text
+//! oxion-load --url http://127.0.0.1:1026 --scenarios notify --subscriptions 100 --duration 10
+//! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use benches::notify::{self, FanOut};
 use benches::workload;
 use clap::Parser;
 use hdrhistogram::Histogram;
@@ -48,6 +57,21 @@ struct Args {
     /// Tenant to use (NGSILD-Tenant).
     #[arg(long)]
     tenant: Option<String>,
+    /// notify: subscriptions to create (0 measures the same writes without any).
+    #[arg(long, default_value_t = 1)]
+    subscriptions: u64,
+    /// notify: subscriptions notified per write.
+    #[arg(long, default_value_t = 1)]
+    fanout: u64,
+    /// notify: entities written to (at least one per subscription group).
+    #[arg(long, default_value_t = 1000)]
+    notify_entities: u64,
+    /// notify: the longest wait, in seconds, for outstanding notifications after the writes.
+    #[arg(long, default_value_t = 10)]
+    drain: u64,
+    /// notify: where the receiver listens (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    receiver: std::net::SocketAddr,
 }
 
 struct Shared {
@@ -68,7 +92,8 @@ async fn main() -> anyhow::Result<()> {
         args,
         counter: AtomicU64::new(0),
     });
-    if !shared.args.no_preload {
+    let only_notify = shared.args.scenarios.iter().all(|s| s == "notify");
+    if !shared.args.no_preload && !only_notify {
         preload(&shared).await?;
     }
     println!(
@@ -76,6 +101,10 @@ async fn main() -> anyhow::Result<()> {
         "scenario", "requests", "req/s", "p50 ms", "p99 ms", "p999 ms", "max ms", "errors"
     );
     for scenario in shared.args.scenarios.clone() {
+        if scenario == "notify" {
+            run_notify(&shared).await?;
+            continue;
+        }
         let report = run_scenario(&shared, &scenario).await?;
         println!("{report}");
     }
@@ -279,4 +308,225 @@ async fn run_scenario(shared: &Arc<Shared>, scenario: &str) -> anyhow::Result<Re
         elapsed: started.elapsed(),
         histogram,
     })
+}
+
+/// Runs `job(i)` for `i` in `0..count` with `width` in flight; a failed job fails the run.
+async fn for_each_concurrent<F, Fut>(count: u64, width: usize, job: F) -> anyhow::Result<()>
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+{
+    let job = Arc::new(job);
+    let next = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..width.max(1) {
+        let (job, next) = (job.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= count {
+                    return Ok::<(), anyhow::Error>(());
+                }
+                job(i).await?;
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.context("worker task")??;
+    }
+    Ok(())
+}
+
+/// The `notify` scenario (module doc of `benches::notify`).
+async fn run_notify(shared: &Arc<Shared>) -> anyhow::Result<()> {
+    let args = &shared.args;
+    let fan = FanOut::new(args.subscriptions, args.fanout, args.notify_entities);
+    let run = args.run.clone();
+    let receiver = notify::Receiver::start(args.receiver).await?;
+    let uri = receiver.url();
+
+    let batches = fan.entities.div_ceil(100);
+    let (s, r) = (shared.clone(), run.clone());
+    for_each_concurrent(batches, 8, move |b| {
+        let (shared, run) = (s.clone(), r.clone());
+        async move {
+            let batch: Vec<Value> = (b * 100..((b + 1) * 100).min(fan.entities))
+                .map(|k| fan.entity(&run, k))
+                .collect();
+            let path = "/ngsi-ld/v1/entityOperations/upsert";
+            let (status, _) = send(&shared, Method::POST, path, Some(&Value::Array(batch))).await?;
+            if !matches!(status, 201 | 204) {
+                bail!("creating sensor batch {b}: HTTP {status}");
+            }
+            Ok(())
+        }
+    })
+    .await?;
+
+    let started = Instant::now();
+    let (s, r, u) = (shared.clone(), run.clone(), uri.clone());
+    for_each_concurrent(fan.subscriptions, args.connections, move |i| {
+        let (shared, run, uri) = (s.clone(), r.clone(), u.clone());
+        async move {
+            let body = fan.subscription(&run, i, &uri);
+            let path = "/ngsi-ld/v1/subscriptions";
+            let (status, _) = send(&shared, Method::POST, path, Some(&body)).await?;
+            if status != 201 {
+                bail!("creating subscription {i}: HTTP {status}");
+            }
+            Ok(())
+        }
+    })
+    .await?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "notify: {} subscriptions created in {secs:.2} s; {} entities in {} groups, {} notified per write",
+        fan.subscriptions,
+        fan.entities,
+        fan.groups,
+        fan.notified_by(0)
+    );
+
+    // The writes: random entities, each PATCH stamped with its send time.
+    let deadline = Instant::now() + Duration::from_secs(args.duration);
+    let issued = Arc::new(AtomicU64::new(0));
+    let expected = Arc::new(AtomicU64::new(0));
+    let before = receiver.count();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..args.connections {
+        let (shared, issued, expected, run) = (
+            shared.clone(),
+            issued.clone(),
+            expected.clone(),
+            run.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+            let mut errors = 0u64;
+            let mut rng = (worker as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            while Instant::now() < deadline
+                && issued.fetch_add(1, Ordering::Relaxed) < shared.args.max_requests
+            {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let k = rng % fan.entities;
+                let path = format!("/ngsi-ld/v1/entities/{}/attrs", fan.entity_id(&run, k));
+                let t0 = Instant::now();
+                let body = notify::stamped_patch(notify::now_micros());
+                match send(&shared, Method::PATCH, &path, Some(&body)).await {
+                    Ok((204, _)) => {
+                        expected.fetch_add(fan.notified_by(k), Ordering::Relaxed);
+                    }
+                    _ => errors += 1,
+                }
+                let micros = t0.elapsed().as_micros().min(60_000_000) as u64;
+                let _ = hist.record(micros.max(1));
+            }
+            Ok::<_, anyhow::Error>((hist, errors))
+        }));
+    }
+    let mut writes = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
+    let mut errors = 0;
+    for t in tasks {
+        let (h, e) = t.await??;
+        writes.add(h)?;
+        errors += e;
+    }
+    let write_secs = started.elapsed().as_secs_f64();
+    let in_window = receiver.count() - before;
+    let expected = expected.load(Ordering::Relaxed);
+    let delivered = receiver
+        .drain(
+            before + expected,
+            Duration::from_secs(2),
+            Duration::from_secs(args.drain),
+        )
+        .await
+        - before;
+    let started_micros = notify::now_micros() - started.elapsed().as_micros() as u64;
+    let last = receiver.deliveries.last_at.load(Ordering::Relaxed);
+    let delivery_secs = (last.saturating_sub(started_micros) as f64 / 1e6).max(write_secs);
+    let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "{:<16} {:>10} {:>12.0} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8}",
+        format!("notify-w S={}", fan.subscriptions),
+        writes.len(),
+        writes.len() as f64 / write_secs,
+        ms(&writes, 0.5),
+        ms(&writes, 0.99),
+        ms(&writes, 0.999),
+        writes.max() as f64 / 1000.0,
+        errors
+    );
+    if fan.subscriptions > 0 {
+        let latency = receiver
+            .deliveries
+            .latency
+            .lock()
+            .map_err(|_| anyhow::anyhow!("latency histogram poisoned"))?
+            .clone();
+        println!(
+            "{:<16} {:>10} {:>12.0} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8}   (write-to-delivery; expected {expected}, {in_window} within the write window, {} unreadable)",
+            format!("notify-n S={}", fan.subscriptions),
+            delivered,
+            delivered as f64 / delivery_secs,
+            ms(&latency, 0.5),
+            ms(&latency, 0.99),
+            ms(&latency, 0.999),
+            latency.max() as f64 / 1000.0,
+            expected.saturating_sub(delivered),
+            receiver.deliveries.unreadable.load(Ordering::Relaxed),
+        );
+    }
+
+    if fan.subscriptions > 0 {
+        let (sent, failed) = delivery_counters(shared).await?;
+        println!(
+            "notify: the broker counts timesSent {sent}, timesFailed {failed} (queue drops included)"
+        );
+    }
+
+    // Leave the broker as it was: the subscriptions go, the sensors stay (per-run types).
+    let (s, r) = (shared.clone(), run.clone());
+    for_each_concurrent(fan.subscriptions, args.connections, move |i| {
+        let (shared, run) = (s.clone(), r.clone());
+        async move {
+            let path =
+                format!("/ngsi-ld/v1/subscriptions/urn:ngsi-ld:Subscription:bench-{run}-{i}");
+            let _ = send(&shared, Method::DELETE, &path, None).await?;
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(())
+}
+
+/// The sum of `timesSent` and `timesFailed` over this run's subscriptions (clause 5.2.14).
+async fn delivery_counters(shared: &Arc<Shared>) -> anyhow::Result<(u64, u64)> {
+    let prefix = format!("urn:ngsi-ld:Subscription:bench-{}-", shared.args.run);
+    let (mut sent, mut failed) = (0, 0);
+    for page in 0.. {
+        let path = format!(
+            "/ngsi-ld/v1/subscriptions?limit=1000&offset={}",
+            page * 1000
+        );
+        let mut req = shared.client.get(format!("{}{path}", shared.args.url));
+        if let Some(t) = &shared.args.tenant {
+            req = req.header("NGSILD-Tenant", t);
+        }
+        let subs: Vec<Value> = req.send().await?.error_for_status()?.json().await?;
+        for sub in subs
+            .iter()
+            .filter(|s| s["id"].as_str().is_some_and(|id| id.starts_with(&prefix)))
+        {
+            sent += sub["notification"]["timesSent"].as_u64().unwrap_or(0);
+            failed += sub["notification"]["timesFailed"].as_u64().unwrap_or(0);
+        }
+        if subs.len() < 1000 {
+            break;
+        }
+    }
+    Ok((sent, failed))
 }
