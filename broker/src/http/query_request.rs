@@ -242,11 +242,15 @@ impl QueryRequest {
             .map(|q| q.expand(ctx));
         request.scope_q = text("scopeQ")?.map(ScopeQuery::parse).transpose()?;
         request.lang = text("lang")?.map(LangFilter::parse).transpose()?;
-        if map.contains_key("geoQ") {
-            return Err(BrokerError::NotSupported(
-                "geo-queries are not available yet".into(),
-            ));
-        }
+        // GS CIM 009 5.2.23: the Query's geoQ is a GeoQuery object (clause 5.2.13).
+        request.geo_q = map
+            .get("geoQ")
+            .map(GeoQuery::from_json)
+            .transpose()?
+            .map(|mut g| {
+                g.expand(ctx);
+                g
+            });
         Ok(request)
     }
 
