@@ -8,9 +8,13 @@
 
 mod broker;
 mod client;
+mod context_server;
 
-pub use broker::{BrokerProcess, Target};
-pub use client::{enc, Client, Reply, CONTEXT_REL};
+pub use broker::{closed_port, BrokerProcess, Target};
+pub use client::{enc, link, Client, Reply, CONTEXT_REL};
+pub use context_server::ContextServer;
+
+use serde_json::Value;
 
 /// A unique suffix for ids and tenant names of one test.
 pub fn unique(prefix: &str) -> String {
@@ -22,4 +26,28 @@ pub fn unique(prefix: &str) -> String {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     format!("{prefix}{}x{nanos:x}x{n}", std::process::id())
+}
+
+/// A unique entity id `urn:ngsi-ld:{kind}:...`.
+pub fn urn(kind: &str) -> String {
+    format!("urn:ngsi-ld:{kind}:{}", unique(""))
+}
+
+/// The path of an entity.
+pub fn entity_path(id: &str) -> String {
+    format!("/ngsi-ld/v1/entities/{}", enc(id))
+}
+
+/// A JSON fixture from `tests/fixtures/{name}`.
+pub fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A fixture entity with its `id` set to `id`.
+pub fn entity_fixture(name: &str, id: &str) -> Value {
+    let mut entity = fixture(name);
+    entity["id"] = Value::String(id.to_owned());
+    entity
 }
