@@ -1,0 +1,23 @@
+//! HTTP notifications: a POST of the Notification to the endpoint; any 2xx is a success.
+
+use std::time::Duration;
+
+use super::Envelope;
+
+pub(super) async fn post(
+    client: &reqwest::Client,
+    env: &Envelope<'_>,
+    timeout: Duration,
+) -> Result<(), String> {
+    let body = serde_json::to_vec(env.body).map_err(|e| e.to_string())?;
+    let mut req = client.post(&env.endpoint.uri).timeout(timeout).body(body);
+    for (k, v) in env.headers() {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.map_err(|e| e.to_string())?;
+    if resp.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("endpoint answered {}", resp.status()))
+    }
+}

@@ -1,0 +1,98 @@
+//! Sending one notification to one endpoint: HTTP(S) POST (clause 6.3.4 / binding of 5.11)
+//! or an MQTT publish. One attempt per call; retries and accounting are the worker's.
+
+mod http;
+mod mqtt;
+
+pub(crate) use mqtt::MqttSession;
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::model::{Accept, Endpoint};
+
+/// What a notification carries besides its body.
+#[derive(Debug, Clone)]
+pub struct Envelope<'a> {
+    pub endpoint: &'a Endpoint,
+    /// The default tenant is `None`; another one travels in `NGSILD-Tenant`.
+    pub tenant: Option<&'a str>,
+    /// The @context reference (a URL, or inline JSON for `application/ld+json`).
+    pub context: &'a Value,
+    pub body: &'a Value,
+}
+
+impl Envelope<'_> {
+    /// The headers of the notification (HTTP headers, or MQTT `metadata`), receiverInfo
+    /// included.
+    pub fn headers(&self) -> Vec<(String, String)> {
+        let mut out = vec![(
+            "Content-Type".to_owned(),
+            self.endpoint.accept.as_str().to_owned(),
+        )];
+        if self.endpoint.accept == Accept::Json {
+            // The Link header can only point at a document: an inline @context has no URL,
+            // so the first URL of the reference is linked (clause 6.3.5).
+            if let Some(url) = first_url(self.context) {
+                out.push((
+                    "Link".to_owned(),
+                    format!(
+                        "<{url}>; rel=\"http://www.w3.org/ns/json-ld#context\"; type=\"application/ld+json\""
+                    ),
+                ));
+            }
+        }
+        if let Some(t) = self.tenant {
+            out.push(("NGSILD-Tenant".to_owned(), t.to_owned()));
+        }
+        for kv in &self.endpoint.receiver_info {
+            out.push((kv.key.clone(), kv.value.clone()));
+        }
+        out
+    }
+}
+
+fn first_url(context: &Value) -> Option<&str> {
+    match context {
+        Value::String(s) => Some(s),
+        Value::Array(items) => items.iter().find_map(Value::as_str),
+        _ => None,
+    }
+}
+
+/// The transports, shared by every worker: one HTTP client (a connection pool).
+#[derive(Debug, Clone)]
+pub struct Transports {
+    http: reqwest::Client,
+    timeout: Duration,
+}
+
+impl Transports {
+    pub fn new(timeout: Duration) -> Self {
+        Transports {
+            http: reqwest::Client::builder()
+                .build()
+                .unwrap_or_else(|_| reqwest::Client::new()),
+            timeout,
+        }
+    }
+
+    /// One attempt; `Err` holds a reason for the logs. `mqtt` is the caller's session to
+    /// its MQTT broker, kept between notifications.
+    pub async fn send(
+        &self,
+        env: &Envelope<'_>,
+        mqtt: &mut Option<MqttSession>,
+    ) -> Result<(), String> {
+        let timeout = env
+            .endpoint
+            .timeout
+            .map_or(self.timeout, Duration::from_millis);
+        if env.endpoint.is_mqtt() {
+            mqtt::publish(env, mqtt, timeout).await
+        } else {
+            http::post(&self.http, env, timeout).await
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! A subscription's worker: the one task that notifies for it, in order.
+//!
+//! It owns the subscription's delivery state: when it last notified (throttling), the status
+//! counters it publishes for the broker (clause 5.2.14), and the ticker of a periodic
+//! (`timeInterval`) subscription. A new version of the subscription arrives on a watch
+//! channel, so an update keeps the queue and the counters.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde_json::Value;
+use tokio::sync::watch;
+use tokio::time::{Instant, Interval, MissedTickBehavior};
+
+use super::mailbox::Mailbox;
+use super::{EngineConfig, EngineStats, EntitySource};
+use crate::delivery::{Envelope, MqttSession, Transports};
+use crate::event::ChangeEvent;
+use crate::model::{ActiveSubscription, State, Trigger};
+use crate::notification::{EntityRenderer, Notification};
+use crate::status::SubscriptionStatus;
+
+/// One change to notify.
+#[derive(Debug)]
+pub(crate) struct Job {
+    pub(crate) event: Arc<ChangeEvent>,
+    pub(crate) trigger: Trigger,
+}
+
+/// What every worker shares.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: EngineConfig,
+    pub(crate) transports: Transports,
+    pub(crate) source: Arc<dyn EntitySource>,
+    pub(crate) stats: Arc<EngineStats>,
+}
+
+impl std::fmt::Debug for dyn EntitySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EntitySource")
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Worker {
+    tenant: Option<String>,
+    shared: Arc<Shared>,
+    mailbox: Arc<Mailbox<Job>>,
+    subscription: watch::Receiver<Arc<ActiveSubscription>>,
+    shutdown: watch::Receiver<bool>,
+    status: SubscriptionStatus,
+    status_tx: watch::Sender<SubscriptionStatus>,
+    last_notified: Option<Instant>,
+    /// The open session to an MQTT endpoint's broker, if the endpoint is one.
+    mqtt: Option<MqttSession>,
+}
+
+impl Worker {
+    pub(crate) fn new(
+        tenant: Option<String>,
+        shared: Arc<Shared>,
+        mailbox: Arc<Mailbox<Job>>,
+        subscription: watch::Receiver<Arc<ActiveSubscription>>,
+        shutdown: watch::Receiver<bool>,
+        status_tx: watch::Sender<SubscriptionStatus>,
+    ) -> Self {
+        Worker {
+            tenant,
+            shared,
+            mailbox,
+            subscription,
+            shutdown,
+            status: SubscriptionStatus::default(),
+            status_tx,
+            last_notified: None,
+            mqtt: None,
+        }
+    }
+
+    pub(crate) async fn run(mut self) {
+        let mut ticker = self.ticker();
+        let mailbox = self.mailbox.clone();
+        let mut shutdown = self.shutdown.clone();
+        let mut subscription = self.subscription.clone();
+        loop {
+            tokio::select! {
+                biased;
+                _ = stopping(&mut shutdown) => break,
+                changed = subscription.changed() => {
+                    // The dispatcher dropped the sender: the subscription was removed.
+                    if changed.is_err() {
+                        break;
+                    }
+                    ticker = self.ticker();
+                }
+                job = mailbox.pop() => match job {
+                    Some(job) => self.on_change(job).await,
+                    None => break,
+                },
+                _ = tick(&mut ticker) => self.on_tick().await,
+            }
+        }
+    }
+
+    fn current(&self) -> Arc<ActiveSubscription> {
+        self.subscription.borrow().clone()
+    }
+
+    /// A periodic subscription ticks every `timeInterval` seconds, the first time one
+    /// interval after it starts (clause 5.2.12 defines no notification at creation).
+    fn ticker(&self) -> Option<Interval> {
+        let seconds = self.current().subscription.time_interval?;
+        let period = Duration::from_secs_f64(seconds);
+        let mut interval = tokio::time::interval_at(Instant::now() + period, period);
+        interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        Some(interval)
+    }
+
+    async fn on_change(&mut self, job: Job) {
+        let active = self.current();
+        let sub = &active.subscription;
+        // The subscription may have been paused or have expired since the job was queued.
+        if sub.state(Utc::now()) != State::Active || sub.is_periodic() {
+            return;
+        }
+        // Throttling (clause 5.2.12): a notification within `throttling` seconds of the
+        // previous one is not sent (skipped, as Orion-LD does, not postponed).
+        if let (Some(seconds), Some(last)) = (sub.throttling, self.last_notified) {
+            if last.elapsed() < Duration::from_secs_f64(seconds) {
+                EngineStats::add(&self.shared.stats.notifications_throttled, 1);
+                return;
+            }
+        }
+        let data = EntityRenderer::new(sub, &active.context).event(&job.event);
+        let notification = Notification::new(sub, vec![data], Some(job.trigger), Utc::now());
+        self.deliver(&active, &notification).await;
+    }
+
+    async fn on_tick(&mut self) {
+        let active = self.current();
+        let sub = &active.subscription;
+        if sub.state(Utc::now()) != State::Active {
+            return;
+        }
+        let entities = self
+            .shared
+            .source
+            .matching(self.tenant.as_deref(), sub)
+            .await;
+        if entities.is_empty() {
+            return;
+        }
+        let renderer = EntityRenderer::new(sub, &active.context);
+        let data = entities.iter().map(|e| renderer.entity(e)).collect();
+        let notification = Notification::new(sub, data, None, Utc::now());
+        self.deliver(&active, &notification).await;
+    }
+
+    /// Sends with retries and exponential backoff, then records the outcome.
+    async fn deliver(&mut self, active: &ActiveSubscription, notification: &Notification) {
+        let sub = &active.subscription;
+        let endpoint = &sub.notification.endpoint;
+        let body: Value = notification.to_json(endpoint.accept, &sub.context);
+        let envelope = Envelope {
+            endpoint,
+            tenant: self.tenant.as_deref(),
+            context: &sub.context,
+            body: &body,
+        };
+        self.last_notified = Some(Instant::now());
+        self.status.times_sent += 1;
+        self.status.last_notification = Some(Utc::now());
+
+        let config = &self.shared.config;
+        let mut backoff = config.retry_backoff;
+        let mut attempt = 0;
+        let outcome = loop {
+            match self.shared.transports.send(&envelope, &mut self.mqtt).await {
+                Ok(()) => break Ok(()),
+                Err(reason) if attempt >= config.max_retries => break Err(reason),
+                Err(reason) => {
+                    tracing::debug!(subscription = %sub.id, %reason, attempt, "notification failed, retrying");
+                    attempt += 1;
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = stopping(&mut self.shutdown) => break Err("engine shut down".to_owned()),
+                    }
+                    backoff = (backoff * 2).min(config.max_backoff);
+                }
+            }
+        };
+        let now = Utc::now();
+        match outcome {
+            Ok(()) => {
+                EngineStats::add(&self.shared.stats.notifications_sent, 1);
+                self.status.last_success = Some(now);
+                self.status.ok = Some(true);
+            }
+            Err(reason) => {
+                tracing::warn!(subscription = %sub.id, uri = %endpoint.uri, %reason, "notification failed");
+                EngineStats::add(&self.shared.stats.notifications_failed, 1);
+                self.status.times_failed += 1;
+                self.status.last_failure = Some(now);
+                self.status.ok = Some(false);
+            }
+        }
+        self.publish_status();
+    }
+
+    /// Folds in the queue's drops and publishes the counters for `EngineHandle::status`.
+    fn publish_status(&mut self) {
+        let dropped = self.mailbox.take_evicted();
+        if dropped > 0 {
+            EngineStats::add(&self.shared.stats.notifications_dropped, dropped);
+            self.status.times_failed += dropped;
+        }
+        self.status_tx.send_replace(self.status.clone());
+    }
+}
+
+/// Resolves once shutdown is asked, at once if it already was (or the engine is gone).
+async fn stopping(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+async fn tick(ticker: &mut Option<Interval>) {
+    match ticker {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}

@@ -1,0 +1,175 @@
+//! NotificationParams (clause 5.2.14) and Endpoint (clause 5.2.15) in their API form.
+
+use ngsi_types::context::ActiveContext;
+use ngsi_types::format::Format;
+use serde_json::Value;
+
+use super::members::{bad, flag, is_null, names, positive, string, Result};
+use super::{Accept, Endpoint, KeyValue, NotificationParams};
+
+/// NotificationParams (clause 5.2.14): a full object on create; on update, the given members
+/// replace those of `base`.
+pub(super) fn parse_notification(
+    base: Option<&NotificationParams>,
+    value: &Value,
+    ctx: &ActiveContext,
+) -> Result<NotificationParams> {
+    let obj = value
+        .as_object()
+        .ok_or_else(|| bad("notification", format!("must be an object, not {value}")))?;
+    let mut params = match base {
+        Some(b) => b.clone(),
+        None => NotificationParams {
+            attributes: Vec::new(),
+            format: Format::Normalized,
+            sys_attrs: false,
+            show_changes: false,
+            endpoint: parse_endpoint(
+                obj.get("endpoint")
+                    .ok_or_else(|| bad("notification.endpoint", "is mandatory"))?,
+            )?,
+        },
+    };
+    for (member, v) in obj {
+        let reset = is_null(v);
+        match member.as_str() {
+            "attributes" if reset => params.attributes.clear(),
+            "attributes" => params.attributes = names("notification.attributes", v, ctx)?,
+            "format" if reset => params.format = Format::Normalized,
+            "format" => {
+                let name = string("notification.format", v)?;
+                params.format = Format::parse(name).map_err(|_| {
+                    bad(
+                        "notification.format",
+                        format!("unknown format '{name}' (normalized, concise or keyValues)"),
+                    )
+                })?;
+            }
+            "sysAttrs" => params.sys_attrs = flag("notification.sysAttrs", v)?,
+            "showChanges" => params.show_changes = flag("notification.showChanges", v)?,
+            "endpoint" => params.endpoint = parse_endpoint(v)?,
+            // Read-only status members: ignored on input.
+            "status" | "timesSent" | "timesFailed" | "lastNotification" | "lastFailure"
+            | "lastSuccess" => {}
+            other => {
+                return Err(bad(
+                    &format!("notification.{other}"),
+                    "unknown or unsupported NotificationParams member",
+                ))
+            }
+        }
+    }
+    Ok(params)
+}
+
+/// Endpoint (clause 5.2.15).
+fn parse_endpoint(value: &Value) -> Result<Endpoint> {
+    const M: &str = "notification.endpoint";
+    let obj = value
+        .as_object()
+        .ok_or_else(|| bad(M, format!("must be an object, not {value}")))?;
+    let uri = string(
+        "notification.endpoint.uri",
+        obj.get("uri").unwrap_or(&Value::Null),
+    )?;
+    check_endpoint_uri(uri)?;
+    let accept = match obj
+        .get("accept")
+        .map(|v| string("notification.endpoint.accept", v))
+    {
+        None => Accept::Json,
+        Some(Ok("application/json")) => Accept::Json,
+        Some(Ok("application/ld+json")) => Accept::JsonLd,
+        Some(Ok(other)) => {
+            return Err(bad(
+                "notification.endpoint.accept",
+                format!("'{other}' is not supported (application/json or application/ld+json)"),
+            ))
+        }
+        Some(Err(e)) => return Err(e),
+    };
+    let timeout = match obj.get("timeout") {
+        None => None,
+        // Milliseconds; a fraction below one still means "some time".
+        Some(v) => Some(positive("notification.endpoint.timeout", v)?.ceil() as u64),
+    };
+    let receiver_info = key_values(
+        "notification.endpoint.receiverInfo",
+        obj.get("receiverInfo"),
+    )?;
+    let notifier_info = key_values(
+        "notification.endpoint.notifierInfo",
+        obj.get("notifierInfo"),
+    )?;
+    for kv in &notifier_info {
+        let ok = match kv.key.as_str() {
+            "MQTT-QoS" => matches!(kv.value.as_str(), "0" | "1" | "2"),
+            "MQTT-Version" => matches!(kv.value.as_str(), "mqtt3.1.1" | "mqtt5.0"),
+            _ => true,
+        };
+        if !ok {
+            return Err(bad(
+                "notification.endpoint.notifierInfo",
+                format!("invalid value '{}' for {}", kv.value, kv.key),
+            ));
+        }
+    }
+    Ok(Endpoint {
+        uri: uri.to_owned(),
+        accept,
+        timeout,
+        receiver_info,
+        notifier_info,
+    })
+}
+
+/// An endpoint URI must be an absolute http, https, mqtt or mqtts URL with a host; an MQTT
+/// one names its topic in the path (`mqtt://host:1883/topic`).
+fn check_endpoint_uri(uri: &str) -> Result<()> {
+    const M: &str = "notification.endpoint.uri";
+    let url =
+        url::Url::parse(uri).map_err(|e| bad(M, format!("'{uri}' is not a valid URL: {e}")))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad(M, format!("'{uri}' has no host")));
+    }
+    match url.scheme() {
+        "http" | "https" => Ok(()),
+        "mqtt" | "mqtts" if url.path().trim_start_matches('/').is_empty() => {
+            Err(bad(M, format!("'{uri}' names no MQTT topic")))
+        }
+        "mqtt" | "mqtts" => Ok(()),
+        other => Err(bad(
+            M,
+            format!("unsupported scheme '{other}' (http, https, mqtt or mqtts)"),
+        )),
+    }
+}
+
+fn key_values(member: &str, value: Option<&Value>) -> Result<Vec<KeyValue>> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let items = value.as_array().ok_or_else(|| {
+        bad(
+            member,
+            format!("must be an array of key/value pairs, not {value}"),
+        )
+    })?;
+    items
+        .iter()
+        .map(|item| {
+            let key = item.get("key").and_then(Value::as_str);
+            let val = item.get("value").and_then(Value::as_str);
+            match (key, val) {
+                (Some(k), Some(v)) if !k.is_empty() => Ok(KeyValue {
+                    key: k.to_owned(),
+                    value: v.to_owned(),
+                }),
+                _ => Err(bad(
+                    member,
+                    format!("{item} is not a {{key, value}} pair of strings"),
+                )),
+            }
+        })
+        .collect()
+}

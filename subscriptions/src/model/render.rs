@@ -1,0 +1,160 @@
+//! Writing a Subscription in its API form (clause 5.2.12), names compacted with the reader's
+//! @context, with the derived `status` and, when the engine knows them, the read-only
+//! delivery members of NotificationParams (clause 5.2.14).
+
+use chrono::{DateTime, Utc};
+use ngsi_types::context::ActiveContext;
+use ngsi_types::datetime::format_datetime;
+use serde_json::{json, Map, Value};
+
+use super::{Endpoint, NotificationParams, Subscription};
+use crate::status::SubscriptionStatus;
+
+impl Subscription {
+    /// The API form. `status` adds timesSent, lastNotification, ... under `notification`.
+    pub fn render(
+        &self,
+        ctx: &ActiveContext,
+        status: Option<&SubscriptionStatus>,
+        now: DateTime<Utc>,
+    ) -> Value {
+        let mut out = Map::new();
+        out.insert("id".into(), json!(self.id));
+        out.insert("type".into(), json!("Subscription"));
+        put_opt(
+            &mut out,
+            "subscriptionName",
+            self.subscription_name.as_deref(),
+        );
+        put_opt(&mut out, "description", self.description.as_deref());
+        if !self.entities.is_empty() {
+            let selectors: Vec<Value> = self
+                .entities
+                .iter()
+                .map(|s| {
+                    let mut sel = Map::new();
+                    if let Some(id) = &s.id {
+                        sel.insert("id".into(), json!(id));
+                    }
+                    if let Some(p) = &s.id_pattern {
+                        sel.insert("idPattern".into(), json!(p.as_str()));
+                    }
+                    sel.insert("type".into(), json!(s.type_text));
+                    Value::Object(sel)
+                })
+                .collect();
+            out.insert("entities".into(), Value::Array(selectors));
+        }
+        if !self.watched_attributes.is_empty() {
+            out.insert(
+                "watchedAttributes".into(),
+                compact_all(&self.watched_attributes, ctx),
+            );
+        }
+        let triggers: Vec<&str> = self
+            .notification_trigger
+            .iter()
+            .map(|t| t.as_str())
+            .collect();
+        out.insert("notificationTrigger".into(), json!(triggers));
+        if let Some(q) = &self.q {
+            out.insert("q".into(), json!(q.text));
+        }
+        if let Some(geo) = &self.geo_q {
+            let mut g = geo.to_json();
+            g["geoproperty"] = json!(ctx.compact_iri(&geo.geoproperty));
+            out.insert("geoQ".into(), g);
+        }
+        if let Some(scope) = &self.scope_q {
+            out.insert("scopeQ".into(), json!(scope.to_string()));
+        }
+        put_opt(&mut out, "csf", self.csf.as_deref());
+        put_opt(&mut out, "lang", self.lang.as_deref());
+        out.insert("isActive".into(), json!(self.is_active));
+        out.insert("status".into(), json!(self.state(now).as_str()));
+        if let Some(t) = &self.expires_at {
+            out.insert("expiresAt".into(), json!(format_datetime(t)));
+        }
+        if let Some(t) = self.throttling {
+            out.insert("throttling".into(), json!(t));
+        }
+        if let Some(t) = self.time_interval {
+            out.insert("timeInterval".into(), json!(t));
+        }
+        put_opt(&mut out, "jsonldContext", self.jsonld_context.as_deref());
+        out.insert(
+            "notification".into(),
+            render_notification(&self.notification, ctx, status),
+        );
+        out.insert("createdAt".into(), time(self.created_at));
+        out.insert("modifiedAt".into(), time(self.modified_at));
+        out.retain(|_, v| !v.is_null());
+        Value::Object(out)
+    }
+}
+
+fn render_notification(
+    params: &NotificationParams,
+    ctx: &ActiveContext,
+    status: Option<&SubscriptionStatus>,
+) -> Value {
+    let mut out = Map::new();
+    if !params.attributes.is_empty() {
+        out.insert("attributes".into(), compact_all(&params.attributes, ctx));
+    }
+    out.insert("format".into(), json!(params.format.as_str()));
+    if params.sys_attrs {
+        out.insert("sysAttrs".into(), json!(true));
+    }
+    if params.show_changes {
+        out.insert("showChanges".into(), json!(true));
+    }
+    out.insert("endpoint".into(), render_endpoint(&params.endpoint));
+    if let Some(s) = status {
+        if let Some(ok) = s.ok {
+            out.insert("status".into(), json!(if ok { "ok" } else { "failed" }));
+        }
+        out.insert("timesSent".into(), json!(s.times_sent));
+        out.insert("timesFailed".into(), json!(s.times_failed));
+        out.insert("lastNotification".into(), time(s.last_notification));
+        out.insert("lastSuccess".into(), time(s.last_success));
+        out.insert("lastFailure".into(), time(s.last_failure));
+        out.retain(|_, v| !v.is_null());
+    }
+    Value::Object(out)
+}
+
+fn render_endpoint(e: &Endpoint) -> Value {
+    let mut out = Map::new();
+    out.insert("uri".into(), json!(e.uri));
+    out.insert("accept".into(), json!(e.accept.as_str()));
+    if let Some(t) = e.timeout {
+        out.insert("timeout".into(), json!(t));
+    }
+    if !e.receiver_info.is_empty() {
+        out.insert("receiverInfo".into(), json!(e.receiver_info));
+    }
+    if !e.notifier_info.is_empty() {
+        out.insert("notifierInfo".into(), json!(e.notifier_info));
+    }
+    Value::Object(out)
+}
+
+fn compact_all(names: &[String], ctx: &ActiveContext) -> Value {
+    Value::Array(
+        names
+            .iter()
+            .map(|n| Value::String(ctx.compact_iri(n).into_owned()))
+            .collect(),
+    )
+}
+
+fn put_opt(out: &mut Map<String, Value>, member: &str, v: Option<&str>) {
+    if let Some(v) = v {
+        out.insert(member.into(), json!(v));
+    }
+}
+
+fn time(t: Option<DateTime<Utc>>) -> Value {
+    t.map_or(Value::Null, |t| json!(format_datetime(&t)))
+}
