@@ -88,7 +88,7 @@ async fn create(
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
     let entity = parse_entity(body.json, &ctx.active)?;
-    let location = format!("/ngsi-ld/v1/entities/{}", entity.id);
+    let location = format!("/ngsi-ld/v1/entities/{}", respond::path_segment(&entity.id));
     state.entities.create(&tenant, entity).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", location))
