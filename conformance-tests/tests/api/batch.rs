@@ -2,6 +2,7 @@
 //! BatchOperationResult (clause 5.2.16) when not every entity succeeds.
 
 use conformance_tests::{entity_fixture, entity_path, urn, Client, Reply};
+use reqwest::Method;
 use serde_json::{json, Value};
 
 const CREATE: &str = "/ngsi-ld/v1/entityOperations/create";
@@ -282,4 +283,48 @@ async fn batch_merge_merges_each_entity() {
     );
     assert_eq!(success, [ids[0].clone()]);
     assert_eq!(errors, [(missing, "ResourceNotFound".to_owned())]);
+}
+
+#[tokio::test]
+async fn json_ld_batch_items_are_each_read_with_their_own_context() {
+    let client = Client::shared();
+    let (a, b, c) = (urn("Bus"), urn("Bus"), urn("Bus"));
+    let body = json!([
+        {"@context": {"Bus": "https://example.org/a/Bus"}, "id": a, "type": "Bus"},
+        {"@context": {"Bus": "https://example.org/b/Bus"}, "id": b, "type": "Bus"},
+        {"id": c, "type": "Bus"}
+    ]);
+    let (success, errors) = batch_result(&client.json_ld(Method::POST, CREATE, &body).await);
+    assert_eq!(success, vec![a.clone(), b.clone()]);
+    assert_eq!(errors, [(c.clone(), "BadRequestData".to_owned())]);
+    assert_eq!(
+        client.get(&entity_path(&a)).await.json["type"],
+        "https://example.org/a/Bus"
+    );
+    assert_eq!(
+        client.get(&entity_path(&b)).await.json["type"],
+        "https://example.org/b/Bus"
+    );
+    client
+        .get(&entity_path(&c))
+        .await
+        .assert_error(404, "ResourceNotFound");
+
+    // Upsert reads each item with its context too.
+    let body = json!([
+        {"@context": {"seats": "https://example.org/a/seats"}, "id": a, "type": "https://example.org/a/Bus", "seats": {"type": "Property", "value": 40}},
+        {"@context": {"seats": "https://example.org/b/seats"}, "id": b, "type": "https://example.org/b/Bus", "seats": {"type": "Property", "value": 50}}
+    ]);
+    client
+        .json_ld(Method::POST, UPSERT, &body)
+        .await
+        .assert_status(204);
+    assert_eq!(
+        client.get(&entity_path(&a)).await.json["https://example.org/a/seats"]["value"],
+        40
+    );
+    assert_eq!(
+        client.get(&entity_path(&b)).await.json["https://example.org/b/seats"]["value"],
+        50
+    );
 }

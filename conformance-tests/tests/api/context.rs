@@ -178,6 +178,13 @@ async fn unreachable_remote_context_is_503_ld_context_not_available() {
         .get_with("/ngsi-ld/v1/entities?type=Car", &[("Link", &link(&url))])
         .await
         .assert_error(503, "LdContextNotAvailable");
+    // The same URL inside an inline @context.
+    let mut body = car(&urn("Car"));
+    body["@context"] = json!([url]);
+    client
+        .json_ld(Method::POST, "/ngsi-ld/v1/entities", &body)
+        .await
+        .assert_error(503, "LdContextNotAvailable");
 }
 
 #[tokio::test]

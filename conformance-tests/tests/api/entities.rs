@@ -298,15 +298,84 @@ async fn system_members_in_a_payload_are_ignored_or_refused() {
 }
 
 #[tokio::test]
-async fn entity_ids_with_reserved_characters_are_addressable() {
+async fn the_location_header_names_the_created_entity_whatever_its_id() {
     let client = Client::shared();
-    let id = format!("urn:ngsi-ld:Vehicle:{}:a/b", conformance_tests::unique("v"));
+    let base = conformance_tests::unique("v");
+    for suffix in ["plain", "a/b", "q?x=1", "frag#1", "caf\u{e9}", "sp%20ace"] {
+        let id = format!("urn:ngsi-ld:Vehicle:{base}:{suffix}");
+        let created = client.create(&entity_fixture("vehicle.json", &id)).await;
+        let location = created.header("location").expect("Location").to_owned();
+        assert!(location.starts_with("/ngsi-ld/v1/entities/"), "{location}");
+        let got = client.get(&location).await;
+        assert_eq!(got.status.as_u16(), 200, "{id} at {location}: {}", got.text);
+        assert_eq!(got.json["id"], id, "{location}");
+        // The id percent-encoded by the client addresses it too.
+        let by_path = client
+            .get(&format!("/ngsi-ld/v1/entities/{}", enc(&id)))
+            .await;
+        assert_eq!(by_path.json["id"], id);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_appends_to_one_entity_lose_no_attribute() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
+    let path = format!("{}/attrs", entity_path(&id));
+    let writes = (0..24).map(|i| {
+        let (client, path) = (client.clone(), path.clone());
+        tokio::spawn(async move {
+            client
+                .post(
+                    &path,
+                    &json!({format!("a{i}"): {"type": "Property", "value": i}}),
+                )
+                .await
+                .status
+                .as_u16()
+        })
+    });
+    for write in writes.collect::<Vec<_>>() {
+        assert_eq!(write.await.ok(), Some(204));
+    }
     let got = client
-        .get(&format!("/ngsi-ld/v1/entities/{}", enc(&id)))
+        .get(&format!("{}?options=keyValues", entity_path(&id)))
         .await;
-    got.assert_status(200);
-    assert_eq!(got.json["id"], id);
+    for i in 0..24 {
+        assert_eq!(got.json[format!("a{i}")], i, "a{i} in {}", got.text);
+    }
+    assert_eq!(got.json["speed"], 80);
+}
+
+#[tokio::test]
+async fn concurrent_creates_of_one_id_succeed_exactly_once() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    let attempts = (0..12).map(|_| {
+        let (client, body) = (client.clone(), entity_fixture("vehicle.json", &id));
+        tokio::spawn(async move {
+            client
+                .post("/ngsi-ld/v1/entities", &body)
+                .await
+                .status
+                .as_u16()
+        })
+    });
+    let mut statuses = Vec::new();
+    for attempt in attempts.collect::<Vec<_>>() {
+        statuses.push(attempt.await.unwrap_or(0));
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        11,
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test]

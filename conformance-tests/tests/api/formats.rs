@@ -274,3 +274,30 @@ async fn lang_picks_one_language_of_a_language_property() {
         .await;
     assert_eq!(got.json["name"], "Pont");
 }
+
+#[tokio::test]
+async fn content_type_parameters_are_accepted() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client
+        .send(
+            Method::POST,
+            "/ngsi-ld/v1/entities",
+            Some((
+                "application/json; charset=utf-8",
+                entity_fixture("vehicle.json", &id).to_string().into_bytes(),
+            )),
+            &[],
+        )
+        .await
+        .assert_status(201);
+    let got = client
+        .get_with(
+            &entity_path(&id),
+            &[("Accept", "application/ld+json;q=0.5, application/json")],
+        )
+        .await;
+    assert!(got
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("application/json")));
+}
