@@ -15,10 +15,11 @@
 # (${OXION_CACHE:-$HOME/.cache/oxion}/target), so that a fresh clone on a machine that built
 # Oxion before reuses the compiled dependencies.
 #
-# Services: no test needs one yet. Tests that need MongoDB or MQTT will have this script run
-#   scripts/services.sh start mongo                    (and/or: start mqtt)
-#   set -a; eval "$(scripts/services.sh env)"; set +a  (exports OXION_TEST_MONGO_URL, ..._MQTT_URL)
-# before step 3, and `scripts/services.sh stop mongo` from an EXIT trap. See scripts/services.sh.
+# Services: the MQTT notification tests need a real MQTT broker, so before the tests this script
+# runs `scripts/services.sh start mqtt` (mosquitto on a free loopback port, installed from
+# Debian's packages if missing), exports its URL (OXION_TEST_MQTT_URL) and sets
+# OXION_REQUIRE_MQTT=1 so that those tests fail rather than skip without it; the EXIT trap stops
+# it again. MongoDB (`start mongo`, OXION_TEST_MONGO_URL) joins when its backend lands.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -35,7 +36,14 @@ if [[ -t 1 ]]; then
 fi
 
 test_log=$(mktemp)
-trap 'rm -f "$test_log"' EXIT
+started_services=()
+cleanup() {
+    rm -f "$test_log"
+    if [[ ${#started_services[@]} -gt 0 ]]; then
+        scripts/services.sh stop "${started_services[@]}" >/dev/null 2>&1 || true
+    fi
+}
+trap cleanup EXIT
 
 step_names=()
 step_secs=()
@@ -92,6 +100,13 @@ count_passed() {
 
 step fmt cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
+step services scripts/services.sh start mqtt
+started_services+=(mqtt)
+set -a
+eval "$(scripts/services.sh env)"
+set +a
+export OXION_REQUIRE_MQTT=1
+
 step doctests logged cargo test --doc --workspace
 if cargo nextest --version >/dev/null 2>&1; then
     # In CI, report every failing test rather than stopping at the first.

@@ -46,6 +46,8 @@ pub enum BrokerError {
     Contention(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Subscriptions(#[from] subscriptions::Error),
 }
 
 impl BrokerError {
@@ -82,6 +84,8 @@ impl BrokerError {
                 (ErrorType::InternalError, StatusCode::SERVICE_UNAVAILABLE)
             }
             Self::Store(_) => typed(ErrorType::InternalError),
+            Self::Subscriptions(subscriptions::Error::Invalid(e)) => typed(e.error_type()),
+            Self::Subscriptions(_) => (ErrorType::InternalError, StatusCode::SERVICE_UNAVAILABLE),
         }
     }
 

@@ -16,7 +16,7 @@ use crate::error::BrokerError;
 use crate::http::body::BodyLimit;
 use crate::metrics::Metrics;
 use crate::routes;
-use crate::service::Entities;
+use crate::service::{Entities, StoreEntitySource};
 use crate::state::AppState;
 use crate::store::embedded::{Durability, EmbeddedConfig, EmbeddedStore};
 use crate::store::{DocumentKind, Store};
@@ -71,6 +71,30 @@ async fn restore_hosted_contexts(
     Ok(())
 }
 
+/// Files every stored subscription with the engine again.
+async fn restore_subscriptions(state: &AppState) -> anyhow::Result<()> {
+    let store = state.entities.store();
+    let base = format!("http://{}:{}", state.config.host, state.config.port);
+    for tenant in store.tenants().await? {
+        for (id, doc) in store
+            .list_documents(&tenant, DocumentKind::Subscription)
+            .await?
+        {
+            let restored = match serde_json::from_value::<subscriptions::Subscription>(doc) {
+                Ok(sub) => routes::subscriptions::activate(state, &tenant, sub, &base).await,
+                Err(e) => {
+                    tracing::error!(%tenant, %id, error = %e, "stored subscription does not decode; skipped");
+                    continue;
+                }
+            };
+            if let Err(e) = restored {
+                tracing::error!(%tenant, %id, error = %e, "stored subscription could not be restored");
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs the broker until a shutdown signal.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config)?;
@@ -82,11 +106,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         config.context_max_bytes,
         registry.clone(),
     )?;
+    let engine = subscriptions::Engine::start(
+        subscriptions::EngineConfig::default(),
+        Arc::new(StoreEntitySource::new(store.clone())),
+    );
     let state = AppState {
-        entities: Entities::new(store.clone()),
+        entities: Entities::new(store.clone(), Some(engine.clone())),
         contexts: Arc::new(ContextService::new(loader, registry)),
+        subscriptions: engine.clone(),
         config: config.clone(),
     };
+    restore_subscriptions(&state).await?;
     let (stop_background, background_stopped) = tokio::sync::watch::channel(false);
     let expiry = tokio::spawn(crate::expiry::run_expiry(
         state.entities.clone(),
@@ -138,6 +168,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     server.run().await?;
     let _ = stop_background.send(true);
     let _ = expiry.await;
+    engine.shutdown().await;
     tracing::info!("HTTP server stopped; closing the store");
     store.close().await.map_err(BrokerError::from)?;
     tracing::info!("store closed");

@@ -10,5 +10,6 @@ use crate::service::Entities;
 pub struct AppState {
     pub entities: Entities,
     pub contexts: Arc<ContextService>,
+    pub subscriptions: subscriptions::EngineHandle,
     pub config: Arc<Config>,
 }

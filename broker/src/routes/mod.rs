@@ -6,6 +6,7 @@ mod batch;
 mod contexts;
 mod entities;
 mod meta;
+pub mod subscriptions;
 mod types;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -20,7 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(attrs::configure)
             .configure(batch::configure)
             .configure(types::configure)
-            .configure(contexts::configure),
+            .configure(contexts::configure)
+            .configure(subscriptions::configure),
     )
     .configure(meta::configure);
 }

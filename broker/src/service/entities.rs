@@ -6,6 +6,8 @@ use chrono::Utc;
 use ngsi_types::update::Changes;
 use ngsi_types::Entity;
 
+use subscriptions::{ChangeEvent, EngineHandle};
+
 use crate::error::{BrokerError, BrokerResult};
 use crate::store::{
     EntityQuery, Precondition, QueryPage, Store, Tenant, Versioned, Write, WriteAction,
@@ -39,15 +41,37 @@ pub struct Done {
     pub after: Option<Entity>,
 }
 
-/// Entity operations over a store.
+/// Entity operations over a store; every applied write is told to the subscription engine.
 #[derive(Debug, Clone)]
 pub struct Entities {
     store: Arc<dyn Store>,
+    engine: Option<EngineHandle>,
 }
 
 impl Entities {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    /// `engine`: where change events go (`None`: nowhere, for tools and tests of the store).
+    pub fn new(store: Arc<dyn Store>, engine: Option<EngineHandle>) -> Self {
+        Self { store, engine }
+    }
+
+    /// Tells the subscription engine about an applied write. Never waits: an overloaded
+    /// engine drops the event and counts it (its documented overflow policy); writes are
+    /// never slowed by notifications.
+    fn emit(&self, tenant: &Tenant, done: &Done, id: &str) {
+        let Some(engine) = &self.engine else {
+            return;
+        };
+        let event = ChangeEvent {
+            tenant: tenant.name().map(str::to_owned),
+            entity_id: id.to_owned(),
+            before: done.before.clone(),
+            after: done.after.clone(),
+            changes: done.changes.clone(),
+            at: Utc::now(),
+        };
+        if let Err(e) = engine.notify(event) {
+            tracing::warn!(%tenant, %id, error = %e, "change event not delivered to the subscription engine");
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -130,7 +154,10 @@ impl Entities {
             let mut retry = Vec::new();
             for ((i, done), outcome) in planned.into_iter().zip(outcomes) {
                 match outcome {
-                    WriteOutcome::Applied { .. } => results[i] = Some(Ok(done)),
+                    WriteOutcome::Applied { .. } => {
+                        self.emit(tenant, &done, &plans[i].0);
+                        results[i] = Some(Ok(done));
+                    }
                     WriteOutcome::Conflict { .. } => retry.push(i),
                 }
             }
@@ -169,9 +196,12 @@ fn plan_write(id: &str, plan: &Plan, current: Option<Versioned>) -> BrokerResult
     let created = before.is_none();
     let (action, done) = match planned {
         Planned::Put(mut entity, changes) => {
-            if created {
+            let changes = if created {
                 stamp_new(&mut entity);
-            }
+                creation_changes(&entity)
+            } else {
+                changes
+            };
             let done = Done {
                 created,
                 changes,
@@ -184,9 +214,17 @@ fn plan_write(id: &str, plan: &Plan, current: Option<Versioned>) -> BrokerResult
             if created {
                 return Err(not_found(id));
             }
+            let changes = Changes {
+                deleted: before
+                    .as_ref()
+                    .map(|e| e.attributes.keys().cloned().collect())
+                    .unwrap_or_default(),
+                entity_changed: true,
+                ..Changes::default()
+            };
             let done = Done {
                 created: false,
-                changes: Changes::default(),
+                changes,
                 before,
                 after: None,
             };
@@ -201,6 +239,15 @@ fn plan_write(id: &str, plan: &Plan, current: Option<Versioned>) -> BrokerResult
         },
         done,
     ))
+}
+
+/// A creation creates every attribute the entity has.
+fn creation_changes(entity: &Entity) -> Changes {
+    Changes {
+        created: entity.attributes.keys().cloned().collect(),
+        entity_changed: true,
+        ..Changes::default()
+    }
 }
 
 /// Sets the system timestamps of a new entity and its attributes.

@@ -7,5 +7,7 @@
 //! the embedded store makes them durable in one group commit.
 
 mod entities;
+mod entity_source;
 
 pub use entities::{not_found, Done, Entities, Plan, Planned};
+pub use entity_source::StoreEntitySource;

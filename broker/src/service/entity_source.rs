@@ -1,0 +1,44 @@
+//! The entities periodic (`timeInterval`) subscriptions notify: read from the store with the
+//! subscription's own selectors and filters.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ngsi_types::Entity;
+use subscriptions::{EntitySource, Subscription};
+
+use crate::store::{EntityQuery, Store, Tenant};
+
+/// Most entities one periodic notification carries.
+const MAX_PERIODIC_ENTITIES: usize = 1000;
+
+#[derive(Debug, Clone)]
+pub struct StoreEntitySource {
+    store: Arc<dyn Store>,
+}
+
+impl StoreEntitySource {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+}
+
+#[async_trait]
+impl EntitySource for StoreEntitySource {
+    async fn matching(&self, tenant: Option<&str>, subscription: &Subscription) -> Vec<Entity> {
+        let tenant = tenant.and_then(Tenant::named).unwrap_or_default();
+        let sub = Arc::new(subscription.clone());
+        let query = EntityQuery {
+            filter: Some(Arc::new(move |e: &Entity| sub.matches_entity(e))),
+            limit: MAX_PERIODIC_ENTITIES,
+            ..EntityQuery::default()
+        };
+        match self.store.query(&tenant, &query).await {
+            Ok(page) => page.entities,
+            Err(e) => {
+                tracing::warn!(%tenant, error = %e, "periodic notification: reading entities failed");
+                Vec::new()
+            }
+        }
+    }
+}
