@@ -397,3 +397,43 @@ async fn post_query_takes_a_query_body() {
         .await
         .assert_error(400, "BadRequestData");
 }
+
+#[tokio::test]
+async fn post_query_entity_selectors_are_alternatives() {
+    let client = Client::shared();
+    let (ty, [a, b, c, d]) = fleet(&client).await;
+    let other = unique("Other");
+    let stranger = format!("urn:ngsi-ld:{other}:x");
+    client.create(&json!({"id": stranger, "type": other})).await;
+    let query = |entities: Value| {
+        let client = client.clone();
+        async move {
+            let reply = client
+                .post(
+                    "/ngsi-ld/v1/entityOperations/query",
+                    &json!({"type": "Query", "entities": entities}),
+                )
+                .await;
+            ids_of(&reply)
+        }
+    };
+    // Each selector's members hold together ...
+    assert_eq!(
+        query(json!([{"type": ty, "idPattern": ".*:[01]$"}])).await,
+        set(&[&a, &b])
+    );
+    assert_eq!(query(json!([{"type": other, "id": a}])).await, set(&[]));
+    // ... and an entity matching any selector is in.
+    assert_eq!(
+        query(json!([{"type": ty, "idPattern": ".*:[01]$"}, {"type": other}])).await,
+        set(&[&a, &b, &stranger])
+    );
+    assert_eq!(
+        query(json!([{"type": ty, "id": c}, {"type": other}])).await,
+        set(&[&c, &stranger])
+    );
+    assert_eq!(
+        query(json!([{"type": ty, "id": d}, {"type": other, "id": stranger}])).await,
+        set(&[&d, &stranger])
+    );
+}
