@@ -222,24 +222,39 @@ impl QueryRequest {
                 BrokerError::BadRequestData("Query.entities must be an array".into())
             })?;
             let mut parsed = Vec::with_capacity(selectors.len());
+            if selectors.is_empty() {
+                return Err(BrokerError::BadRequestData(
+                    "Query.entities must not be an empty array".into(),
+                ));
+            }
             for sel in selectors {
-                let id = sel.get("id").and_then(Value::as_str);
+                let member = |name: &str| -> BrokerResult<Option<&str>> {
+                    match sel.get(name) {
+                        None => Ok(None),
+                        Some(Value::String(s)) => Ok(Some(s.as_str())),
+                        Some(other) => Err(BrokerError::BadRequestData(format!(
+                            "Query.entities[].{name} must be a string, not {other}"
+                        ))),
+                    }
+                };
+                if !sel.is_object() {
+                    return Err(BrokerError::BadRequestData(format!(
+                        "Query.entities holds EntitySelector objects, not {sel}"
+                    )));
+                }
+                let (id, pattern, ty) = (member("id")?, member("idPattern")?, member("type")?);
+                if id.is_none() && pattern.is_none() && ty.is_none() {
+                    return Err(BrokerError::BadRequestData(
+                        "an EntitySelector of Query.entities needs a type, id or idPattern".into(),
+                    ));
+                }
                 if let Some(id) = id {
                     ngsi_types::ident::check_uri("entities.id", id)?;
                 }
                 parsed.push(EntitySelector {
                     id: id.map(str::to_owned),
-                    id_pattern: sel
-                        .get("idPattern")
-                        .and_then(Value::as_str)
-                        .map(IdPattern::new)
-                        .transpose()?,
-                    types: sel
-                        .get("type")
-                        .and_then(Value::as_str)
-                        .map(TypeExpr::parse)
-                        .transpose()?
-                        .map(|t| t.expand(ctx)),
+                    id_pattern: pattern.map(IdPattern::new).transpose()?,
+                    types: ty.map(TypeExpr::parse).transpose()?.map(|t| t.expand(ctx)),
                 });
             }
             // The store narrows by id when every selector names one.
@@ -283,6 +298,19 @@ impl QueryRequest {
                 g.expand(ctx);
                 g
             });
+        // The same restriction as GET /entities (clause 5.7.2, 6.4.3.2): a Query must narrow
+        // the result by something.
+        if !map.contains_key("entities")
+            && request.attrs.is_none()
+            && request.q.is_none()
+            && request.scope_q.is_none()
+            && request.geo_q.is_none()
+            && !p.flag("local")?
+        {
+            return Err(BrokerError::BadRequestData(
+                "too broad query: give at least one of entities, attrs, q, scopeQ or geoQ".into(),
+            ));
+        }
         Ok(request)
     }
 
