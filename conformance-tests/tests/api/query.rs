@@ -437,3 +437,28 @@ async fn post_query_entity_selectors_are_alternatives() {
         set(&[&d, &stranger])
     );
 }
+
+#[tokio::test]
+async fn invalid_or_too_broad_query_bodies_are_400() {
+    let client = Client::shared();
+    let cases = [
+        json!({"type": "Query"}),
+        json!({"type": "Query", "entities": []}),
+        json!({"type": "Query", "entities": [{}]}),
+        json!({"type": "Query", "entities": [{"type": 5}]}),
+        json!({"type": "Query", "entities": {"type": "T"}}),
+        json!({"type": "Query", "entities": ["T"]}),
+        json!({"type": "Query", "entities": [{"type": "T"}], "attrs": []}),
+        json!({"type": "Query", "entities": [{"type": "T"}], "q": "speed>>1"}),
+        json!({"type": "Query", "entities": [{"type": "T"}], "geoQ": {"georel": "near"}}),
+        json!({"type": "Entity", "entities": [{"type": "T"}]}),
+        json!([{"type": "Query", "entities": [{"type": "T"}]}]),
+    ];
+    for body in cases {
+        let reply = client
+            .post("/ngsi-ld/v1/entityOperations/query", &body)
+            .await;
+        assert_eq!(reply.status.as_u16(), 400, "{body}: {}", reply.text);
+        reply.assert_error(400, "BadRequestData");
+    }
+}
