@@ -82,3 +82,37 @@ async fn tenants_and_hosted_contexts_survive_a_restart() {
     served.assert_status(200);
     assert_eq!(served.json, conformance_tests::fixture("user-context.json"));
 }
+
+#[tokio::test]
+async fn acknowledged_batch_writes_survive_sigkill() {
+    let mut broker = BrokerProcess::start(&[]).expect("a broker");
+    let mut client = Client::new(&broker.base_url);
+    let ids: Vec<String> = (0..100).map(|_| urn("Vehicle")).collect();
+    let body: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| entity_fixture("vehicle.json", id))
+        .collect();
+    client
+        .post("/ngsi-ld/v1/entityOperations/create", &json!(body))
+        .await
+        .assert_status(201);
+    let merged: Vec<serde_json::Value> = ids[..50]
+        .iter()
+        .map(|id| json!({"id": id, "speed": {"value": 1}}))
+        .collect();
+    client
+        .post("/ngsi-ld/v1/entityOperations/merge", &json!(merged))
+        .await
+        .assert_status(204);
+
+    broker.kill_hard();
+    broker.restart().expect("restarts on the same data");
+    client = Client::new(&broker.base_url);
+
+    for (i, id) in ids.iter().enumerate() {
+        let got = client.get(&entity_path(id)).await;
+        got.assert_status(200);
+        let speed = if i < 50 { 1 } else { 80 };
+        assert_eq!(got.json["speed"]["value"], speed, "{id}");
+    }
+}

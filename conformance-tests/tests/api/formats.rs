@@ -301,3 +301,33 @@ async fn content_type_parameters_are_accepted() {
         .header("content-type")
         .is_some_and(|c| c.starts_with("application/json")));
 }
+
+#[tokio::test]
+async fn concise_output_is_accepted_back_as_the_same_entity() {
+    let client = Client::shared();
+    let id = thing(&client).await;
+    let concise = client
+        .get(&format!("{}?format=concise", entity_path(&id)))
+        .await;
+    concise.assert_status(200);
+    let copy = urn("Thing");
+    let mut body = concise.json.clone();
+    body["id"] = json!(copy);
+    client.create(&body).await;
+    let got = client.get(&entity_path(&copy)).await;
+    assert_eq!(got.json, entity_fixture("all-kinds.json", &copy));
+}
+
+#[tokio::test]
+async fn relationship_object_types_round_trip() {
+    let client = Client::shared();
+    let id = urn("Thing");
+    let entity = json!({
+        "id": id, "type": "Thing",
+        "owner": {"type": "Relationship", "object": "urn:ngsi-ld:Person:1", "objectType": "Person"},
+        "friends": {"type": "ListRelationship", "objectList": [{"object": "urn:ngsi-ld:Person:2"}], "objectType": "Person"},
+        "tags": {"type": "VocabularyProperty", "vocab": ["https://example.org/a", "https://example.org/b"]}
+    });
+    client.create(&entity).await;
+    assert_eq!(client.get(&entity_path(&id)).await.json, entity);
+}

@@ -77,3 +77,39 @@ async fn invalid_tenant_names_are_400() {
             .assert_error(400, "BadRequestData");
     }
 }
+
+#[tokio::test]
+async fn hosted_contexts_belong_to_their_tenant() {
+    let base = Client::shared();
+    let (one, two) = (
+        base.with_tenant(&unique("cone")),
+        base.with_tenant(&unique("ctwo")),
+    );
+    // Make both tenants exist.
+    one.create(&entity_fixture("vehicle.json", &urn("Vehicle")))
+        .await;
+    two.create(&entity_fixture("vehicle.json", &urn("Vehicle")))
+        .await;
+    let created = one
+        .post(
+            "/ngsi-ld/v1/jsonldContexts",
+            &conformance_tests::fixture("user-context.json"),
+        )
+        .await;
+    created.assert_status(201);
+    let url = created.header("location").unwrap_or_default().to_owned();
+    let local_id = url.rsplit('/').next().unwrap_or_default().to_owned();
+    let path = format!("/ngsi-ld/v1/jsonldContexts/{local_id}");
+    one.get(&path).await.assert_status(200);
+    two.get(&path).await.assert_error(404, "ResourceNotFound");
+    let listed = two.get("/ngsi-ld/v1/jsonldContexts?kind=Hosted").await;
+    assert!(
+        !listed.text.contains(&local_id),
+        "another tenant's hosted context is not listed: {}",
+        listed.text
+    );
+    two.delete(&path)
+        .await
+        .assert_error(404, "ResourceNotFound");
+    one.get(&path).await.assert_status(200);
+}
