@@ -253,3 +253,43 @@ async fn no_request_produces_a_server_error() {
         assert!(reply.status.as_u16() < 500, "{query}: {} {}", reply.status, reply.text);
     }
 }
+
+/// Sub-attributes nest recursively: a broker may refuse absurd depths, but whatever it
+/// accepts it must serve back, and it must stay up.
+#[tokio::test]
+async fn deeply_nested_sub_attributes_never_take_the_broker_down() {
+    let broker = BrokerProcess::start(&[]).expect("a broker");
+    let client = Client::new(&broker.base_url);
+    for depth in [20, 100, 126] {
+        let mut attr = json!({"type": "Property", "value": 0});
+        for level in 1..=depth {
+            attr = json!({"type": "Property", "value": level, "sub": attr});
+        }
+        let id = urn("Deep");
+        let reply = client
+            .post(
+                "/ngsi-ld/v1/entities",
+                &json!({"id": id, "type": "Deep", "p": attr}),
+            )
+            .await;
+        assert!(
+            matches!(reply.status.as_u16(), 201 | 400),
+            "depth {depth}: {} {}",
+            reply.status,
+            reply.text
+        );
+        if reply.status.as_u16() == 201 {
+            let got = client.get(&entity_path(&id)).await;
+            assert_eq!(got.status.as_u16(), 200, "depth {depth}: {}", got.text);
+            let listed = client.get("/ngsi-ld/v1/entities?type=Deep").await;
+            assert_eq!(listed.status.as_u16(), 200, "depth {depth}");
+        } else {
+            assert!(reply.json["type"].is_string(), "{}", reply.text);
+        }
+        client.get("/health").await.assert_status(200);
+    }
+    let shallow = client
+        .get("/ngsi-ld/v1/entities?type=Deep&count=true&limit=0")
+        .await;
+    assert!(shallow.header("ngsild-results-count").is_some());
+}
