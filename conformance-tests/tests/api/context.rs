@@ -70,6 +70,17 @@ async fn link_header_context_expands_and_compacts_names() {
         got.header("link")
     );
 
+    // As JSON-LD, the same context is the body's @context, and no Link comes back.
+    let as_ld = client
+        .get_with(
+            &entity_path(&id),
+            &[("Link", &header), ("Accept", "application/ld+json")],
+        )
+        .await;
+    assert_eq!(as_ld.json["@context"], json!(ctx), "{}", as_ld.text);
+    assert_eq!(as_ld.json["topSpeed"]["value"], 210);
+    assert!(as_ld.header("link").is_none());
+
     // Core context only: the full IRIs the user context gave.
     let core = client.get(&entity_path(&id)).await;
     assert_eq!(core.json["type"], "https://example.org/vocab/Car");
