@@ -21,8 +21,8 @@ pub enum FsyncPolicy {
     /// fsync before acknowledging every write (group-committed): acknowledged writes survive
     /// a crash or power loss.
     Always,
-    /// Leave flushing to the OS: acknowledged writes survive a broker crash but the last ones
-    /// may be lost on power loss. For benchmarks and throwaway data.
+    /// Commit without fsync and flush once a second: the last second of acknowledged writes
+    /// can be lost on any crash. For benchmarks and throwaway data only.
     Never,
 }
 

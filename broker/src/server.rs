@@ -30,10 +30,9 @@ pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
                 FsyncPolicy::Always => Durability::Immediate,
                 FsyncPolicy::Never => Durability::Eventual,
             };
-            let store = EmbeddedStore::open(EmbeddedConfig::new(
-                config.data_dir.join("oxion.redb"),
-                durability,
-            ))?;
+            let mut embedded = EmbeddedConfig::in_data_dir(&config.data_dir);
+            embedded.durability = durability;
+            let store = EmbeddedStore::open(embedded)?;
             Ok(Arc::new(store))
         }
         StoreKind::Mongodb => {
