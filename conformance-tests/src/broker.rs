@@ -121,7 +121,9 @@ impl Drop for BrokerProcess {
 /// The `oxion` binary of this workspace build (`OXION_BIN` overrides).
 fn oxion_binary() -> Result<PathBuf, String> {
     if let Ok(path) = std::env::var("OXION_BIN") {
-        return Ok(PathBuf::from(path));
+        if !path.is_empty() {
+            return Ok(PathBuf::from(path));
+        }
     }
     // Test executables live in <target>/<profile>/deps; binaries one level up.
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
