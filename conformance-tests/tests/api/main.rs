@@ -12,4 +12,5 @@ mod geo;
 mod meta;
 mod query;
 mod tenancy;
+mod transient;
 mod types;
