@@ -328,3 +328,21 @@ async fn json_ld_batch_items_are_each_read_with_their_own_context() {
         50
     );
 }
+
+#[tokio::test]
+async fn batch_upsert_with_a_duplicated_id_keeps_the_last_item() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    let body = json!([
+        {"id": id, "type": "Vehicle", "a": {"type": "Property", "value": 1}},
+        {"id": id, "type": "Vehicle", "b": {"type": "Property", "value": 2}}
+    ]);
+    let reply = client.post(UPSERT, &body).await;
+    reply.assert_status(201);
+    assert_eq!(reply.json, json!([id]));
+    let got = client.get(&entity_path(&id)).await;
+    assert_eq!(
+        got.json,
+        json!({"id": id, "type": "Vehicle", "b": {"type": "Property", "value": 2}})
+    );
+}

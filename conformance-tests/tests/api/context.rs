@@ -291,3 +291,23 @@ async fn hosting_a_body_without_context_is_400() {
         .await
         .assert_error(404, "ResourceNotFound");
 }
+
+#[tokio::test]
+async fn an_invalid_remote_context_is_400() {
+    let client = Client::shared();
+    for document in [
+        json!({"@context": 5}),
+        json!({"@context": {"Car": {"@id": 5}}}),
+        json!({"@context": [{"Car": "https://example.org/Car"}, 7]}),
+    ] {
+        let server = ContextServer::serve(document.clone());
+        let reply = client
+            .get_with(
+                "/ngsi-ld/v1/entities?type=Car",
+                &[("Link", &link(&server.url(&unique("bad"))))],
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 400, "{document}: {}", reply.text);
+        assert!(reply.json["type"].is_string(), "{}", reply.text);
+    }
+}

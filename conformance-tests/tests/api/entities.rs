@@ -406,3 +406,33 @@ async fn purge_entities_by_type_deletes_only_that_type() {
     }
     client.get(&entity_path(&c)).await.assert_status(200);
 }
+
+#[tokio::test]
+async fn replace_with_another_id_in_the_body_is_400() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client.create(&entity_fixture("vehicle.json", &id)).await;
+    client
+        .put(
+            &entity_path(&id),
+            &entity_fixture("vehicle.json", &urn("Vehicle")),
+        )
+        .await
+        .assert_error(400, "BadRequestData");
+    assert_eq!(
+        client.get(&entity_path(&id)).await.json,
+        entity_fixture("vehicle.json", &id)
+    );
+}
+
+#[tokio::test]
+async fn retrieve_with_attrs_that_do_not_exist_gives_id_and_type() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client.create(&entity_fixture("vehicle.json", &id)).await;
+    let got = client
+        .get(&format!("{}?attrs=colour", entity_path(&id)))
+        .await;
+    got.assert_status(200);
+    assert_eq!(got.json, json!({"id": id, "type": "Vehicle"}));
+}

@@ -331,3 +331,61 @@ async fn relationship_object_types_round_trip() {
     client.create(&entity).await;
     assert_eq!(client.get(&entity_path(&id)).await.json, entity);
 }
+
+#[tokio::test]
+async fn geometry_property_chooses_the_feature_geometry() {
+    let client = Client::shared();
+    let id = urn("Delivery");
+    client
+        .create(&json!({
+            "id": id, "type": "Delivery",
+            "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [1, 2]}},
+            "destination": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [3, 4]}}
+        }))
+        .await;
+    let geo = [("Accept", "application/geo+json")];
+    let feature = client
+        .get_with(
+            &format!("{}?geometryProperty=destination", entity_path(&id)),
+            &geo,
+        )
+        .await;
+    assert_eq!(feature.json["geometry"]["coordinates"], json!([3, 4]));
+    let collection = client
+        .get_with(
+            &format!(
+                "/ngsi-ld/v1/entities?id={}&geometryProperty=destination&options=keyValues",
+                enc(&id)
+            ),
+            &geo,
+        )
+        .await;
+    let first = &collection.json["features"][0];
+    assert_eq!(first["geometry"]["coordinates"], json!([3, 4]));
+    assert_eq!(
+        first["properties"]["location"],
+        json!({"type": "Point", "coordinates": [1, 2]})
+    );
+    // An entity without the geometry property is a Feature with a null geometry.
+    let none = client
+        .get_with(
+            &format!("{}?geometryProperty=elsewhere", entity_path(&id)),
+            &geo,
+        )
+        .await;
+    none.assert_status(200);
+    assert!(none.json["geometry"].is_null(), "{}", none.text);
+}
+
+#[tokio::test]
+async fn lang_applies_to_query_results_too() {
+    let client = Client::shared();
+    let id = thing(&client).await;
+    let reply = client
+        .get(&format!("/ngsi-ld/v1/entities?id={}&lang=fr", enc(&id)))
+        .await;
+    assert_eq!(
+        reply.json[0]["name"],
+        json!({"type": "Property", "value": "Pont", "lang": "fr"})
+    );
+}
