@@ -5,6 +5,17 @@
 //! loopback port with a fresh data directory; set `OXION_TEST_BROKER_URL` to run them against
 //! any broker instead. Cases isolate themselves with unique entity ids and tenants, so they run
 //! in parallel against one broker.
+//!
+//! The cases live in `tests/api/`, one module per area of GS CIM 009 (entities, attrs, batch,
+//! query, geo, formats, context, tenancy, types, transient, errors, durability, meta), all in
+//! one test binary so one build and one shared broker serve them. Payloads they start from are
+//! JSON files in `tests/fixtures/`. Cases that need a broker of their own (a body limit,
+//! SIGKILL and restart) start one with [`BrokerProcess::start`]; cases that need a user
+//! @context serve it from a [`ContextServer`] on loopback.
+//!
+//! `cargo test -p conformance-tests` finds `oxion` next to the test binary (build it first with
+//! `cargo build -p broker`); `OXION_BIN` points to another binary, and
+//! `OXION_TEST_BROKER_URL=http://host:port` runs the shared cases against a running broker.
 
 mod broker;
 mod client;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use conformance_tests::{enc, unique, Client, Reply};
+use conformance_tests::{enc, fixture, unique, Client, Reply};
 use serde_json::{json, Value};
 
 /// The ids of a query reply, as a set.
@@ -22,38 +22,16 @@ fn set(ids: &[&String]) -> BTreeSet<String> {
     ids.iter().map(|s| (*s).clone()).collect()
 }
 
-/// Four vehicles of a fresh type, created in one batch; returns the type and the ids.
+/// The four vehicles of `fleet.json` under a fresh type (ids `urn:ngsi-ld:{type}:0` to `3`),
+/// created in one batch; returns the type and the ids.
 async fn fleet(client: &Client) -> (String, [String; 4]) {
     let ty = unique("Fleet");
     let ids = [0, 1, 2, 3].map(|i| format!("urn:ngsi-ld:{ty}:{i}"));
-    let body = json!([
-        {
-            "id": ids[0], "type": ty, "scope": "/Spain/Madrid",
-            "speed": {"type": "Property", "value": 50, "observedAt": "2024-01-10T00:00:00.000Z",
-                      "accuracy": {"type": "Property", "value": 0.9}},
-            "brandName": {"type": "Property", "value": "Audi"},
-            "address": {"type": "Property", "value": {"city": "Berlin"}}
-        },
-        {
-            "id": ids[1], "type": ty, "scope": "/Spain/Barcelona",
-            "speed": {"type": "Property", "value": 80, "observedAt": "2024-02-10T00:00:00.000Z",
-                      "accuracy": {"type": "Property", "value": 0.5}},
-            "brandName": {"type": "Property", "value": "Mercedes"},
-            "address": {"type": "Property", "value": {"city": "Paris"}}
-        },
-        {
-            "id": ids[2], "type": ty,
-            "speed": {"type": "Property", "value": 120, "observedAt": "2024-03-10T00:00:00.000Z",
-                      "accuracy": {"type": "Property", "value": 0.7}},
-            "brandName": {"type": "Property", "value": "Mercedes"},
-            "address": {"type": "Property", "value": {"city": "Berlin"}},
-            "colour": {"type": "Property", "value": "red"}
-        },
-        {
-            "id": ids[3], "type": ty, "scope": "/France",
-            "brandName": {"type": "Property", "value": "Volvo"}
-        }
-    ]);
+    let mut body = fixture("fleet.json");
+    for (item, id) in body.as_array_mut().into_iter().flatten().zip(&ids) {
+        item["id"] = json!(id);
+        item["type"] = json!(ty);
+    }
     client
         .post("/ngsi-ld/v1/entityOperations/create", &body)
         .await
