@@ -31,7 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         ("/entityOperations/query", web::post().to(query)),
     ] {
         cfg.service(
-            web::resource(path)
+            super::resource(path)
                 .route(handler)
                 .default_service(web::to(method_not_allowed)),
         );

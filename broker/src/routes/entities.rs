@@ -26,14 +26,14 @@ use ngsi_types::context::ContextSource;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/entities")
+        super::resource("/entities")
             .route(web::post().to(create))
             .route(web::get().to(query))
             .route(web::delete().to(purge))
             .default_service(web::to(method_not_allowed)),
     )
     .service(
-        web::resource("/entities/{entityId}")
+        super::resource("/entities/{entityId}")
             .route(web::get().to(retrieve))
             .route(web::delete().to(delete))
             .route(web::patch().to(merge))
