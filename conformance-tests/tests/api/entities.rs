@@ -436,3 +436,47 @@ async fn retrieve_with_attrs_that_do_not_exist_gives_id_and_type() {
     got.assert_status(200);
     assert_eq!(got.json, json!({"id": id, "type": "Vehicle"}));
 }
+
+/// Table 6.2-1 names the resources with a trailing slash (`/entities/`); both forms answer.
+#[tokio::test]
+async fn resources_answer_with_a_trailing_slash() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client
+        .post(
+            "/ngsi-ld/v1/entities/",
+            &entity_fixture("vehicle.json", &id),
+        )
+        .await
+        .assert_status(201);
+    let listed = client
+        .get(&format!("/ngsi-ld/v1/entities/?id={}", enc(&id)))
+        .await;
+    assert_eq!(listed.json[0]["id"], id, "{}", listed.text);
+    client
+        .get(&format!("{}/", entity_path(&id)))
+        .await
+        .assert_status(200);
+    client
+        .post(
+            &format!("{}/attrs/", entity_path(&id)),
+            &json!({"colour": {"type": "Property", "value": "red"}}),
+        )
+        .await
+        .assert_status(204);
+    let batch = urn("Vehicle");
+    client
+        .post(
+            "/ngsi-ld/v1/entityOperations/create/",
+            &json!([entity_fixture("vehicle.json", &batch)]),
+        )
+        .await
+        .assert_status(201);
+    for path in [
+        "/ngsi-ld/v1/types/",
+        "/ngsi-ld/v1/attributes/",
+        "/ngsi-ld/v1/jsonldContexts/",
+    ] {
+        client.get(path).await.assert_status(200);
+    }
+}
