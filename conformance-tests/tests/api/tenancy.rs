@@ -113,3 +113,26 @@ async fn hosted_contexts_belong_to_their_tenant() {
         .assert_error(404, "ResourceNotFound");
     one.get(&path).await.assert_status(200);
 }
+
+#[tokio::test]
+async fn local_true_lists_every_entity_of_the_tenant() {
+    let client = Client::shared().with_tenant(&unique("local"));
+    let (a, b) = (urn("Vehicle"), urn("Building"));
+    client.create(&entity_fixture("vehicle.json", &a)).await;
+    client.create(&json!({"id": b, "type": "Building"})).await;
+    let reply = client.get("/ngsi-ld/v1/entities?local=true").await;
+    reply.assert_status(200);
+    let ids: Vec<&str> = reply
+        .json
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["id"].as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [a.as_str(), b.as_str()],
+        "creation order: {}",
+        reply.text
+    );
+}
