@@ -6,6 +6,11 @@ use conformance_tests::{enc, entity_fixture, entity_path, urn, Client};
 use reqwest::Method;
 use serde_json::json;
 
+/// Timestamps have millisecond resolution: waits until a later write gets a later one.
+async fn next_millisecond() {
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+}
+
 #[tokio::test]
 async fn create_then_retrieve_returns_the_entity_as_sent() {
     let client = Client::shared();
@@ -138,6 +143,7 @@ async fn replace_entity_replaces_every_attribute_and_keeps_created_at() {
     let path = entity_path(&id);
     let before = client.get(&format!("{path}?options=sysAttrs")).await;
     let replacement = json!({"type": "Vehicle", "colour": {"type": "Property", "value": "red"}});
+    next_millisecond().await;
     client.put(&path, &replacement).await.assert_status(204);
 
     let after = client.get(&format!("{path}?options=sysAttrs")).await;
@@ -253,6 +259,7 @@ async fn sys_attrs_created_at_is_kept_and_modified_at_moves() {
         );
     }
     assert_eq!(before.json["createdAt"], before.json["modifiedAt"]);
+    next_millisecond().await;
     client
         .patch(&path, &json!({"speed": {"type": "Property", "value": 81}}))
         .await
