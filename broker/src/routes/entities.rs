@@ -173,8 +173,14 @@ async fn purge(state: web::Data<AppState>, req: HttpRequest) -> BrokerResult<Htt
             .iter()
             .map(|e| (e.id.clone(), delete_plan()))
             .collect();
-        // Entities deleted meanwhile by someone else are fine: they are gone either way.
-        state.entities.execute(&tenant, plans).await?;
+        // Entities deleted meanwhile by someone else are fine: they are gone either way. A
+        // round that deletes nothing (every entity failed) ends the purge rather than loop.
+        let results = state.entities.execute(&tenant, plans).await?;
+        if results.iter().all(Result::is_err) {
+            return Err(BrokerError::Contention(
+                "purge made no progress; entities are being modified concurrently".into(),
+            ));
+        }
     }
     Ok(respond::no_content())
 }
