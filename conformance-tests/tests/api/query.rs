@@ -440,3 +440,34 @@ async fn invalid_or_too_broad_query_bodies_are_400() {
         reply.assert_error(400, "BadRequestData");
     }
 }
+
+#[tokio::test]
+async fn q_matches_every_attribute_kind() {
+    let client = Client::shared();
+    let ty = unique("Kinds");
+    let id = format!("urn:ngsi-ld:{ty}:1");
+    let mut thing = conformance_tests::entity_fixture("all-kinds.json", &id);
+    thing["type"] = json!(ty);
+    thing["when"] = json!({"type": "Property", "value": {"@type": "DateTime", "@value": "2024-05-01T10:00:00Z"}});
+    client.create(&thing).await;
+    let hit = set(&[&id]);
+    let cases: Vec<(&str, BTreeSet<String>)> = vec![
+        (r#"owner=="urn:ngsi-ld:Person:alice""#, hit.clone()),
+        (r#"owner=="urn:ngsi-ld:Person:bob""#, set(&[])),
+        (r#"name[fr]=="Pont""#, hit.clone()),
+        (r#"name[fr]=="Bridge""#, set(&[])),
+        (r#"neighbours=="urn:ngsi-ld:Thing:b""#, hit.clone()),
+        ("readings==2", hit.clone()),
+        ("readings==7", set(&[])),
+        ("temperature.observedAt>2024-02-01T00:00:00Z", hit.clone()),
+        ("when>2024-04-01T00:00:00Z", hit.clone()),
+        ("when<2024-04-01T00:00:00Z", set(&[])),
+        ("temperature>=21.5;temperature<21.6", hit.clone()),
+    ];
+    for (q, expected) in cases {
+        let reply = client
+            .get(&format!("/ngsi-ld/v1/entities?type={ty}&q={}", enc(q)))
+            .await;
+        assert_eq!(ids_of(&reply), expected, "q={q}");
+    }
+}
