@@ -487,3 +487,30 @@ async fn resources_answer_with_a_trailing_slash() {
         client.get(path).await.assert_status(200);
     }
 }
+
+/// Names are Unicode letters and digits (clause 4.6.2), not just ASCII.
+#[tokio::test]
+async fn unicode_names_round_trip_and_are_queryable() {
+    let client = Client::shared();
+    let ty = format!("Véhicule{}", conformance_tests::unique(""));
+    let id = urn("Vehicle");
+    let entity = json!({
+        "id": id, "type": ty,
+        "température": {"type": "Property", "value": 5},
+        "名前": {"type": "Property", "value": "車"}
+    });
+    client.create(&entity).await;
+    assert_eq!(client.get(&entity_path(&id)).await.json, entity);
+    let found = client
+        .get(&format!(
+            "/ngsi-ld/v1/entities?type={}&q={}",
+            enc(&ty),
+            enc("température>1")
+        ))
+        .await;
+    assert_eq!(found.json, json!([entity]));
+    client
+        .delete(&format!("{}/attrs/{}", entity_path(&id), enc("名前")))
+        .await
+        .assert_status(204);
+}
