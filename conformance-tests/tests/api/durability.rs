@@ -116,3 +116,60 @@ async fn acknowledged_batch_writes_survive_sigkill() {
         assert_eq!(got.json["speed"]["value"], speed, "{id}");
     }
 }
+
+/// Writes acknowledged while others are still in flight (group commit) survive too; the kill
+/// lands while clients are still writing.
+#[tokio::test]
+async fn concurrently_acknowledged_writes_survive_sigkill() {
+    let mut broker = BrokerProcess::start(&[]).expect("a broker");
+    let client = Client::new(&broker.base_url);
+    let (acknowledged, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let writers: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, acknowledged) = (client.clone(), acknowledged.clone());
+            tokio::spawn(async move {
+                for _ in 0..1000 {
+                    let id = urn("Vehicle");
+                    let sent = reqwest::Client::new()
+                        .post(client.url("/ngsi-ld/v1/entities"))
+                        .header("Content-Type", "application/json")
+                        .body(entity_fixture("vehicle.json", &id).to_string())
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(r) if r.status().as_u16() == 201 => {
+                            if acknowledged.send(id).is_err() {
+                                return;
+                            }
+                        }
+                        // The broker is gone: stop writing.
+                        _ => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(acknowledged);
+    // Kill once a good number of writes were acknowledged, with the writers still going.
+    let mut ids = Vec::new();
+    while ids.len() < 150 {
+        match rx.recv().await {
+            Some(id) => ids.push(id),
+            None => break,
+        }
+    }
+    broker.kill_hard();
+    for writer in writers {
+        let _ = writer.await;
+    }
+    while let Ok(id) = rx.try_recv() {
+        ids.push(id);
+    }
+    broker.restart().expect("restarts on the same data");
+    let client = Client::new(&broker.base_url);
+    assert!(ids.len() >= 150, "{} writes acknowledged", ids.len());
+    for id in &ids {
+        let got = client.get(&entity_path(id)).await;
+        assert_eq!(got.status.as_u16(), 200, "acknowledged {id} lost");
+    }
+}
