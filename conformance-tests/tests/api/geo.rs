@@ -269,3 +269,50 @@ async fn invalid_geo_queries_are_400() {
             .assert_error(400, "BadRequestData");
     }
 }
+
+#[tokio::test]
+async fn line_strings_multi_polygons_and_the_antimeridian() {
+    let client = Client::shared();
+    let ty = unique("Shape");
+    let id = |n: &str| format!("urn:ngsi-ld:{ty}:{n}");
+    let (road, islands, dateline) = (id("road"), id("islands"), id("dateline"));
+    let shape = |id: &str, geometry: serde_json::Value| json!({"id": id, "type": ty, "location": {"type": "GeoProperty", "value": geometry}});
+    client
+        .post(
+            "/ngsi-ld/v1/entityOperations/create",
+            &json!([
+                shape(&road, json!({"type": "LineString", "coordinates": [[0, 0], [1, 1]]})),
+                shape(&islands, json!({"type": "MultiPolygon", "coordinates": [[[[2, 2], [3, 2], [3, 3], [2, 3], [2, 2]]]]})),
+                shape(&dateline, json!({"type": "Point", "coordinates": [179.9, 0]}))
+            ]),
+        )
+        .await
+        .assert_status(201);
+    assert_eq!(
+        geo_query(&client, &ty, "intersects", "LineString", "[[0,1],[1,0]]").await,
+        set(&[&road])
+    );
+    assert_eq!(
+        geo_query(
+            &client,
+            &ty,
+            "within",
+            "MultiPolygon",
+            "[[[[1.5,1.5],[3.5,1.5],[3.5,3.5],[1.5,3.5],[1.5,1.5]]]]"
+        )
+        .await,
+        set(&[&islands])
+    );
+    // 0.2 degrees of longitude at the equator, across the antimeridian: about 22 km.
+    assert_eq!(
+        geo_query(
+            &client,
+            &ty,
+            "near;maxDistance==30000",
+            "Point",
+            "[-179.9,0]"
+        )
+        .await,
+        set(&[&dateline])
+    );
+}
