@@ -299,6 +299,8 @@ async fn an_invalid_remote_context_is_400() {
         json!({"@context": 5}),
         json!({"@context": {"Car": {"@id": 5}}}),
         json!({"@context": [{"Car": "https://example.org/Car"}, 7]}),
+        json!(["not", "a", "context"]),
+        json!({"Car": "https://example.org/Car"}),
     ] {
         let server = ContextServer::serve(document.clone());
         let reply = client

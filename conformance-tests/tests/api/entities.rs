@@ -514,3 +514,43 @@ async fn unicode_names_round_trip_and_are_queryable() {
         .await
         .assert_status(204);
 }
+
+#[tokio::test]
+async fn merge_with_ngsi_ld_null_removes_the_scope() {
+    let client = Client::shared();
+    let id = urn("Garden");
+    client
+        .create(&json!({"id": id, "type": "Garden", "scope": "/Madrid/Retiro", "area": 118}))
+        .await;
+    let path = entity_path(&id);
+    assert_eq!(client.get(&path).await.json["scope"], "/Madrid/Retiro");
+    client
+        .patch(&path, &json!({"scope": "urn:ngsi-ld:null"}))
+        .await
+        .assert_status(204);
+    let got = client.get(&path).await;
+    assert!(got.json.get("scope").is_none(), "{}", got.text);
+    assert_eq!(got.json["area"]["value"], 118);
+}
+
+#[tokio::test]
+async fn concise_output_of_several_instances_reads_back_as_the_same_instances() {
+    let client = Client::shared();
+    let id = urn("Sensor");
+    let normalized = json!({"id": id, "type": "Sensor", "temperature": [
+        {"type": "Property", "value": 20},
+        {"type": "Property", "value": 21, "datasetId": "urn:ngsi-ld:Dataset:a"}
+    ]});
+    client.create(&normalized).await;
+    let concise = client
+        .get(&format!("{}?format=concise", entity_path(&id)))
+        .await;
+    concise.assert_status(200);
+    let copy_id = urn("Sensor");
+    let mut copy = concise.json.clone();
+    copy["id"] = json!(copy_id);
+    client.create(&copy).await;
+    let mut expected = normalized.clone();
+    expected["id"] = json!(copy_id);
+    assert_eq!(client.get(&entity_path(&copy_id)).await.json, expected);
+}

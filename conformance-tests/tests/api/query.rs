@@ -198,6 +198,16 @@ async fn id_list_and_id_pattern_select_entities() {
 }
 
 #[tokio::test]
+async fn id_pattern_matches_anywhere_in_the_id_like_orion_ld() {
+    let client = Client::shared();
+    let (ty, [a, b, c, d]) = fleet(&client).await;
+    let reply = client
+        .get(&format!("/ngsi-ld/v1/entities?idPattern={}", enc(&ty)))
+        .await;
+    assert_eq!(ids_of(&reply), set(&[&a, &b, &c, &d]));
+}
+
+#[tokio::test]
 async fn attrs_selects_entities_having_them_and_projects() {
     let client = Client::shared();
     let (ty, [a, b, c, _]) = fleet(&client).await;

@@ -71,6 +71,10 @@ pub fn parse_attributes(body: Value, ctx: &ActiveContext, nulls: bool) -> Result
         match key.as_str() {
             "id" | "@id" => fragment.id = Some(parse_id(&value)?),
             "type" | "@type" => fragment.types = parse_types("type", &value, ctx)?,
+            // GS CIM 009 5.5.12: in a merge, the NGSI-LD Null removes the scope.
+            "scope" if nulls && value.as_str() == Some(NGSI_LD_NULL) => {
+                fragment.scope = Some(Vec::new())
+            }
             "scope" => fragment.scope = Some(parse_scope(&value)?),
             "expiresAt" => {
                 let s = value.as_str().ok_or_else(|| NgsiError::InvalidDateTime {
