@@ -39,6 +39,9 @@ impl Target {
 #[derive(Debug)]
 pub struct BrokerProcess {
     child: Child,
+    /// Kills `child` when this test process ends without dropping us (the shared broker lives
+    /// in a static, and statics are never dropped): it waits for EOF on its stdin, our pipe.
+    watchdog: Option<Child>,
     pub base_url: String,
     pub port: u16,
     data_dir: tempfile::TempDir,
@@ -52,8 +55,10 @@ impl BrokerProcess {
         let data_dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
         let (child, port) = spawn(data_dir.path(), None, &extra_args)?;
+        let watchdog = watchdog(child.id());
         let process = Self {
             child,
+            watchdog,
             base_url: format!("http://127.0.0.1:{port}"),
             port,
             data_dir,
@@ -67,12 +72,17 @@ impl BrokerProcess {
     pub fn kill_hard(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if let Some(mut w) = self.watchdog.take() {
+            let _ = w.kill();
+            let _ = w.wait();
+        }
     }
 
     /// Starts the broker again on the same data directory and port.
     pub fn restart(&mut self) -> Result<(), String> {
         self.kill_hard();
         let (child, _) = spawn(self.data_dir.path(), Some(self.port), &self.extra_args)?;
+        self.watchdog = watchdog(child.id());
         self.child = child;
         self.wait_ready()
     }
@@ -111,7 +121,9 @@ impl Drop for BrokerProcess {
 /// The `oxion` binary of this workspace build (`OXION_BIN` overrides).
 fn oxion_binary() -> Result<PathBuf, String> {
     if let Ok(path) = std::env::var("OXION_BIN") {
-        return Ok(PathBuf::from(path));
+        if !path.is_empty() {
+            return Ok(PathBuf::from(path));
+        }
     }
     // Test executables live in <target>/<profile>/deps; binaries one level up.
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
@@ -128,6 +140,24 @@ fn oxion_binary() -> Result<PathBuf, String> {
             candidate.display()
         ))
     }
+}
+
+/// A `sh` that SIGKILLs `pid` once its stdin (a pipe held by this process) reaches EOF, which
+/// happens when this process exits, however it exits.
+fn watchdog(pid: u32) -> Option<Child> {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("cat >/dev/null; kill -9 {pid} 2>/dev/null"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()
+}
+
+/// A loopback port nothing listens on (bound, then released).
+pub fn closed_port() -> u16 {
+    free_port().unwrap_or(9)
 }
 
 fn free_port() -> Result<u16, String> {

@@ -165,6 +165,34 @@ impl Client {
         .await
     }
 
+    /// A request with a JSON body as `application/json` and extra headers.
+    pub async fn json_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: &Value,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        self.send(
+            method,
+            path,
+            Some(("application/json", body.to_string().into_bytes())),
+            headers,
+        )
+        .await
+    }
+
+    /// A request with a JSON body as `application/ld+json` (the body carries its @context).
+    pub async fn json_ld(&self, method: Method, path: &str, body: &Value) -> Reply {
+        self.send(
+            method,
+            path,
+            Some(("application/ld+json", body.to_string().into_bytes())),
+            &[],
+        )
+        .await
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
         self.json(Method::POST, path, body).await
     }
@@ -188,6 +216,11 @@ impl Client {
         );
         reply
     }
+}
+
+/// A Link header value naming `url` as the request's JSON-LD @context.
+pub fn link(url: &str) -> String {
+    format!(r#"<{url}>; rel="{CONTEXT_REL}"; type="application/ld+json""#)
 }
 
 /// Percent-encodes a value for a URL query or path segment.

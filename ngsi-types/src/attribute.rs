@@ -141,15 +141,31 @@ pub struct Attribute {
     /// `datasetId`: a URI; `None` is the default instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::datetime::micros_opt"
+    )]
     pub observed_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_code: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::datetime::micros_opt"
+    )]
     pub created_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::datetime::micros_opt"
+    )]
     pub modified_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::datetime::micros_opt"
+    )]
     pub deleted_at: Option<DateTime<Utc>>,
     /// Sub-attributes by expanded name (clause 4.5.2: properties of properties, ...).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]

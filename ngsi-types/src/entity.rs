@@ -33,14 +33,30 @@ pub struct Entity {
     pub scope: Vec<String>,
     /// Attributes by expanded name, in the order they were first written.
     pub attributes: IndexMap<String, AttributeInstances>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::datetime::micros_opt"
+    )]
     pub created_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::datetime::micros_opt"
+    )]
     pub modified_at: Option<DateTime<Utc>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::datetime::micros_opt"
+    )]
     pub deleted_at: Option<DateTime<Utc>>,
     /// `expiresAt` of a transient entity: the broker removes it at that instant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::datetime::micros_opt"
+    )]
     pub expires_at: Option<DateTime<Utc>>,
 }
 

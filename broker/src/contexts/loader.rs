@@ -76,6 +76,13 @@ impl ContextLoader for HttpLoader {
                 url: url.to_owned(),
                 reason,
             })?;
+        // JSON-LD 1.1 (3.1, remote context documents): a context document is an object with
+        // an @context member; anything else is an invalid context, not an unreachable one.
+        if doc.get("@context").is_none() {
+            return Err(NgsiError::InvalidContext(format!(
+                "the document at '{url}' has no @context member"
+            )));
+        }
         let doc = Arc::new(doc);
         self.registry.store_cached(url, doc.clone());
         Ok(doc)

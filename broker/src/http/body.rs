@@ -63,6 +63,28 @@ fn too_large(limit: usize) -> BrokerError {
     BrokerError::PayloadTooLarge(format!("the request body is larger than {limit} bytes"))
 }
 
+/// Deepest nesting of arrays and objects a body may have. Sub-attributes, parsed and rendered
+/// recursively, nest with the JSON; an entity stored with sub-attributes nested ~90 deep
+/// overflowed a worker's stack (debug build) on every later read of it, taking the broker
+/// down. No NGSI-LD payload needs anything near this depth.
+pub const MAX_BODY_DEPTH: usize = 64;
+
+/// The nesting depth of a JSON value (a scalar is 0), computed without recursion.
+fn nesting_depth(value: &Value) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(value, 0usize)];
+    while let Some((v, depth)) = stack.pop() {
+        let children: Box<dyn Iterator<Item = &Value>> = match v {
+            Value::Array(items) => Box::new(items.iter()),
+            Value::Object(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        deepest = deepest.max(depth + 1);
+        stack.extend(children.map(|c| (c, depth + 1)));
+    }
+    deepest
+}
+
 /// Checks the media type and parses a JSON body. `merge_patch_allowed` admits
 /// `application/merge-patch+json` (PATCH operations, clause 6.3.4).
 pub fn parse_json_body(
@@ -94,6 +116,11 @@ pub fn parse_json_body(
     let json: Value = serde_json::from_slice(&raw.0).map_err(|e| {
         BrokerError::InvalidRequest(format!("the request body is not valid JSON: {e}"))
     })?;
+    if nesting_depth(&json) > MAX_BODY_DEPTH {
+        return Err(BrokerError::InvalidRequest(format!(
+            "the request body is nested deeper than {MAX_BODY_DEPTH} levels"
+        )));
+    }
     let link = link_context(req)?;
     let inline = match &json {
         Value::Object(map) => map.get("@context").cloned(),
@@ -126,4 +153,22 @@ pub fn parse_json_body(
         merge_patch,
         context,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nesting_depth;
+    use serde_json::json;
+
+    #[test]
+    fn nesting_depth_counts_arrays_and_objects() {
+        assert_eq!(nesting_depth(&json!(1)), 0);
+        assert_eq!(nesting_depth(&json!({})), 1);
+        assert_eq!(nesting_depth(&json!({"a": [1, {"b": 2}]})), 3);
+        let mut deep = json!(1);
+        for _ in 0..100 {
+            deep = json!({ "sub": deep });
+        }
+        assert_eq!(nesting_depth(&deep), 100);
+    }
 }

@@ -50,10 +50,30 @@ pub const QUERY_PARAMS: &[&str] = &[
     "joinLevel",
 ];
 
+/// One EntitySelector of a Query body (clause 5.2.33): its members must all hold; the
+/// selectors of a Query are alternatives.
+#[derive(Debug, Clone)]
+pub struct EntitySelector {
+    pub id: Option<String>,
+    pub id_pattern: Option<IdPattern>,
+    pub types: Option<TypeExpr>,
+}
+
+impl EntitySelector {
+    fn matches(&self, e: &Entity) -> bool {
+        self.id.as_ref().is_none_or(|id| *id == e.id)
+            && self.id_pattern.as_ref().is_none_or(|p| p.matches(e))
+            && self.types.as_ref().is_none_or(|t| t.matches(e))
+    }
+}
+
 /// Everything a query request asks for.
 #[derive(Debug, Default)]
 pub struct QueryRequest {
     pub ids: Option<Vec<String>>,
+    /// Several EntitySelectors of a Query body, any of which an entity must match (a single
+    /// selector is held in `ids`, `id_pattern` and `types` instead).
+    pub selectors: Vec<EntitySelector>,
     pub id_pattern: Option<IdPattern>,
     pub types: Option<TypeExpr>,
     /// Expanded `attrs`: entities must have one of them, and only they are rendered.
@@ -138,6 +158,7 @@ impl QueryRequest {
         }
         Ok(Self {
             ids,
+            selectors: Vec::new(),
             id_pattern,
             types,
             attrs,
@@ -200,25 +221,51 @@ impl QueryRequest {
             let selectors = entities.as_array().ok_or_else(|| {
                 BrokerError::BadRequestData("Query.entities must be an array".into())
             })?;
-            let mut ids = Vec::new();
-            let mut types = Vec::new();
+            let mut parsed = Vec::with_capacity(selectors.len());
+            if selectors.is_empty() {
+                return Err(BrokerError::BadRequestData(
+                    "Query.entities must not be an empty array".into(),
+                ));
+            }
             for sel in selectors {
-                if let Some(id) = sel.get("id").and_then(Value::as_str) {
+                let member = |name: &str| -> BrokerResult<Option<&str>> {
+                    match sel.get(name) {
+                        None => Ok(None),
+                        Some(Value::String(s)) => Ok(Some(s.as_str())),
+                        Some(other) => Err(BrokerError::BadRequestData(format!(
+                            "Query.entities[].{name} must be a string, not {other}"
+                        ))),
+                    }
+                };
+                if !sel.is_object() {
+                    return Err(BrokerError::BadRequestData(format!(
+                        "Query.entities holds EntitySelector objects, not {sel}"
+                    )));
+                }
+                let (id, pattern, ty) = (member("id")?, member("idPattern")?, member("type")?);
+                if id.is_none() && pattern.is_none() && ty.is_none() {
+                    return Err(BrokerError::BadRequestData(
+                        "an EntitySelector of Query.entities needs a type, id or idPattern".into(),
+                    ));
+                }
+                if let Some(id) = id {
                     ngsi_types::ident::check_uri("entities.id", id)?;
-                    ids.push(id.to_owned());
                 }
-                if let Some(ty) = sel.get("type").and_then(Value::as_str) {
-                    types.push(ty.to_owned());
-                }
-                if let Some(pattern) = sel.get("idPattern").and_then(Value::as_str) {
-                    request.id_pattern = Some(IdPattern::new(pattern)?);
-                }
+                parsed.push(EntitySelector {
+                    id: id.map(str::to_owned),
+                    id_pattern: pattern.map(IdPattern::new).transpose()?,
+                    types: ty.map(TypeExpr::parse).transpose()?.map(|t| t.expand(ctx)),
+                });
             }
-            if !ids.is_empty() {
-                request.ids = Some(ids);
+            // The store narrows by id when every selector names one.
+            if !parsed.is_empty() && parsed.iter().all(|s| s.id.is_some()) {
+                request.ids = Some(parsed.iter().filter_map(|s| s.id.clone()).collect());
             }
-            if !types.is_empty() {
-                request.types = Some(TypeExpr::parse(&types.join(","))?.expand(ctx));
+            if let [one] = parsed.as_slice() {
+                request.id_pattern = one.id_pattern.clone();
+                request.types = one.types.clone();
+            } else {
+                request.selectors = parsed;
             }
         }
         if let Some(attrs) = map.get("attrs") {
@@ -242,9 +289,26 @@ impl QueryRequest {
             .map(|q| q.expand(ctx));
         request.scope_q = text("scopeQ")?.map(ScopeQuery::parse).transpose()?;
         request.lang = text("lang")?.map(LangFilter::parse).transpose()?;
-        if map.contains_key("geoQ") {
-            return Err(BrokerError::NotSupported(
-                "geo-queries are not available yet".into(),
+        // GS CIM 009 5.2.23: the Query's geoQ is a GeoQuery object (clause 5.2.13).
+        request.geo_q = map
+            .get("geoQ")
+            .map(GeoQuery::from_json)
+            .transpose()?
+            .map(|mut g| {
+                g.expand(ctx);
+                g
+            });
+        // The same restriction as GET /entities (clause 5.7.2, 6.4.3.2): a Query must narrow
+        // the result by something.
+        if !map.contains_key("entities")
+            && request.attrs.is_none()
+            && request.q.is_none()
+            && request.scope_q.is_none()
+            && request.geo_q.is_none()
+            && !p.flag("local")?
+        {
+            return Err(BrokerError::BadRequestData(
+                "too broad query: give at least one of entities, attrs, q, scopeQ or geoQ".into(),
             ));
         }
         Ok(request)
@@ -253,6 +317,7 @@ impl QueryRequest {
     /// The store query: index hints plus the exact filter.
     pub fn store_query(&self) -> EntityQuery {
         let filter = Arc::new(EntityFilter {
+            selectors: self.selectors.clone(),
             types: self.types.clone(),
             id_pattern: self.id_pattern.clone(),
             q: self.q.clone(),
@@ -261,11 +326,7 @@ impl QueryRequest {
         });
         EntityQuery {
             ids: self.ids.clone(),
-            any_type: self
-                .types
-                .as_ref()
-                .and_then(|t| t.as_any_of())
-                .map(|types| types.into_iter().map(str::to_owned).collect()),
+            any_type: self.any_type_hint(),
             any_attribute: self.attrs.clone(),
             geo_envelope: self
                 .geo_q
@@ -276,6 +337,22 @@ impl QueryRequest {
             limit: self.limit,
             count: self.count,
         }
+    }
+
+    /// Types of which every match has at least one, when the type filters say so.
+    fn any_type_hint(&self) -> Option<Vec<String>> {
+        let any_of = |t: &TypeExpr| -> Option<Vec<String>> {
+            t.as_any_of()
+                .map(|types| types.into_iter().map(str::to_owned).collect())
+        };
+        if self.selectors.is_empty() {
+            return self.types.as_ref().and_then(any_of);
+        }
+        let mut all = Vec::new();
+        for sel in &self.selectors {
+            all.extend(sel.types.as_ref().and_then(any_of)?);
+        }
+        Some(all)
     }
 
     /// How to render the results.
@@ -292,6 +369,7 @@ impl QueryRequest {
 /// The exact filter of a query, evaluated on each candidate entity.
 #[derive(Debug)]
 struct EntityFilter {
+    selectors: Vec<EntitySelector>,
     types: Option<TypeExpr>,
     id_pattern: Option<IdPattern>,
     q: Option<Query>,
@@ -301,7 +379,8 @@ struct EntityFilter {
 
 impl EntityFilter {
     fn matches(&self, e: &Entity) -> bool {
-        self.types.as_ref().is_none_or(|t| t.matches(e))
+        (self.selectors.is_empty() || self.selectors.iter().any(|s| s.matches(e)))
+            && self.types.as_ref().is_none_or(|t| t.matches(e))
             && self.id_pattern.as_ref().is_none_or(|p| p.matches(e))
             && self.scope_q.as_ref().is_none_or(|s| s.matches(e))
             && self.q.as_ref().is_none_or(|q| q.matches(e))

@@ -45,7 +45,35 @@ pub fn link_header(url: &str) -> String {
     format!(r#"<{url}>; rel="{JSONLD_CONTEXT_REL}"; type="application/ld+json""#)
 }
 
+/// `text` as one URI path segment (RFC 3986 `pchar`): an entity id may hold `/`, `?`, `#` or
+/// non-ASCII characters, which a Location header must escape to name the entity's resource.
+/// Characters a segment allows, `:` and `@` among them, stay as they are.
+pub fn path_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        let plain = b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&b);
+        if plain {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// 204 No Content.
 pub fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::path_segment;
+
+    #[test]
+    fn path_segments_escape_what_a_segment_cannot_hold() {
+        assert_eq!(path_segment("urn:ngsi-ld:V:1"), "urn:ngsi-ld:V:1");
+        assert_eq!(path_segment("urn:x:a/b?c#d e"), "urn:x:a%2Fb%3Fc%23d%20e");
+        assert_eq!(path_segment("urn:x:ä"), "urn:x:%C3%A4");
+    }
 }

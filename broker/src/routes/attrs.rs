@@ -22,13 +22,13 @@ use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/entities/{entityId}/attrs")
+        super::resource("/entities/{entityId}/attrs")
             .route(web::post().to(append))
             .route(web::patch().to(update))
             .default_service(web::to(method_not_allowed)),
     )
     .service(
-        web::resource("/entities/{entityId}/attrs/{attrId}")
+        super::resource("/entities/{entityId}/attrs/{attrId}")
             .route(web::patch().to(partial_update))
             .route(web::delete().to(delete))
             .route(web::put().to(replace))

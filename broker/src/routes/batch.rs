@@ -8,16 +8,18 @@ use ngsi_types::update::{append_attributes, merge_entity, replace_entity};
 use ngsi_types::Entity;
 use serde_json::{json, Value};
 
-use super::entities::{body_and_context, render_query_result};
+use super::entities::{base_url, body_and_context, render_query_result};
 use super::method_not_allowed;
+use crate::contexts::RequestContext;
 use crate::error::{BrokerError, BrokerResult};
-use crate::http::body::RawBody;
+use crate::http::body::{parse_json_body, RawBody};
 use crate::http::media::{negotiate, MediaType};
 use crate::http::params::Params;
 use crate::http::query_request::QueryRequest;
 use crate::http::tenant::tenant_of;
 use crate::service::{not_found, Done, Plan, Planned};
 use crate::state::AppState;
+use ngsi_types::context::ContextSource;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for (path, handler) in [
@@ -29,7 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         ("/entityOperations/query", web::post().to(query)),
     ] {
         cfg.service(
-            web::resource(path)
+            super::resource(path)
                 .route(handler)
                 .default_service(web::to(method_not_allowed)),
         );
@@ -50,6 +52,41 @@ fn items(json: Value) -> BrokerResult<Vec<Value>> {
         return Err(BrokerError::BadRequestData("the batch is empty".into()));
     }
     Ok(items)
+}
+
+/// The items of a batch body, each with the @context it is read with. With
+/// `application/json` every item shares the request's (Link header or core); with
+/// `application/ld+json` each item carries its own (GS CIM 009 6.3.5), and an item without
+/// one fails alone with BadRequestData.
+async fn batch_items(
+    state: &AppState,
+    req: &HttpRequest,
+    raw: &RawBody,
+) -> BrokerResult<Vec<(Value, BrokerResult<RequestContext>)>> {
+    let body = parse_json_body(req, raw, false)?;
+    let inline = matches!(body.context, ContextSource::Inline(_));
+    let items = items(body.json)?;
+    let base = base_url(req);
+    if !inline {
+        let ctx = state.contexts.resolve(body.context, &base).await?;
+        return Ok(items.into_iter().map(|i| (i, Ok(ctx.clone()))).collect());
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for item in items {
+        let ctx = match item.get("@context") {
+            Some(c) => {
+                state
+                    .contexts
+                    .resolve(ContextSource::Inline(c.clone()), &base)
+                    .await
+            }
+            None => Err(BrokerError::BadRequestData(
+                "each entity of an application/ld+json batch needs its own @context".into(),
+            )),
+        };
+        out.push((item, ctx));
+    }
+    Ok(out)
 }
 
 /// The id an item of a batch names, for error reports on items that did not parse.
@@ -126,13 +163,13 @@ async fn create(
 ) -> BrokerResult<HttpResponse> {
     Params::parse(&req, &["local"])?;
     let tenant = tenant_of(&req)?;
-    let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
-    let parsed = items(body.json)?
+    let parsed = batch_items(&state, &req, &raw)
+        .await?
         .into_iter()
-        .map(|item| {
+        .map(|(item, ctx)| {
             let id = item_id(&item);
-            let plan = parse_entity(item, &ctx.active)
-                .map_err(BrokerError::from)
+            let plan = ctx
+                .and_then(|ctx| parse_entity(item, &ctx.active).map_err(BrokerError::from))
                 .map(|entity| {
                     Box::new(move |current: Option<&Entity>| match current {
                         Some(_) => Err(BrokerError::AlreadyExists(format!(
@@ -162,13 +199,13 @@ async fn upsert(
     let params = Params::parse(&req, &["options", "local"])?;
     let update_mode = params.options()?.update;
     let tenant = tenant_of(&req)?;
-    let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
-    let parsed = items(body.json)?
+    let parsed = batch_items(&state, &req, &raw)
+        .await?
         .into_iter()
-        .map(|item| {
+        .map(|(item, ctx)| {
             let id = item_id(&item);
-            let plan = parse_entity(item, &ctx.active)
-                .map_err(BrokerError::from)
+            let plan = ctx
+                .and_then(|ctx| parse_entity(item, &ctx.active).map_err(BrokerError::from))
                 .map(|new| {
                     Box::new(move |current: Option<&Entity>| {
                         let now = chrono::Utc::now();
@@ -224,14 +261,14 @@ async fn update(
     let params = Params::parse(&req, &["options", "local"])?;
     let no_overwrite = params.options()?.no_overwrite;
     let tenant = tenant_of(&req)?;
-    let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
+    let items = batch_items(&state, &req, &raw).await?;
     state.entities.check_tenant(&tenant).await?;
-    let parsed = items(body.json)?
+    let parsed = items
         .into_iter()
-        .map(|item| {
+        .map(|(item, ctx)| {
             let id = item_id(&item);
-            let plan = parse_entity(item, &ctx.active)
-                .map_err(BrokerError::from)
+            let plan = ctx
+                .and_then(|ctx| parse_entity(item, &ctx.active).map_err(BrokerError::from))
                 .map(|new| {
                     Box::new(move |current: Option<&Entity>| {
                         let mut entity = current.cloned().ok_or_else(|| not_found(&new.id))?;
@@ -259,14 +296,16 @@ async fn merge(
 ) -> BrokerResult<HttpResponse> {
     Params::parse(&req, &["options", "local"])?;
     let tenant = tenant_of(&req)?;
-    let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
+    let items = batch_items(&state, &req, &raw).await?;
     state.entities.check_tenant(&tenant).await?;
-    let parsed = items(body.json)?
+    let parsed = items
         .into_iter()
-        .map(|item| {
+        .map(|(item, ctx)| {
             let id = item_id(&item);
-            let plan = parse_attributes(item, &ctx.active, true)
-                .map_err(BrokerError::from)
+            let plan = ctx
+                .and_then(|ctx| {
+                    parse_attributes(item, &ctx.active, true).map_err(BrokerError::from)
+                })
                 .and_then(|fragment| {
                     let id = fragment.id.clone().ok_or_else(|| {
                         BrokerError::BadRequestData("a merged entity needs an 'id'".into())
@@ -293,7 +332,7 @@ async fn delete(
 ) -> BrokerResult<HttpResponse> {
     Params::parse(&req, &["local"])?;
     let tenant = tenant_of(&req)?;
-    let body = crate::http::body::parse_json_body(&req, &raw, false)?;
+    let body = parse_json_body(&req, &raw, false)?;
     state.entities.check_tenant(&tenant).await?;
     let parsed = items(body.json)?
         .into_iter()

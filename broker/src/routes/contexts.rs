@@ -19,13 +19,13 @@ use crate::store::DocumentKind;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/jsonldContexts")
+        super::resource("/jsonldContexts")
             .route(web::post().to(add))
             .route(web::get().to(list))
             .default_service(web::to(method_not_allowed)),
     )
     .service(
-        web::resource("/jsonldContexts/{contextId}")
+        super::resource("/jsonldContexts/{contextId}")
             .route(web::get().to(serve))
             .route(web::delete().to(delete))
             .default_service(web::to(method_not_allowed)),

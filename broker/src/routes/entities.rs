@@ -26,14 +26,14 @@ use ngsi_types::context::ContextSource;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/entities")
+        super::resource("/entities")
             .route(web::post().to(create))
             .route(web::get().to(query))
             .route(web::delete().to(purge))
             .default_service(web::to(method_not_allowed)),
     )
     .service(
-        web::resource("/entities/{entityId}")
+        super::resource("/entities/{entityId}")
             .route(web::get().to(retrieve))
             .route(web::delete().to(delete))
             .route(web::patch().to(merge))
@@ -88,7 +88,7 @@ async fn create(
     let tenant = tenant_of(&req)?;
     let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
     let entity = parse_entity(body.json, &ctx.active)?;
-    let location = format!("/ngsi-ld/v1/entities/{}", entity.id);
+    let location = format!("/ngsi-ld/v1/entities/{}", respond::path_segment(&entity.id));
     state.entities.create(&tenant, entity).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", location))
@@ -173,8 +173,14 @@ async fn purge(state: web::Data<AppState>, req: HttpRequest) -> BrokerResult<Htt
             .iter()
             .map(|e| (e.id.clone(), delete_plan()))
             .collect();
-        // Entities deleted meanwhile by someone else are fine: they are gone either way.
-        state.entities.execute(&tenant, plans).await?;
+        // Entities deleted meanwhile by someone else are fine: they are gone either way. A
+        // round that deletes nothing (every entity failed) ends the purge rather than loop.
+        let results = state.entities.execute(&tenant, plans).await?;
+        if results.iter().all(Result::is_err) {
+            return Err(BrokerError::Contention(
+                "purge made no progress; entities are being modified concurrently".into(),
+            ));
+        }
     }
     Ok(respond::no_content())
 }

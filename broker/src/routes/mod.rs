@@ -27,6 +27,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .configure(meta::configure);
 }
 
+/// A resource answering at `path` and at `path/`: table 6.2-1 of GS CIM 009 names the
+/// collections with a trailing slash (`/entities/`), clients and the ETSI test suite call them
+/// so, and Orion-LD answers both forms.
+pub fn resource(path: &str) -> actix_web::Resource {
+    web::resource(vec![path.to_owned(), format!("{path}/")])
+}
+
 /// 405 for a known resource asked with a method it does not have.
 pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, BrokerError> {
     Err(BrokerError::MethodNotAllowed(format!(

@@ -23,13 +23,13 @@ use crate::store::{DocumentKind, Tenant};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/subscriptions")
+        super::resource("/subscriptions")
             .route(web::post().to(create))
             .route(web::get().to(list))
             .default_service(web::to(method_not_allowed)),
     )
     .service(
-        web::resource("/subscriptions/{subscriptionId}")
+        super::resource("/subscriptions/{subscriptionId}")
             .route(web::get().to(retrieve))
             .route(web::patch().to(update))
             .route(web::delete().to(delete))

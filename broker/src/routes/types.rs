@@ -16,22 +16,22 @@ use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/types")
+        super::resource("/types")
             .route(web::get().to(types))
             .default_service(web::to(method_not_allowed)),
     )
     .service(
-        web::resource("/types/{type}")
+        super::resource("/types/{type}")
             .route(web::get().to(type_info))
             .default_service(web::to(method_not_allowed)),
     )
     .service(
-        web::resource("/attributes")
+        super::resource("/attributes")
             .route(web::get().to(attributes))
             .default_service(web::to(method_not_allowed)),
     )
     .service(
-        web::resource("/attributes/{attrId}")
+        super::resource("/attributes/{attrId}")
             .route(web::get().to(attribute_info))
             .default_service(web::to(method_not_allowed)),
     );

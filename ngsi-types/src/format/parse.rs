@@ -71,6 +71,10 @@ pub fn parse_attributes(body: Value, ctx: &ActiveContext, nulls: bool) -> Result
         match key.as_str() {
             "id" | "@id" => fragment.id = Some(parse_id(&value)?),
             "type" | "@type" => fragment.types = parse_types("type", &value, ctx)?,
+            // GS CIM 009 5.5.12: in a merge, the NGSI-LD Null removes the scope.
+            "scope" if nulls && value.as_str() == Some(NGSI_LD_NULL) => {
+                fragment.scope = Some(Vec::new())
+            }
             "scope" => fragment.scope = Some(parse_scope(&value)?),
             "expiresAt" => {
                 let s = value.as_str().ok_or_else(|| NgsiError::InvalidDateTime {
@@ -177,14 +181,44 @@ fn null_or_error(name: &str, kind: AttributeKind, nulls: bool) -> Result<Attribu
     }
 }
 
+/// Which of [`VALUE_MEMBERS`] a member name is (its bit), if any.
+fn value_member_bit(key: &str) -> u8 {
+    match key {
+        "value" => 1,
+        "object" => 1 << 1,
+        "languageMap" => 1 << 2,
+        "vocab" => 1 << 3,
+        "json" => 1 << 4,
+        "valueList" => 1 << 5,
+        "objectList" => 1 << 6,
+        _ => 0,
+    }
+}
+
 /// The kind of an attribute object: its `type`, or inferred from its members (concise form).
 /// `None` means the object is not an attribute object but a concise Property's JSON value.
+/// One pass over the members, no lookups: this runs for every attribute of every write.
 fn kind_of(name: &str, map: &Map<String, Value>) -> Result<Option<AttributeKind>> {
-    match map.get("type") {
+    let mut type_member = None;
+    let mut present = 0u8;
+    let mut has_coordinates = false;
+    let mut value_is_geojson = false;
+    for (key, member) in map {
+        match key.as_str() {
+            "type" => type_member = Some(member),
+            "coordinates" => has_coordinates = true,
+            "value" => {
+                present |= 1;
+                value_is_geojson = Geometry::is_geojson_like(member);
+            }
+            other => present |= value_member_bit(other),
+        }
+    }
+    match type_member {
         Some(Value::String(t)) => match AttributeKind::parse(t) {
             Some(kind) => Ok(Some(kind)),
             // Concise GeoProperty: the GeoJSON geometry itself.
-            None if GEOMETRY_TYPES.contains(&t.as_str()) && map.contains_key("coordinates") => {
+            None if GEOMETRY_TYPES.contains(&t.as_str()) && has_coordinates => {
                 Ok(Some(AttributeKind::GeoProperty))
             }
             None => Err(NgsiError::attribute(
@@ -196,21 +230,19 @@ fn kind_of(name: &str, map: &Map<String, Value>) -> Result<Option<AttributeKind>
             name,
             format!("'type' must be a string, not {other}"),
         )),
-        None => Ok(match VALUE_MEMBERS.iter().find(|k| map.contains_key(**k)) {
-            Some(&"object") => Some(AttributeKind::Relationship),
-            Some(&"languageMap") => Some(AttributeKind::LanguageProperty),
-            Some(&"vocab") => Some(AttributeKind::VocabProperty),
-            Some(&"json") => Some(AttributeKind::JsonProperty),
-            Some(&"valueList") => Some(AttributeKind::ListProperty),
-            Some(&"objectList") => Some(AttributeKind::ListRelationship),
-            // Concise GeoProperty with members: its value is recognisably GeoJSON.
-            Some(_) if map.get("value").is_some_and(Geometry::is_geojson_like) => {
-                Some(AttributeKind::GeoProperty)
-            }
-            Some(_) => Some(AttributeKind::Property),
+        // The first value member present decides, in the order of VALUE_MEMBERS.
+        None => Ok(match present.trailing_zeros() {
+            0 if value_is_geojson => Some(AttributeKind::GeoProperty),
+            0 => Some(AttributeKind::Property),
+            1 => Some(AttributeKind::Relationship),
+            2 => Some(AttributeKind::LanguageProperty),
+            3 => Some(AttributeKind::VocabProperty),
+            4 => Some(AttributeKind::JsonProperty),
+            5 => Some(AttributeKind::ListProperty),
+            6 => Some(AttributeKind::ListRelationship),
             // A concise Property whose value is a JSON object (a compound value, or a typed
             // JSON-LD literal with @type/@value).
-            None => None,
+            _ => None,
         }),
     }
 }
@@ -227,61 +259,37 @@ const GEOMETRY_TYPES: [&str; 6] = [
 
 fn parse_object(
     name: &str,
-    mut map: Map<String, Value>,
+    map: Map<String, Value>,
     ctx: &ActiveContext,
     nulls: bool,
 ) -> Result<Attribute> {
     let Some(kind) = kind_of(name, &map)? else {
         return Ok(Attribute::property(Value::Object(map)));
     };
-    if kind == AttributeKind::GeoProperty
-        && !map.contains_key("value")
+    let value_member = kind.value_member();
+    let is_geometry_itself = kind == AttributeKind::GeoProperty
         && map.get("type").and_then(Value::as_str) != Some("GeoProperty")
-    {
+        && !map.contains_key("value");
+    if is_geometry_itself {
         let geometry = Geometry::from_geojson(name, &Value::Object(map))?;
         return Ok(Attribute::new(AttributeValue::GeoProperty(geometry)));
     }
-    let value_member = kind.value_member();
-    for other in VALUE_MEMBERS {
-        if other != value_member && map.contains_key(other) {
-            return Err(NgsiError::attribute(
-                name,
-                format!("a {} has no '{other}' member", kind.as_str()),
-            ));
-        }
-    }
-    let object_type = match map.get("objectType") {
-        Some(v)
-            if matches!(
-                kind,
-                AttributeKind::Relationship | AttributeKind::ListRelationship
-            ) =>
-        {
-            Some(parse_types(&format!("{name}.objectType"), v, ctx)?)
-        }
-        Some(_) => {
-            return Err(NgsiError::attribute(
-                name,
-                format!("a {} has no 'objectType' member", kind.as_str()),
-            ))
-        }
-        None => None,
-    };
-    let raw = map.shift_remove(value_member).ok_or_else(|| {
-        NgsiError::attribute(
-            name,
-            format!("a {} must have a '{value_member}' member", kind.as_str()),
-        )
-    })?;
-    let mut attr = Attribute::new(parse_value(name, kind, raw, object_type, ctx, nulls)?);
 
+    let mut raw = None;
+    let mut raw_object_type = None;
+    let mut dataset_id = None;
+    let mut observed_at = None;
+    let mut unit_code = None;
+    let mut sub_attributes = indexmap::IndexMap::new();
     for (key, member) in map {
         match key.as_str() {
-            "type" | "objectType" | "createdAt" | "modifiedAt" | "deletedAt" | "@context" => {}
+            k if k == value_member => raw = Some(member),
+            "type" | "createdAt" | "modifiedAt" | "deletedAt" | "@context" => {}
+            "objectType" => raw_object_type = Some(member),
             "datasetId" => {
                 let s = member.as_str().unwrap_or_default();
                 check_uri(&format!("{name}.datasetId"), s)?;
-                attr.dataset_id = Some(s.to_owned());
+                dataset_id = Some(s.to_owned());
             }
             "observedAt" => {
                 let member_name = format!("{name}.observedAt");
@@ -289,10 +297,10 @@ fn parse_object(
                     member: member_name.clone(),
                     value: member.to_string(),
                 })?;
-                attr.observed_at = Some(parse_datetime_member(&member_name, s)?);
+                observed_at = Some(parse_datetime_member(&member_name, s)?);
             }
             "unitCode" => match member {
-                Value::String(s) if !s.is_empty() => attr.unit_code = Some(s),
+                Value::String(s) if !s.is_empty() => unit_code = Some(s),
                 _ => {
                     return Err(NgsiError::attribute(
                         name,
@@ -300,6 +308,12 @@ fn parse_object(
                     ))
                 }
             },
+            other if value_member_bit(other) != 0 => {
+                return Err(NgsiError::attribute(
+                    name,
+                    format!("a {} has no '{other}' member", kind.as_str()),
+                ));
+            }
             sub => {
                 let (expanded, mut instances) =
                     parse_attribute(sub, member, ctx, nulls).map_err(|e| nest_error(name, e))?;
@@ -309,10 +323,38 @@ fn parse_object(
                         "a sub-attribute has exactly one instance",
                     ));
                 }
-                attr.sub_attributes.insert(expanded, instances.remove(0));
+                sub_attributes.insert(expanded, instances.remove(0));
             }
         }
     }
+    let object_type = match raw_object_type {
+        Some(v)
+            if matches!(
+                kind,
+                AttributeKind::Relationship | AttributeKind::ListRelationship
+            ) =>
+        {
+            Some(parse_types(&format!("{name}.objectType"), &v, ctx)?)
+        }
+        Some(_) => {
+            return Err(NgsiError::attribute(
+                name,
+                format!("a {} has no 'objectType' member", kind.as_str()),
+            ))
+        }
+        None => None,
+    };
+    let raw = raw.ok_or_else(|| {
+        NgsiError::attribute(
+            name,
+            format!("a {} must have a '{value_member}' member", kind.as_str()),
+        )
+    })?;
+    let mut attr = Attribute::new(parse_value(name, kind, raw, object_type, ctx, nulls)?);
+    attr.dataset_id = dataset_id;
+    attr.observed_at = observed_at;
+    attr.unit_code = unit_code;
+    attr.sub_attributes = sub_attributes;
     Ok(attr)
 }
 

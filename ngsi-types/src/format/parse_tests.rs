@@ -295,3 +295,28 @@ proptest! {
         let _ = parse_attributes(input.clone(), &ctx, true);
     }
 }
+
+#[test]
+fn concise_keeps_several_instances_as_objects() {
+    let ctx = ActiveContext::core();
+    let input = json!({"id": "urn:a", "type": "T", "temperature": [
+        {"type": "Property", "value": 20},
+        {"type": "Property", "value": 21, "datasetId": "urn:ngsi-ld:Dataset:a"}
+    ]});
+    let entity = parse_entity(input, &ctx).expect("valid");
+    let concise = render(&entity, Format::Concise);
+    assert_eq!(
+        concise["temperature"],
+        json!([{"value": 20}, {"value": 21, "datasetId": "urn:ngsi-ld:Dataset:a"}])
+    );
+    assert_eq!(parse_entity(concise, &ctx).expect("re-parse"), entity);
+}
+
+#[test]
+fn merge_with_ngsi_ld_null_removes_the_scope() {
+    let ctx = ActiveContext::core();
+    let fragment =
+        parse_attributes(json!({"scope": "urn:ngsi-ld:null"}), &ctx, true).expect("merge");
+    assert_eq!(fragment.scope, Some(Vec::new()));
+    assert!(parse_attributes(json!({"scope": "urn:ngsi-ld:null"}), &ctx, false).is_err());
+}

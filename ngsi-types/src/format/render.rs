@@ -64,9 +64,11 @@ pub fn render_entity(
                     .unwrap_or(&instances[0]);
                 render_attribute(default, ctx, opts)
             }
+            // Several instances are an array of attribute objects; in concise form each must
+            // stay an object, or the array would read back as one Property's array value.
             (_, many) => Value::Array(
                 many.iter()
-                    .map(|a| render_attribute(a, ctx, opts))
+                    .map(|a| render_instance(a, ctx, opts, true))
                     .collect(),
             ),
         };
@@ -77,6 +79,16 @@ pub fn render_entity(
 
 /// Renders one attribute instance (also used for sub-attributes and notifications).
 pub fn render_attribute(attr: &Attribute, ctx: &ActiveContext, opts: &RenderOptions<'_>) -> Value {
+    render_instance(attr, ctx, opts, false)
+}
+
+/// Renders one instance; `as_object` forbids the concise bare-value form.
+fn render_instance(
+    attr: &Attribute,
+    ctx: &ActiveContext,
+    opts: &RenderOptions<'_>,
+    as_object: bool,
+) -> Value {
     // A LanguageProperty seen through a language filter becomes a Property with `lang`
     // (clause 4.15).
     let language = match (&attr.value, opts.lang) {
@@ -117,7 +129,7 @@ pub fn render_attribute(attr: &Attribute, ctx: &ActiveContext, opts: &RenderOpti
                 ..
             }
         );
-    if opts.format == Format::Concise && !has_members {
+    if opts.format == Format::Concise && !has_members && !as_object {
         // Concise (clause 4.5.16): a bare value where it cannot be mistaken for anything else.
         match kind {
             AttributeKind::Property if !value.is_object() && !is_array_of_objects(&value) => {

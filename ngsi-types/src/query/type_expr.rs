@@ -265,7 +265,9 @@ impl Display for TypeNode {
     }
 }
 
-/// `idPattern`: a regular expression the whole entity id must match.
+/// `idPattern`: a regular expression searched in the entity id (clause 4.4.3: an id matches
+/// if the expression matches it). Unanchored like Orion-LD's (a MongoDB `$regex`), so
+/// `idPattern=Sensor` selects every id containing "Sensor"; `^...$` anchors explicitly.
 #[derive(Debug, Clone)]
 pub struct IdPattern {
     source: String,
@@ -273,8 +275,7 @@ pub struct IdPattern {
 }
 
 impl IdPattern {
-    /// Compiles the pattern anchored at both ends: `urn:ngsi-ld:Vehicle:.*` selects ids that
-    /// *are* of that form, not ids that merely contain it.
+    /// Compiles the pattern (with the q language's size limit).
     pub fn new(pattern: &str) -> Result<IdPattern> {
         if pattern.is_empty() {
             return Err(NgsiError::query_syntax(
@@ -283,10 +284,10 @@ impl IdPattern {
                 "empty regular expression",
             ));
         }
-        let anchored = super::q::compile_pattern("idPattern", 0, &format!("^(?:{pattern})$"))?;
+        let compiled = super::q::compile_pattern("idPattern", 0, pattern)?;
         Ok(IdPattern {
             source: pattern.to_owned(),
-            regex: anchored.regex,
+            regex: compiled.regex,
         })
     }
 
@@ -402,13 +403,21 @@ mod tests {
     }
 
     #[test]
-    fn id_pattern_matches_the_whole_id() {
+    fn id_pattern_searches_the_id_unless_anchored() {
         let p = IdPattern::new("urn:ngsi-ld:Vehicle:.*").unwrap_or_else(|e| panic!("{e}"));
         assert!(p.is_match("urn:ngsi-ld:Vehicle:A1"));
-        assert!(!p.is_match("x-urn:ngsi-ld:Vehicle:A1"));
+        assert!(!p.is_match("urn:ngsi-ld:Car:A1"));
         let p = IdPattern::new("Vehicle|Car").unwrap_or_else(|e| panic!("{e}"));
         assert!(p.is_match("Car"));
-        assert!(!p.is_match("urn:Car"));
+        assert!(
+            p.is_match("urn:Car:1"),
+            "unanchored, like Orion-LD's $regex"
+        );
+        assert!(!p.is_match("urn:Bus:1"));
+        let anchored =
+            IdPattern::new("^urn:ngsi-ld:Vehicle:A[0-9]$").unwrap_or_else(|e| panic!("{e}"));
+        assert!(anchored.is_match("urn:ngsi-ld:Vehicle:A1"));
+        assert!(!anchored.is_match("urn:ngsi-ld:Vehicle:A12"));
         assert_eq!(p.to_string(), "Vehicle|Car");
         assert!(matches!(
             IdPattern::new("a("),

@@ -93,7 +93,7 @@ impl EntityFacts {
 pub struct StoredFacts {
     types: Vec<String>,
     attributes: IndexMap<String, Vec<StoredInstance>>,
-    #[serde(default)]
+    #[serde(default, with = "ngsi_types::datetime::micros_opt")]
     expires_at: Option<DateTime<Utc>>,
 }
 

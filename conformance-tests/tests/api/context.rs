@@ -1,0 +1,315 @@
+//! Clause 5.5.7 and 6.3.5 (the request's @context: core, Link header, inline), 6.3.4 (JSON-LD
+//! media rules) and 5.13 (`/jsonldContexts`). User contexts are served by a loopback HTTP
+//! server that each case starts.
+
+use conformance_tests::{
+    closed_port, enc, entity_path, fixture, link, unique, urn, Client, ContextServer,
+};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+fn car(id: &str) -> Value {
+    json!({"id": id, "type": "Car", "topSpeed": {"type": "Property", "value": 210}})
+}
+
+#[tokio::test]
+async fn core_context_only_expands_unknown_terms_to_the_default_vocabulary() {
+    let client = Client::shared();
+    let id = urn("Car");
+    client.create(&car(&id)).await;
+    // Compacted with the same (core) context, names come back as sent.
+    let got = client.get(&entity_path(&id)).await;
+    assert_eq!(got.json, car(&id));
+    // With a user context that maps the name elsewhere, the default-vocabulary IRI shows.
+    let server = ContextServer::serve(fixture("user-context.json"));
+    let other = client
+        .get_with(
+            &entity_path(&id),
+            &[("Link", &link(&server.url("ctx.jsonld")))],
+        )
+        .await;
+    other.assert_status(200);
+    // Compacted as the full IRI or as a compact IRI of it (`ngsi-ld:default-context/...`).
+    assert!(other.json.get("topSpeed").is_none(), "{}", other.text);
+    assert!(
+        other
+            .json
+            .as_object()
+            .is_some_and(|m| m.keys().any(|k| k.ends_with("default-context/topSpeed"))),
+        "{}",
+        other.text
+    );
+}
+
+#[tokio::test]
+async fn link_header_context_expands_and_compacts_names() {
+    let client = Client::shared();
+    let server = ContextServer::serve(fixture("user-context.json"));
+    let ctx = server.url(&unique("ctx"));
+    let header = link(&ctx);
+    let id = urn("Car");
+    client
+        .json_with(
+            Method::POST,
+            "/ngsi-ld/v1/entities",
+            &car(&id),
+            &[("Link", &header)],
+        )
+        .await
+        .assert_status(201);
+    assert!(server.hits() >= 1, "the broker fetched the context");
+
+    // Same context: short names, and the Link header echoes it.
+    let got = client
+        .get_with(&entity_path(&id), &[("Link", &header)])
+        .await;
+    assert_eq!(got.json, car(&id));
+    assert!(
+        got.header("link").is_some_and(|l| l.contains(&ctx)),
+        "{:?}",
+        got.header("link")
+    );
+
+    // As JSON-LD, the same context is the body's @context, and no Link comes back.
+    let as_ld = client
+        .get_with(
+            &entity_path(&id),
+            &[("Link", &header), ("Accept", "application/ld+json")],
+        )
+        .await;
+    assert_eq!(as_ld.json["@context"], json!(ctx), "{}", as_ld.text);
+    assert_eq!(as_ld.json["topSpeed"]["value"], 210);
+    assert!(as_ld.header("link").is_none());
+
+    // Core context only: the full IRIs the user context gave.
+    let core = client.get(&entity_path(&id)).await;
+    assert_eq!(core.json["type"], "https://example.org/vocab/Car");
+    assert_eq!(
+        core.json["https://example.org/vocab/topSpeed"]["value"],
+        210
+    );
+
+    // Queries expand the type and q with the Link context too.
+    let reply = client
+        .get_with(
+            &format!(
+                "/ngsi-ld/v1/entities?type=Car&q=topSpeed%3E200&id={}",
+                enc(&id)
+            ),
+            &[("Link", &header)],
+        )
+        .await;
+    assert_eq!(reply.json, json!([car(&id)]));
+    let by_iri = client
+        .get(&format!(
+            "/ngsi-ld/v1/entities?type={}&id={}",
+            enc("https://example.org/vocab/Car"),
+            enc(&id)
+        ))
+        .await;
+    assert_eq!(by_iri.json[0]["id"], id);
+}
+
+#[tokio::test]
+async fn inline_context_with_json_ld_is_used() {
+    let client = Client::shared();
+    let id = urn("Car");
+    let mut body = car(&id);
+    body["@context"] = json!([
+        {"Car": "https://example.org/inline/Car", "topSpeed": "https://example.org/inline/topSpeed"},
+        "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
+    ]);
+    client
+        .json_ld(Method::POST, "/ngsi-ld/v1/entities", &body)
+        .await
+        .assert_status(201);
+    let core = client.get(&entity_path(&id)).await;
+    assert_eq!(core.json["type"], "https://example.org/inline/Car");
+    assert_eq!(
+        core.json["https://example.org/inline/topSpeed"]["value"],
+        210
+    );
+}
+
+#[tokio::test]
+async fn json_ld_without_context_is_400() {
+    let client = Client::shared();
+    client
+        .json_ld(Method::POST, "/ngsi-ld/v1/entities", &car(&urn("Car")))
+        .await
+        .assert_error(400, "BadRequestData");
+}
+
+#[tokio::test]
+async fn json_ld_with_a_link_header_is_400() {
+    let client = Client::shared();
+    let server = ContextServer::serve(fixture("user-context.json"));
+    let mut body = car(&urn("Car"));
+    body["@context"] = json!("https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld");
+    client
+        .send(
+            Method::POST,
+            "/ngsi-ld/v1/entities",
+            Some(("application/ld+json", body.to_string().into_bytes())),
+            &[("Link", &link(&server.url("ctx.jsonld")))],
+        )
+        .await
+        .assert_error(400, "BadRequestData");
+}
+
+#[tokio::test]
+async fn context_in_a_json_body_is_400() {
+    let client = Client::shared();
+    let mut body = car(&urn("Car"));
+    body["@context"] = json!("https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld");
+    client
+        .post("/ngsi-ld/v1/entities", &body)
+        .await
+        .assert_error(400, "BadRequestData");
+}
+
+#[tokio::test]
+async fn unreachable_remote_context_is_503_ld_context_not_available() {
+    let client = Client::shared();
+    let url = format!(
+        "http://127.0.0.1:{}/{}.jsonld",
+        closed_port(),
+        unique("gone")
+    );
+    client
+        .json_with(
+            Method::POST,
+            "/ngsi-ld/v1/entities",
+            &car(&urn("Car")),
+            &[("Link", &link(&url))],
+        )
+        .await
+        .assert_error(503, "LdContextNotAvailable");
+    client
+        .get_with("/ngsi-ld/v1/entities?type=Car", &[("Link", &link(&url))])
+        .await
+        .assert_error(503, "LdContextNotAvailable");
+    // The same URL inside an inline @context.
+    let mut body = car(&urn("Car"));
+    body["@context"] = json!([url]);
+    client
+        .json_ld(Method::POST, "/ngsi-ld/v1/entities", &body)
+        .await
+        .assert_error(503, "LdContextNotAvailable");
+}
+
+#[tokio::test]
+async fn malformed_link_header_is_400() {
+    let client = Client::shared();
+    for value in [
+        "http://example.org/ctx.jsonld".to_owned(),
+        format!(r#"<not a url>; rel="{}""#, conformance_tests::CONTEXT_REL),
+    ] {
+        client
+            .get_with("/ngsi-ld/v1/entities?type=Car", &[("Link", &value)])
+            .await
+            .assert_error(400, "BadRequestData");
+    }
+}
+
+#[tokio::test]
+async fn hosted_contexts_are_stored_served_listed_used_and_deleted() {
+    let client = Client::shared().with_tenant(&unique("ctx"));
+    let document = fixture("user-context.json");
+    let created = client.post("/ngsi-ld/v1/jsonldContexts", &document).await;
+    created.assert_status(201);
+    let url = created.header("location").expect("Location").to_owned();
+    let local_id = url.rsplit('/').next().unwrap_or_default().to_owned();
+    let path = format!("/ngsi-ld/v1/jsonldContexts/{local_id}");
+
+    let served = client.get(&path).await;
+    served.assert_status(200);
+    assert_eq!(served.json, document);
+
+    let listed = client.get("/ngsi-ld/v1/jsonldContexts").await;
+    assert!(
+        listed
+            .json
+            .as_array()
+            .is_some_and(|l| l.contains(&json!(url))),
+        "{}",
+        listed.text
+    );
+    let details = client
+        .get("/ngsi-ld/v1/jsonldContexts?details=true&kind=Hosted")
+        .await;
+    let entry = details
+        .json
+        .as_array()
+        .and_then(|l| l.iter().find(|e| e["URL"] == url))
+        .unwrap_or_else(|| panic!("{url} in {}", details.text))
+        .clone();
+    assert_eq!(entry["kind"], "Hosted");
+    assert_eq!(entry["localId"], local_id);
+
+    // The hosted URL works as a Link context.
+    let id = urn("Car");
+    client
+        .json_with(
+            Method::POST,
+            "/ngsi-ld/v1/entities",
+            &car(&id),
+            &[("Link", &link(&url))],
+        )
+        .await
+        .assert_status(201);
+    let core = client.get(&entity_path(&id)).await;
+    assert_eq!(core.json["type"], "https://example.org/vocab/Car");
+    let same = client
+        .get_with(&entity_path(&id), &[("Link", &link(&url))])
+        .await;
+    assert_eq!(same.json, car(&id));
+
+    client.delete(&path).await.assert_status(204);
+    client
+        .get(&path)
+        .await
+        .assert_error(404, "ResourceNotFound");
+    client
+        .delete(&path)
+        .await
+        .assert_error(404, "ResourceNotFound");
+}
+
+#[tokio::test]
+async fn hosting_a_body_without_context_is_400() {
+    let client = Client::shared();
+    client
+        .post(
+            "/ngsi-ld/v1/jsonldContexts",
+            &json!({"Car": "https://e.org/Car"}),
+        )
+        .await
+        .assert_error(400, "BadRequestData");
+    client
+        .get("/ngsi-ld/v1/jsonldContexts/no-such-context")
+        .await
+        .assert_error(404, "ResourceNotFound");
+}
+
+#[tokio::test]
+async fn an_invalid_remote_context_is_400() {
+    let client = Client::shared();
+    for document in [
+        json!({"@context": 5}),
+        json!({"@context": {"Car": {"@id": 5}}}),
+        json!({"@context": [{"Car": "https://example.org/Car"}, 7]}),
+        json!(["not", "a", "context"]),
+        json!({"Car": "https://example.org/Car"}),
+    ] {
+        let server = ContextServer::serve(document.clone());
+        let reply = client
+            .get_with(
+                "/ngsi-ld/v1/entities?type=Car",
+                &[("Link", &link(&server.url(&unique("bad"))))],
+            )
+            .await;
+        assert_eq!(reply.status.as_u16(), 400, "{document}: {}", reply.text);
+        assert!(reply.json["type"].is_string(), "{}", reply.text);
+    }
+}

@@ -1,0 +1,398 @@
+//! Clause 4.5 (normalized, concise, keyValues), 6.3.6 (Accept: JSON, JSON-LD, GeoJSON),
+//! 6.3.4 (request media types, merge-patch+json), 4.15 (`lang`).
+
+use conformance_tests::{enc, entity_fixture, entity_path, urn, Client, CONTEXT_REL};
+use reqwest::Method;
+use serde_json::json;
+
+async fn thing(client: &Client) -> String {
+    let id = urn("Thing");
+    client.create(&entity_fixture("all-kinds.json", &id)).await;
+    id
+}
+
+#[tokio::test]
+async fn key_values_by_options_or_format_is_bare_values() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client.create(&entity_fixture("vehicle.json", &id)).await;
+    let expected = json!({
+        "id": id,
+        "type": "Vehicle",
+        "brandName": "Mercedes",
+        "speed": 80,
+        "isParked": "urn:ngsi-ld:OffStreetParking:Downtown1",
+        "location": {"type": "Point", "coordinates": [-3.7, 40.4]}
+    });
+    for query in [
+        "options=keyValues",
+        "format=keyValues",
+        "options=simplified",
+    ] {
+        let got = client.get(&format!("{}?{query}", entity_path(&id))).await;
+        assert_eq!(got.json, expected, "{query}");
+    }
+}
+
+#[tokio::test]
+async fn concise_drops_types_and_keeps_members() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client.create(&entity_fixture("vehicle.json", &id)).await;
+    let got = client
+        .get(&format!("{}?format=concise", entity_path(&id)))
+        .await;
+    assert_eq!(
+        got.json,
+        json!({
+            "id": id,
+            "type": "Vehicle",
+            "brandName": "Mercedes",
+            "speed": {"value": 80, "unitCode": "KMH"},
+            "isParked": {"object": "urn:ngsi-ld:OffStreetParking:Downtown1"},
+            "location": {"type": "Point", "coordinates": [-3.7, 40.4]}
+        })
+    );
+}
+
+#[tokio::test]
+async fn concise_input_is_accepted() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client
+        .create(&json!({
+            "id": id, "type": "Vehicle",
+            "brandName": "Mercedes",
+            "speed": {"value": 80, "unitCode": "KMH"},
+            "isParked": {"object": "urn:ngsi-ld:OffStreetParking:Downtown1"},
+            "location": {"type": "Point", "coordinates": [-3.7, 40.4]}
+        }))
+        .await;
+    let got = client.get(&entity_path(&id)).await;
+    assert_eq!(got.json, entity_fixture("vehicle.json", &id));
+}
+
+#[tokio::test]
+async fn every_kind_renders_in_key_values() {
+    let client = Client::shared();
+    let id = thing(&client).await;
+    let got = client
+        .get(&format!("{}?options=keyValues", entity_path(&id)))
+        .await;
+    assert_eq!(got.json["temperature"], 21.5);
+    assert_eq!(got.json["owner"], "urn:ngsi-ld:Person:alice");
+    assert_eq!(got.json["name"], json!({"en": "Bridge", "fr": "Pont"}));
+    assert_eq!(got.json["readings"], json!([1, 2, 3]));
+    assert_eq!(
+        got.json["neighbours"],
+        json!(["urn:ngsi-ld:Thing:a", "urn:ngsi-ld:Thing:b"])
+    );
+    assert_eq!(got.json["config"]["mode"], "auto");
+}
+
+#[tokio::test]
+async fn unknown_format_or_option_is_400() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client.create(&entity_fixture("vehicle.json", &id)).await;
+    for query in ["format=pretty", "options=fast", "options=keyValues,concise"] {
+        client
+            .get(&format!("{}?{query}", entity_path(&id)))
+            .await
+            .assert_error(400, "BadRequestData");
+    }
+}
+
+#[tokio::test]
+async fn accept_json_ld_puts_the_context_in_the_body_and_no_link() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client.create(&entity_fixture("vehicle.json", &id)).await;
+    let got = client
+        .get_with(&entity_path(&id), &[("Accept", "application/ld+json")])
+        .await;
+    got.assert_status(200);
+    assert!(got
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("application/ld+json")));
+    assert!(got.header("link").is_none(), "no Link with JSON-LD");
+    assert!(
+        got.json["@context"]
+            .to_string()
+            .contains("ngsi-ld-core-context"),
+        "{}",
+        got.text
+    );
+    assert_eq!(got.json["speed"]["value"], 80);
+
+    let list = client
+        .get_with(
+            &format!("/ngsi-ld/v1/entities?id={}", enc(&id)),
+            &[("Accept", "application/ld+json")],
+        )
+        .await;
+    assert!(list.json[0]["@context"].is_string() || list.json[0]["@context"].is_array());
+}
+
+#[tokio::test]
+async fn accept_json_gives_a_link_header() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client.create(&entity_fixture("vehicle.json", &id)).await;
+    let got = client
+        .get_with(&entity_path(&id), &[("Accept", "application/json")])
+        .await;
+    assert!(got.json.get("@context").is_none());
+    let link = got.header("link").unwrap_or_default();
+    assert!(link.contains(CONTEXT_REL), "{link}");
+    assert!(link.contains("ngsi-ld-core-context"), "{link}");
+}
+
+#[tokio::test]
+async fn accept_geo_json_gives_a_feature_and_a_feature_collection() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client.create(&entity_fixture("vehicle.json", &id)).await;
+    let feature = client
+        .get_with(&entity_path(&id), &[("Accept", "application/geo+json")])
+        .await;
+    feature.assert_status(200);
+    assert!(feature
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("application/geo+json")));
+    assert_eq!(feature.json["type"], "Feature");
+    assert_eq!(feature.json["id"], id);
+    assert_eq!(
+        feature.json["geometry"],
+        json!({"type": "Point", "coordinates": [-3.7, 40.4]})
+    );
+    assert_eq!(feature.json["properties"]["speed"]["value"], 80);
+
+    let collection = client
+        .get_with(
+            &format!("/ngsi-ld/v1/entities?id={}", enc(&id)),
+            &[("Accept", "application/geo+json")],
+        )
+        .await;
+    collection.assert_status(200);
+    assert_eq!(collection.json["type"], "FeatureCollection");
+    assert_eq!(collection.json["features"][0]["id"], id);
+    assert_eq!(collection.json["features"][0]["type"], "Feature");
+}
+
+#[tokio::test]
+async fn unsupported_accept_is_406() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client.create(&entity_fixture("vehicle.json", &id)).await;
+    for accept in ["text/html", "application/xml", "application/json;q=0"] {
+        client
+            .get_with(&entity_path(&id), &[("Accept", accept)])
+            .await
+            .assert_error(406, "InvalidRequest");
+    }
+    client
+        .get_with("/ngsi-ld/v1/types", &[("Accept", "application/geo+json")])
+        .await
+        .assert_error(406, "InvalidRequest");
+    // A wildcard with a lower preference still works.
+    client
+        .get_with(&entity_path(&id), &[("Accept", "text/html, */*;q=0.1")])
+        .await
+        .assert_status(200);
+}
+
+#[tokio::test]
+async fn unsupported_content_type_is_415() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    let body = entity_fixture("vehicle.json", &id).to_string().into_bytes();
+    for ctype in [
+        "text/plain",
+        "application/xml",
+        "application/merge-patch+json",
+    ] {
+        client
+            .send(
+                Method::POST,
+                "/ngsi-ld/v1/entities",
+                Some((ctype, body.clone())),
+                &[],
+            )
+            .await
+            .assert_error(415, "InvalidRequest");
+    }
+    client
+        .get(&entity_path(&id))
+        .await
+        .assert_error(404, "ResourceNotFound");
+}
+
+#[tokio::test]
+async fn merge_patch_json_is_accepted_on_patch() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client.create(&entity_fixture("vehicle.json", &id)).await;
+    let body = json!({"speed": {"type": "Property", "value": 99}})
+        .to_string()
+        .into_bytes();
+    client
+        .send(
+            Method::PATCH,
+            &entity_path(&id),
+            Some(("application/merge-patch+json", body)),
+            &[],
+        )
+        .await
+        .assert_status(204);
+    assert_eq!(
+        client.get(&entity_path(&id)).await.json["speed"]["value"],
+        99
+    );
+}
+
+#[tokio::test]
+async fn lang_picks_one_language_of_a_language_property() {
+    let client = Client::shared();
+    let id = thing(&client).await;
+    let got = client.get(&format!("{}?lang=fr", entity_path(&id))).await;
+    assert_eq!(
+        got.json["name"],
+        json!({"type": "Property", "value": "Pont", "lang": "fr"})
+    );
+    let got = client
+        .get(&format!("{}?lang=de,en;q=0.5", entity_path(&id)))
+        .await;
+    assert_eq!(got.json["name"]["value"], "Bridge");
+    let got = client.get(&format!("{}?lang=*", entity_path(&id))).await;
+    assert_eq!(
+        got.json["name"],
+        json!({"type": "LanguageProperty", "languageMap": {"en": "Bridge", "fr": "Pont"}})
+    );
+    let got = client
+        .get(&format!("{}?lang=fr&options=keyValues", entity_path(&id)))
+        .await;
+    assert_eq!(got.json["name"], "Pont");
+}
+
+#[tokio::test]
+async fn content_type_parameters_are_accepted() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client
+        .send(
+            Method::POST,
+            "/ngsi-ld/v1/entities",
+            Some((
+                "application/json; charset=utf-8",
+                entity_fixture("vehicle.json", &id).to_string().into_bytes(),
+            )),
+            &[],
+        )
+        .await
+        .assert_status(201);
+    let got = client
+        .get_with(
+            &entity_path(&id),
+            &[("Accept", "application/ld+json;q=0.5, application/json")],
+        )
+        .await;
+    assert!(got
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("application/json")));
+}
+
+#[tokio::test]
+async fn concise_output_is_accepted_back_as_the_same_entity() {
+    let client = Client::shared();
+    for name in [
+        "all-kinds.json",
+        "vehicle.json",
+        "parking-with-sub-attributes.json",
+    ] {
+        let id = urn("Thing");
+        client.create(&entity_fixture(name, &id)).await;
+        let concise = client
+            .get(&format!("{}?format=concise", entity_path(&id)))
+            .await;
+        concise.assert_status(200);
+        let copy = urn("Thing");
+        let mut body = concise.json.clone();
+        body["id"] = json!(copy);
+        client.create(&body).await;
+        let got = client.get(&entity_path(&copy)).await;
+        assert_eq!(got.json, entity_fixture(name, &copy), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn relationship_object_types_round_trip() {
+    let client = Client::shared();
+    let id = urn("Thing");
+    let entity = json!({
+        "id": id, "type": "Thing",
+        "owner": {"type": "Relationship", "object": "urn:ngsi-ld:Person:1", "objectType": "Person"},
+        "friends": {"type": "ListRelationship", "objectList": [{"object": "urn:ngsi-ld:Person:2"}], "objectType": "Person"},
+        "tags": {"type": "VocabularyProperty", "vocab": ["https://example.org/a", "https://example.org/b"]}
+    });
+    client.create(&entity).await;
+    assert_eq!(client.get(&entity_path(&id)).await.json, entity);
+}
+
+#[tokio::test]
+async fn geometry_property_chooses_the_feature_geometry() {
+    let client = Client::shared();
+    let id = urn("Delivery");
+    client
+        .create(&json!({
+            "id": id, "type": "Delivery",
+            "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [1, 2]}},
+            "destination": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [3, 4]}}
+        }))
+        .await;
+    let geo = [("Accept", "application/geo+json")];
+    let feature = client
+        .get_with(
+            &format!("{}?geometryProperty=destination", entity_path(&id)),
+            &geo,
+        )
+        .await;
+    assert_eq!(feature.json["geometry"]["coordinates"], json!([3, 4]));
+    let collection = client
+        .get_with(
+            &format!(
+                "/ngsi-ld/v1/entities?id={}&geometryProperty=destination&options=keyValues",
+                enc(&id)
+            ),
+            &geo,
+        )
+        .await;
+    let first = &collection.json["features"][0];
+    assert_eq!(first["geometry"]["coordinates"], json!([3, 4]));
+    assert_eq!(
+        first["properties"]["location"],
+        json!({"type": "Point", "coordinates": [1, 2]})
+    );
+    // An entity without the geometry property is a Feature with a null geometry.
+    let none = client
+        .get_with(
+            &format!("{}?geometryProperty=elsewhere", entity_path(&id)),
+            &geo,
+        )
+        .await;
+    none.assert_status(200);
+    assert!(none.json["geometry"].is_null(), "{}", none.text);
+}
+
+#[tokio::test]
+async fn lang_applies_to_query_results_too() {
+    let client = Client::shared();
+    let id = thing(&client).await;
+    let reply = client
+        .get(&format!("/ngsi-ld/v1/entities?id={}&lang=fr", enc(&id)))
+        .await;
+    assert_eq!(
+        reply.json[0]["name"],
+        json!({"type": "Property", "value": "Pont", "lang": "fr"})
+    );
+}

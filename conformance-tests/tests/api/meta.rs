@@ -1,0 +1,31 @@
+//! Operational endpoints outside GS CIM 009 that Orion-LD deployments rely on: version,
+//! health, metrics.
+
+use conformance_tests::Client;
+
+#[tokio::test]
+async fn version_answers_with_json() {
+    let client = Client::shared();
+    for path in ["/version", "/ngsi-ld/ex/v1/version"] {
+        let reply = client.get(path).await;
+        reply.assert_status(200);
+        assert!(reply.json.is_object(), "{path}: {}", reply.text);
+    }
+}
+
+#[tokio::test]
+async fn health_is_200() {
+    Client::shared().get("/health").await.assert_status(200);
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text() {
+    let client = Client::shared();
+    client.get("/version").await.assert_status(200);
+    let reply = client.get("/metrics").await;
+    reply.assert_status(200);
+    assert!(reply
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/plain")));
+    assert!(reply.text.contains("# TYPE"), "{}", reply.text);
+}

@@ -1,0 +1,483 @@
+//! Clause 5.7.2 (Query Entities), 4.9 (q), 4.17 (type expressions), 4.19 (scopeQ), 4.21
+//! (pick/omit), 5.5.9 (pagination) and 6.23 (query by POST).
+
+use std::collections::BTreeSet;
+
+use conformance_tests::{enc, fixture, unique, Client, Reply};
+use serde_json::{json, Value};
+
+/// The ids of a query reply, as a set.
+pub fn ids_of(reply: &Reply) -> BTreeSet<String> {
+    reply.assert_status(200);
+    reply
+        .json
+        .as_array()
+        .unwrap_or_else(|| panic!("an array: {}", reply.text))
+        .iter()
+        .map(|e| e["id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+fn set(ids: &[&String]) -> BTreeSet<String> {
+    ids.iter().map(|s| (*s).clone()).collect()
+}
+
+/// The four vehicles of `fleet.json` under a fresh type (ids `urn:ngsi-ld:{type}:0` to `3`),
+/// created in one batch; returns the type and the ids.
+async fn fleet(client: &Client) -> (String, [String; 4]) {
+    let ty = unique("Fleet");
+    let ids = [0, 1, 2, 3].map(|i| format!("urn:ngsi-ld:{ty}:{i}"));
+    let mut body = fixture("fleet.json");
+    for (item, id) in body.as_array_mut().into_iter().flatten().zip(&ids) {
+        item["id"] = json!(id);
+        item["type"] = json!(ty);
+    }
+    client
+        .post("/ngsi-ld/v1/entityOperations/create", &body)
+        .await
+        .assert_status(201);
+    (ty, ids)
+}
+
+#[tokio::test]
+async fn q_supports_every_comparison_operator() {
+    let client = Client::shared();
+    let (ty, [a, b, c, d]) = fleet(&client).await;
+    let cases: Vec<(&str, BTreeSet<String>)> = vec![
+        ("speed==80", set(&[&b])),
+        ("speed!=80", set(&[&a, &c])),
+        ("speed>80", set(&[&c])),
+        ("speed>=80", set(&[&b, &c])),
+        ("speed<80", set(&[&a])),
+        ("speed<=80", set(&[&a, &b])),
+        ("speed==60..100", set(&[&b])),
+        ("speed==50,120", set(&[&a, &c])),
+        (r#"brandName=="Mercedes""#, set(&[&b, &c])),
+        (r#"brandName!="Mercedes""#, set(&[&a, &d])),
+        (r#"brandName=="Audi","Volvo""#, set(&[&a, &d])),
+        (r#"brandName=="A".."N""#, set(&[&a, &b, &c])),
+        ("brandName~=^Merc", set(&[&b, &c])),
+        ("brandName!~=^Merc", set(&[&a, &d])),
+        ("colour", set(&[&c])),
+    ];
+    for (q, expected) in cases {
+        let reply = client
+            .get(&format!("/ngsi-ld/v1/entities?type={ty}&q={}", enc(q)))
+            .await;
+        assert_eq!(ids_of(&reply), expected, "q={q}");
+    }
+}
+
+#[tokio::test]
+async fn q_combines_terms_with_and_or_and_parentheses() {
+    let client = Client::shared();
+    let (ty, [a, b, c, d]) = fleet(&client).await;
+    let cases: Vec<(&str, BTreeSet<String>)> = vec![
+        (r#"speed>60;brandName=="Mercedes""#, set(&[&b, &c])),
+        (r#"speed<60|brandName=="Volvo""#, set(&[&a, &d])),
+        (r#"(speed<60|speed>100);brandName=="Mercedes""#, set(&[&c])),
+        (
+            r#"brandName=="Mercedes";(speed<100|colour)"#,
+            set(&[&b, &c]),
+        ),
+    ];
+    for (q, expected) in cases {
+        let reply = client
+            .get(&format!("/ngsi-ld/v1/entities?type={ty}&q={}", enc(q)))
+            .await;
+        assert_eq!(ids_of(&reply), expected, "q={q}");
+    }
+}
+
+#[tokio::test]
+async fn q_reaches_sub_attributes_dates_and_compound_members() {
+    let client = Client::shared();
+    let (ty, [a, b, c, _]) = fleet(&client).await;
+    let cases: Vec<(&str, BTreeSet<String>)> = vec![
+        ("speed.accuracy>0.6", set(&[&a, &c])),
+        ("speed.observedAt>=2024-02-01T00:00:00Z", set(&[&b, &c])),
+        ("speed.observedAt<2024-02-01T00:00:00Z", set(&[&a])),
+        (r#"address[city]=="Berlin""#, set(&[&a, &c])),
+        (r#"address[city]!="Berlin""#, set(&[&b])),
+    ];
+    for (q, expected) in cases {
+        let reply = client
+            .get(&format!("/ngsi-ld/v1/entities?type={ty}&q={}", enc(q)))
+            .await;
+        assert_eq!(ids_of(&reply), expected, "q={q}");
+    }
+}
+
+#[tokio::test]
+async fn invalid_q_is_400() {
+    let client = Client::shared();
+    for q in ["speed>>50", "speed==", "(speed>1", r#"brandName=="x"#] {
+        client
+            .get(&format!("/ngsi-ld/v1/entities?type=T&q={}", enc(q)))
+            .await
+            .assert_error(400, "BadRequestData");
+    }
+}
+
+#[tokio::test]
+async fn scope_q_selects_scopes_and_their_hierarchy() {
+    let client = Client::shared();
+    let (ty, [a, b, _, d]) = fleet(&client).await;
+    let cases: Vec<(&str, BTreeSet<String>)> = vec![
+        ("/Spain/Madrid", set(&[&a])),
+        ("/Spain/#", set(&[&a, &b])),
+        ("/Spain/+", set(&[&a, &b])),
+        ("/France,/Spain/Madrid", set(&[&a, &d])),
+        ("/Italy", set(&[])),
+    ];
+    for (scope_q, expected) in cases {
+        let reply = client
+            .get(&format!(
+                "/ngsi-ld/v1/entities?type={ty}&scopeQ={}",
+                enc(scope_q)
+            ))
+            .await;
+        assert_eq!(ids_of(&reply), expected, "scopeQ={scope_q}");
+    }
+    let got = client
+        .get(&format!("/ngsi-ld/v1/entities?id={}", enc(&a)))
+        .await;
+    assert_eq!(got.json[0]["scope"], "/Spain/Madrid");
+}
+
+#[tokio::test]
+async fn type_expressions_select_or_and_and() {
+    let client = Client::shared();
+    let (ta, tb) = (unique("TypeA"), unique("TypeB"));
+    let (x, y, z) = (
+        conformance_tests::urn("X"),
+        conformance_tests::urn("X"),
+        conformance_tests::urn("X"),
+    );
+    client.create(&json!({"id": x, "type": ta})).await;
+    client.create(&json!({"id": y, "type": tb})).await;
+    client.create(&json!({"id": z, "type": [ta, tb]})).await;
+    let cases: Vec<(String, BTreeSet<String>)> = vec![
+        (ta.clone(), set(&[&x, &z])),
+        (format!("{ta},{tb}"), set(&[&x, &y, &z])),
+        (format!("{ta};{tb}"), set(&[&z])),
+        (format!("{ta}|{tb}"), set(&[&x, &y, &z])),
+    ];
+    for (types, expected) in cases {
+        let reply = client
+            .get(&format!("/ngsi-ld/v1/entities?type={}", enc(&types)))
+            .await;
+        assert_eq!(ids_of(&reply), expected, "type={types}");
+    }
+}
+
+#[tokio::test]
+async fn id_list_and_id_pattern_select_entities() {
+    let client = Client::shared();
+    let (ty, [a, b, c, d]) = fleet(&client).await;
+    let reply = client
+        .get(&format!("/ngsi-ld/v1/entities?id={},{}", enc(&a), enc(&c)))
+        .await;
+    assert_eq!(ids_of(&reply), set(&[&a, &c]));
+    let pattern = format!("^urn:ngsi-ld:{ty}:[12]$");
+    let reply = client
+        .get(&format!("/ngsi-ld/v1/entities?idPattern={}", enc(&pattern)))
+        .await;
+    assert_eq!(ids_of(&reply), set(&[&b, &c]));
+    let reply = client
+        .get(&format!(
+            "/ngsi-ld/v1/entities?type={ty}&idPattern={}",
+            enc(".*:3$")
+        ))
+        .await;
+    assert_eq!(ids_of(&reply), set(&[&d]));
+    client
+        .get(&format!("/ngsi-ld/v1/entities?idPattern={}", enc("([")))
+        .await
+        .assert_error(400, "BadRequestData");
+}
+
+#[tokio::test]
+async fn id_pattern_matches_anywhere_in_the_id_like_orion_ld() {
+    let client = Client::shared();
+    let (ty, [a, b, c, d]) = fleet(&client).await;
+    let reply = client
+        .get(&format!("/ngsi-ld/v1/entities?idPattern={}", enc(&ty)))
+        .await;
+    assert_eq!(ids_of(&reply), set(&[&a, &b, &c, &d]));
+}
+
+#[tokio::test]
+async fn attrs_selects_entities_having_them_and_projects() {
+    let client = Client::shared();
+    let (ty, [a, b, c, _]) = fleet(&client).await;
+    let reply = client
+        .get(&format!("/ngsi-ld/v1/entities?type={ty}&attrs=speed"))
+        .await;
+    assert_eq!(ids_of(&reply), set(&[&a, &b, &c]));
+    // Only the attributes asked for (id, type and scope are entity members, not attributes).
+    for e in reply.json.as_array().into_iter().flatten() {
+        let keys: BTreeSet<&str> = e
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| !["id", "type", "scope"].contains(k))
+            .collect();
+        assert_eq!(keys, BTreeSet::from(["speed"]), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn pick_and_omit_shape_the_entities() {
+    let client = Client::shared();
+    let (ty, [a, ..]) = fleet(&client).await;
+    let path = format!("/ngsi-ld/v1/entities?id={}", enc(&a));
+    let picked = client.get(&format!("{path}&pick=id,speed")).await;
+    let entity = &picked.json[0];
+    assert_eq!(
+        entity
+            .as_object()
+            .map(|m| m.keys().cloned().collect::<Vec<_>>()),
+        Some(vec!["id".to_owned(), "speed".to_owned()]),
+        "{}",
+        picked.text
+    );
+    let omitted = client.get(&format!("{path}&omit=brandName,address")).await;
+    let entity = &omitted.json[0];
+    assert_eq!(entity["type"], ty);
+    assert!(entity.get("brandName").is_none() && entity.get("address").is_none());
+    assert!(entity.get("speed").is_some());
+    client
+        .get(&format!("{path}&pick=id&omit=speed"))
+        .await
+        .assert_error(400, "BadRequestData");
+    // The same projections on Retrieve Entity.
+    let one = client
+        .get(&format!(
+            "{}?pick=brandName",
+            conformance_tests::entity_path(&a)
+        ))
+        .await;
+    assert_eq!(
+        one.json,
+        json!({"brandName": {"type": "Property", "value": "Audi"}})
+    );
+}
+
+#[tokio::test]
+async fn pagination_is_stable_and_complete_and_counted() {
+    let client = Client::shared();
+    let ty = unique("Paged");
+    let items: Vec<Value> = (0..7)
+        .map(|i| json!({"id": format!("urn:ngsi-ld:{ty}:{i}"), "type": ty}))
+        .collect();
+    client
+        .post("/ngsi-ld/v1/entityOperations/create", &json!(items))
+        .await
+        .assert_status(201);
+    let mut seen = Vec::new();
+    for offset in [0, 3, 6] {
+        let reply = client
+            .get(&format!(
+                "/ngsi-ld/v1/entities?type={ty}&limit=3&offset={offset}&count=true"
+            ))
+            .await;
+        reply.assert_status(200);
+        assert_eq!(reply.header("ngsild-results-count"), Some("7"));
+        let page: Vec<String> = reply
+            .json
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["id"].as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(page.len(), if offset == 6 { 1 } else { 3 });
+        seen.extend(page);
+    }
+    let unique_ids: BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(unique_ids.len(), 7, "no duplicates across pages: {seen:?}");
+    let again = client
+        .get(&format!("/ngsi-ld/v1/entities?type={ty}&limit=7"))
+        .await;
+    let order: Vec<&str> = again
+        .json
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["id"].as_str())
+        .collect();
+    assert_eq!(
+        order,
+        seen.iter().map(String::as_str).collect::<Vec<_>>(),
+        "stable order"
+    );
+
+    let past_end = client
+        .get(&format!("/ngsi-ld/v1/entities?type={ty}&offset=100"))
+        .await;
+    assert_eq!(past_end.json, json!([]));
+    let count_only = client
+        .get(&format!(
+            "/ngsi-ld/v1/entities?type={ty}&limit=0&count=true"
+        ))
+        .await;
+    count_only.assert_status(200);
+    assert_eq!(count_only.json, json!([]));
+    assert_eq!(count_only.header("ngsild-results-count"), Some("7"));
+    let uncounted = client.get(&format!("/ngsi-ld/v1/entities?type={ty}")).await;
+    assert_eq!(uncounted.header("ngsild-results-count"), None);
+}
+
+#[tokio::test]
+async fn limit_over_the_maximum_is_403_too_many_results() {
+    let client = Client::shared();
+    client
+        .get("/ngsi-ld/v1/entities?type=T&limit=1001")
+        .await
+        .assert_error(403, "TooManyResults");
+}
+
+#[tokio::test]
+async fn query_without_any_filter_is_400() {
+    let client = Client::shared();
+    for path in [
+        "/ngsi-ld/v1/entities",
+        "/ngsi-ld/v1/entities?limit=5&count=true",
+    ] {
+        client.get(path).await.assert_error(400, "BadRequestData");
+    }
+}
+
+#[tokio::test]
+async fn query_matching_nothing_is_an_empty_array() {
+    let client = Client::shared();
+    let reply = client
+        .get(&format!("/ngsi-ld/v1/entities?type={}", unique("Nothing")))
+        .await;
+    reply.assert_status(200);
+    assert_eq!(reply.json, json!([]));
+}
+
+#[tokio::test]
+async fn post_query_takes_a_query_body() {
+    let client = Client::shared();
+    let (ty, [_, b, c, _]) = fleet(&client).await;
+    let body = json!({
+        "type": "Query",
+        "entities": [{"type": ty}],
+        "q": "speed>60",
+        "attrs": ["speed"]
+    });
+    let reply = client
+        .post("/ngsi-ld/v1/entityOperations/query?count=true", &body)
+        .await;
+    assert_eq!(ids_of(&reply), set(&[&b, &c]));
+    assert_eq!(reply.header("ngsild-results-count"), Some("2"));
+    for e in reply.json.as_array().into_iter().flatten() {
+        assert!(e.get("brandName").is_none(), "projected: {e}");
+    }
+    client
+        .post(
+            "/ngsi-ld/v1/entityOperations/query",
+            &json!({"entities": [{"type": ty}]}),
+        )
+        .await
+        .assert_error(400, "BadRequestData");
+}
+
+#[tokio::test]
+async fn post_query_entity_selectors_are_alternatives() {
+    let client = Client::shared();
+    let (ty, [a, b, c, d]) = fleet(&client).await;
+    let other = unique("Other");
+    let stranger = format!("urn:ngsi-ld:{other}:x");
+    client.create(&json!({"id": stranger, "type": other})).await;
+    let query = |entities: Value| {
+        let client = client.clone();
+        async move {
+            let reply = client
+                .post(
+                    "/ngsi-ld/v1/entityOperations/query",
+                    &json!({"type": "Query", "entities": entities}),
+                )
+                .await;
+            ids_of(&reply)
+        }
+    };
+    // Each selector's members hold together ...
+    assert_eq!(
+        query(json!([{"type": ty, "idPattern": ".*:[01]$"}])).await,
+        set(&[&a, &b])
+    );
+    assert_eq!(query(json!([{"type": other, "id": a}])).await, set(&[]));
+    // ... and an entity matching any selector is in.
+    assert_eq!(
+        query(json!([{"type": ty, "idPattern": ".*:[01]$"}, {"type": other}])).await,
+        set(&[&a, &b, &stranger])
+    );
+    assert_eq!(
+        query(json!([{"type": ty, "id": c}, {"type": other}])).await,
+        set(&[&c, &stranger])
+    );
+    assert_eq!(
+        query(json!([{"type": ty, "id": d}, {"type": other, "id": stranger}])).await,
+        set(&[&d, &stranger])
+    );
+}
+
+#[tokio::test]
+async fn invalid_or_too_broad_query_bodies_are_400() {
+    let client = Client::shared();
+    let cases = [
+        json!({"type": "Query"}),
+        json!({"type": "Query", "entities": []}),
+        json!({"type": "Query", "entities": [{}]}),
+        json!({"type": "Query", "entities": [{"type": 5}]}),
+        json!({"type": "Query", "entities": {"type": "T"}}),
+        json!({"type": "Query", "entities": ["T"]}),
+        json!({"type": "Query", "entities": [{"type": "T"}], "attrs": []}),
+        json!({"type": "Query", "entities": [{"type": "T"}], "q": "speed>>1"}),
+        json!({"type": "Query", "entities": [{"type": "T"}], "geoQ": {"georel": "near"}}),
+        json!({"type": "Entity", "entities": [{"type": "T"}]}),
+        json!([{"type": "Query", "entities": [{"type": "T"}]}]),
+    ];
+    for body in cases {
+        let reply = client
+            .post("/ngsi-ld/v1/entityOperations/query", &body)
+            .await;
+        assert_eq!(reply.status.as_u16(), 400, "{body}: {}", reply.text);
+        reply.assert_error(400, "BadRequestData");
+    }
+}
+
+#[tokio::test]
+async fn q_matches_every_attribute_kind() {
+    let client = Client::shared();
+    let ty = unique("Kinds");
+    let id = format!("urn:ngsi-ld:{ty}:1");
+    let mut thing = conformance_tests::entity_fixture("all-kinds.json", &id);
+    thing["type"] = json!(ty);
+    thing["when"] = json!({"type": "Property", "value": {"@type": "DateTime", "@value": "2024-05-01T10:00:00Z"}});
+    client.create(&thing).await;
+    let hit = set(&[&id]);
+    let cases: Vec<(&str, BTreeSet<String>)> = vec![
+        (r#"owner=="urn:ngsi-ld:Person:alice""#, hit.clone()),
+        (r#"owner=="urn:ngsi-ld:Person:bob""#, set(&[])),
+        (r#"name[fr]=="Pont""#, hit.clone()),
+        (r#"name[fr]=="Bridge""#, set(&[])),
+        (r#"neighbours=="urn:ngsi-ld:Thing:b""#, hit.clone()),
+        ("readings==2", hit.clone()),
+        ("readings==7", set(&[])),
+        ("temperature.observedAt>2024-02-01T00:00:00Z", hit.clone()),
+        ("when>2024-04-01T00:00:00Z", hit.clone()),
+        ("when<2024-04-01T00:00:00Z", set(&[])),
+        ("temperature>=21.5;temperature<21.6", hit.clone()),
+    ];
+    for (q, expected) in cases {
+        let reply = client
+            .get(&format!("/ngsi-ld/v1/entities?type={ty}&q={}", enc(q)))
+            .await;
+        assert_eq!(ids_of(&reply), expected, "q={q}");
+    }
+}
