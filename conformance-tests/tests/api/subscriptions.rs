@@ -10,13 +10,16 @@
 
 use std::time::Duration;
 
-use conformance_tests::{enc, unique, BrokerProcess, Client, Received, Receiver, Reply};
+use conformance_tests::{
+    enc, entity_path, fixture, link, unique, BrokerProcess, Client, ContextServer, Received,
+    Receiver, Reply,
+};
+use reqwest::Method;
 use serde_json::{json, Value};
 
 /// The longest a case waits for a notification that should come.
 const WAIT: Duration = Duration::from_secs(5);
 
-const ENTITIES: &str = "/ngsi-ld/v1/entities";
 const SUBSCRIPTIONS: &str = "/ngsi-ld/v1/subscriptions";
 
 /// A fresh entity type, so that a case's subscriptions see only its own entities.
@@ -36,10 +39,6 @@ fn car(ty: &str, speed: i64) -> Value {
 
 fn id_of(entity: &Value) -> String {
     entity["id"].as_str().expect("entity id").to_owned()
-}
-
-fn entity_path(id: &str) -> String {
-    format!("{ENTITIES}/{}", enc(id))
 }
 
 fn sub_path(id: &str) -> String {
@@ -778,6 +777,58 @@ async fn accept_ld_json_puts_the_context_in_the_body_and_json_in_a_link_header()
                     && link.contains("ngsi-ld-core-context"),
                 "{link}"
             );
+        }
+    }
+}
+
+#[tokio::test]
+async fn notifications_use_the_context_of_the_creating_request() {
+    let client = Client::shared();
+    let server = ContextServer::serve(fixture("user-context.json"));
+    let ctx = server.url("subscriptions.jsonld");
+    let link = link(&ctx);
+    let rx = Receiver::start().await;
+    let id = format!("urn:ngsi-ld:Car:{}", unique("c"));
+    for (path, accept) in [
+        ("/json", "application/json"),
+        ("/ld", "application/ld+json"),
+    ] {
+        let body = json!({
+            "type": "Subscription",
+            "entities": [{"id": id, "type": "Car"}],
+            "notificationTrigger": ["entityCreated"],
+            "notification": {"endpoint": {"uri": rx.url(path), "accept": accept}}
+        });
+        let reply = client
+            .json_with(Method::POST, SUBSCRIPTIONS, &body, &[("Link", &link)])
+            .await;
+        reply.assert_status(201);
+    }
+    let entity = json!({"id": id, "type": "Car", "topSpeed": {"type": "Property", "value": 200}});
+    client
+        .json_with(
+            Method::POST,
+            "/ngsi-ld/v1/entities",
+            &entity,
+            &[("Link", &link)],
+        )
+        .await
+        .assert_status(201);
+    rx.nth(2, WAIT).await;
+    for n in rx.all() {
+        // Terms of the user @context come back short, not as full IRIs.
+        assert_eq!(n.entity()["type"], "Car", "{}", n.body);
+        assert_eq!(n.entity()["topSpeed"]["value"], 200, "{}", n.body);
+        if n.path == "/json" {
+            let header = n.header("link").expect("a Link header");
+            assert!(header.contains(&ctx), "{header}");
+        } else {
+            let inline = &n.body["@context"];
+            let names_it = inline == ctx.as_str()
+                || inline
+                    .as_array()
+                    .is_some_and(|items| items.iter().any(|c| c == ctx.as_str()));
+            assert!(names_it, "{}", n.body);
         }
     }
 }
