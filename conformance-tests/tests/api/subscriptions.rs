@@ -239,10 +239,19 @@ async fn patch_replaces_the_given_members_and_keeps_the_others() {
     assert_eq!(s["entities"], before["entities"]);
     assert_eq!(s["createdAt"], before["createdAt"]);
 
-    client
-        .patch(&sub_path(&id), &json!({"q": "speed<<"}))
-        .await
-        .assert_error(400, "BadRequestData");
+    for invalid in [
+        json!({"q": "speed<<"}),
+        json!({"expiresAt": "2001-01-01T00:00:00Z"}),
+        json!({"notification": {"endpoint": {"uri": "ftp://127.0.0.1/n"}}}),
+        json!({"timeInterval": 10, "throttling": 5}),
+    ] {
+        client
+            .patch(&sub_path(&id), &invalid)
+            .await
+            .assert_error(400, "BadRequestData");
+    }
+    // A rejected update changes nothing.
+    assert_eq!(client.get(&sub_path(&id)).await.json["q"], "speed<10");
 }
 
 #[tokio::test]
@@ -266,6 +275,20 @@ async fn delete_removes_the_subscription_and_missing_ones_are_404() {
         .patch(&sub_path(&id), &json!({"description": "x"}))
         .await
         .assert_error(404, "ResourceNotFound");
+}
+
+#[tokio::test]
+async fn a_deleted_subscription_no_longer_notifies() {
+    let client = Client::shared();
+    let ty = fresh_type();
+    let rx = Receiver::start().await;
+    let doomed = subscribe(&client, &subscription(&ty, &rx.url("/deleted"))).await;
+    sentinel(&client, &ty, &rx).await;
+    assert_204(client.delete(&sub_path(&doomed)).await);
+    client.create(&car(&ty, 1)).await;
+    rx.nth(1, WAIT).await;
+    assert_eq!(at_path(&rx, "/sentinel").len(), 1);
+    assert!(at_path(&rx, "/deleted").is_empty());
 }
 
 #[tokio::test]
