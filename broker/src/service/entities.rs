@@ -127,6 +127,23 @@ impl Entities {
         }
     }
 
+    /// Modifies an existing entity with `apply` (ResourceNotFound if there is none), retrying
+    /// on conflicts: the shape of every update operation on one entity.
+    pub async fn modify(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        apply: impl Fn(&mut Entity) -> BrokerResult<Changes> + Send + Sync + 'static,
+    ) -> BrokerResult<Done> {
+        let owned_id = id.to_owned();
+        let plan: Plan = Box::new(move |current| {
+            let mut entity = current.cloned().ok_or_else(|| not_found(&owned_id))?;
+            let changes = apply(&mut entity)?;
+            Ok(Planned::Put(Box::new(entity), changes))
+        });
+        self.execute_one(tenant, id, plan).await
+    }
+
     /// Runs one plan against one entity, retrying on conflicts.
     pub async fn execute_one(&self, tenant: &Tenant, id: &str, plan: Plan) -> BrokerResult<Done> {
         let mut results = self.execute(tenant, vec![(id.to_owned(), plan)]).await?;
