@@ -17,7 +17,6 @@ use crate::http::body::RawBody;
 use crate::http::params::Params;
 use crate::http::respond;
 use crate::http::tenant::tenant_of;
-use crate::service::{not_found, Planned};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -71,28 +70,22 @@ async fn append(
     let fragment = parse_attributes(body.json, &ctx.active, false)?;
     check_body_id(fragment.id.as_deref(), &id)?;
     state.entities.check_tenant(&tenant).await?;
-    let plan_id = id.clone();
     let done = state
         .entities
-        .execute_one(
-            &tenant,
-            &id,
-            Box::new(move |current| {
-                let mut entity = current.cloned().ok_or_else(|| not_found(&plan_id))?;
-                for ty in &fragment.types {
-                    if !entity.has_type(ty) {
-                        entity.types.push(ty.clone());
-                    }
+        .modify(&tenant, &id, move |entity| {
+            for ty in &fragment.types {
+                if !entity.has_type(ty) {
+                    entity.types.push(ty.clone());
                 }
-                let changes = append_attributes(
-                    &mut entity,
-                    fragment.attributes.clone(),
-                    no_overwrite,
-                    chrono::Utc::now(),
-                );
-                Ok(Planned::Put(Box::new(entity), changes))
-            }),
-        )
+            }
+            let changes = append_attributes(
+                entity,
+                fragment.attributes.clone(),
+                no_overwrite,
+                chrono::Utc::now(),
+            );
+            Ok(changes)
+        })
         .await?;
     Ok(update_result(&done.changes, &ctx.active))
 }
@@ -111,19 +104,13 @@ async fn update(
     let fragment = parse_attributes(body.json, &ctx.active, true)?;
     check_body_id(fragment.id.as_deref(), &id)?;
     state.entities.check_tenant(&tenant).await?;
-    let plan_id = id.clone();
     let done = state
         .entities
-        .execute_one(
-            &tenant,
-            &id,
-            Box::new(move |current| {
-                let mut entity = current.cloned().ok_or_else(|| not_found(&plan_id))?;
-                let changes =
-                    update_attributes(&mut entity, fragment.attributes.clone(), chrono::Utc::now());
-                Ok(Planned::Put(Box::new(entity), changes))
-            }),
-        )
+        .modify(&tenant, &id, move |entity| {
+            let changes =
+                update_attributes(entity, fragment.attributes.clone(), chrono::Utc::now());
+            Ok(changes)
+        })
         .await?;
     Ok(update_result(&done.changes, &ctx.active))
 }
@@ -153,23 +140,13 @@ async fn partial_update(
     let (name, instances) = parse_attribute(&attr, body.json, &ctx.active, true)?;
     let fragment = one_instance(&attr, instances)?;
     state.entities.check_tenant(&tenant).await?;
-    let plan_id = id.clone();
     state
         .entities
-        .execute_one(
-            &tenant,
-            &id,
-            Box::new(move |current| {
-                let mut entity = current.cloned().ok_or_else(|| not_found(&plan_id))?;
-                let changes = partial_update_attribute(
-                    &mut entity,
-                    &name,
-                    fragment.clone(),
-                    chrono::Utc::now(),
-                )?;
-                Ok(Planned::Put(Box::new(entity), changes))
-            }),
-        )
+        .modify(&tenant, &id, move |entity| {
+            let changes =
+                partial_update_attribute(entity, &name, fragment.clone(), chrono::Utc::now())?;
+            Ok(changes)
+        })
         .await?;
     Ok(respond::no_content())
 }
@@ -189,19 +166,12 @@ async fn replace(
     let (name, instances) = parse_attribute(&attr, body.json, &ctx.active, false)?;
     let new = one_instance(&attr, instances)?;
     state.entities.check_tenant(&tenant).await?;
-    let plan_id = id.clone();
     state
         .entities
-        .execute_one(
-            &tenant,
-            &id,
-            Box::new(move |current| {
-                let mut entity = current.cloned().ok_or_else(|| not_found(&plan_id))?;
-                let changes =
-                    replace_attribute(&mut entity, &name, new.clone(), chrono::Utc::now())?;
-                Ok(Planned::Put(Box::new(entity), changes))
-            }),
-        )
+        .modify(&tenant, &id, move |entity| {
+            let changes = replace_attribute(entity, &name, new.clone(), chrono::Utc::now())?;
+            Ok(changes)
+        })
         .await?;
     Ok(respond::no_content())
 }
@@ -225,24 +195,18 @@ async fn delete(
     let ctx = link_or_core(&state, &req).await?;
     let name = ctx.active.expand_term(&attr).into_owned();
     state.entities.check_tenant(&tenant).await?;
-    let plan_id = id.clone();
     state
         .entities
-        .execute_one(
-            &tenant,
-            &id,
-            Box::new(move |current| {
-                let mut entity = current.cloned().ok_or_else(|| not_found(&plan_id))?;
-                let changes = delete_attribute(
-                    &mut entity,
-                    &name,
-                    dataset_id.as_deref(),
-                    delete_all,
-                    chrono::Utc::now(),
-                )?;
-                Ok(Planned::Put(Box::new(entity), changes))
-            }),
-        )
+        .modify(&tenant, &id, move |entity| {
+            let changes = delete_attribute(
+                entity,
+                &name,
+                dataset_id.as_deref(),
+                delete_all,
+                chrono::Utc::now(),
+            )?;
+            Ok(changes)
+        })
         .await?;
     Ok(respond::no_content())
 }

@@ -284,18 +284,12 @@ async fn merge(
     let fragment = parse_attributes(body.json, &ctx.active, true)?;
     check_body_id(fragment.id.as_deref(), &id)?;
     state.entities.check_tenant(&tenant).await?;
-    let plan_id = id.clone();
     state
         .entities
-        .execute_one(
-            &tenant,
-            &id,
-            Box::new(move |current| {
-                let mut entity = current.cloned().ok_or_else(|| not_found(&plan_id))?;
-                let changes = merge_entity(&mut entity, fragment.clone(), chrono::Utc::now());
-                Ok(Planned::Put(Box::new(entity), changes))
-            }),
-        )
+        .modify(&tenant, &id, move |entity| {
+            let changes = merge_entity(entity, fragment.clone(), chrono::Utc::now());
+            Ok(changes)
+        })
         .await?;
     Ok(respond::no_content())
 }

@@ -35,9 +35,9 @@ pub struct Done {
     /// The entity did not exist before.
     pub created: bool,
     pub changes: Changes,
-    /// The entity before the write, if it existed.
+    /// The entity before the write, if it existed (kept only when subscriptions need it).
     pub before: Option<Entity>,
-    /// The entity after the write, unless it was deleted.
+    /// The entity after the write, unless deleted (kept only when subscriptions need it).
     pub after: Option<Entity>,
 }
 
@@ -58,7 +58,11 @@ impl Entities {
     /// engine drops the event and counts it (its documented overflow policy); writes are
     /// never slowed by notifications.
     fn emit(&self, tenant: &Tenant, done: &Done, id: &str) {
-        let Some(engine) = &self.engine else {
+        let Some(engine) = self
+            .engine
+            .as_ref()
+            .filter(|_| done.before.is_some() || done.after.is_some())
+        else {
             return;
         };
         let event = ChangeEvent {
@@ -76,6 +80,12 @@ impl Entities {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// True if writes must keep their before/after entities for change events: there is an
+    /// engine and it has subscriptions (copying every written entity for nobody costs writes).
+    fn wants_events(&self) -> bool {
+        self.engine.as_ref().is_some_and(|e| !e.is_idle())
     }
 
     /// Fails with NonexistentTenant unless the tenant exists (clause 6.3.14: reading a tenant
@@ -130,6 +140,23 @@ impl Entities {
         }
     }
 
+    /// Modifies an existing entity with `apply` (ResourceNotFound if there is none), retrying
+    /// on conflicts: the shape of every update operation on one entity.
+    pub async fn modify(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        apply: impl Fn(&mut Entity) -> BrokerResult<Changes> + Send + Sync + 'static,
+    ) -> BrokerResult<Done> {
+        let owned_id = id.to_owned();
+        let plan: Plan = Box::new(move |current| {
+            let mut entity = current.cloned().ok_or_else(|| not_found(&owned_id))?;
+            let changes = apply(&mut entity)?;
+            Ok(Planned::Put(Box::new(entity), changes))
+        });
+        self.execute_one(tenant, id, plan).await
+    }
+
     /// Runs one plan against one entity, retrying on conflicts.
     pub async fn execute_one(&self, tenant: &Tenant, id: &str, plan: Plan) -> BrokerResult<Done> {
         let mut results = self.execute(tenant, vec![(id.to_owned(), plan)]).await?;
@@ -155,7 +182,7 @@ impl Entities {
             for &i in &pending {
                 let (id, plan) = &plans[i];
                 let current = self.store.get(tenant, id).await?;
-                match plan_write(id, plan, current) {
+                match plan_write(id, plan, current, self.wants_events()) {
                     Ok((write, done)) => {
                         writes.push(write);
                         planned.push((i, done));
@@ -200,7 +227,12 @@ impl Entities {
 }
 
 /// Turns a plan's decision into a store write and the result to report if it is applied.
-fn plan_write(id: &str, plan: &Plan, current: Option<Versioned>) -> BrokerResult<(Write, Done)> {
+fn plan_write(
+    id: &str,
+    plan: &Plan,
+    current: Option<Versioned>,
+    keep_entities: bool,
+) -> BrokerResult<(Write, Done)> {
     let (precondition, before) = match current {
         Some(v) => (Precondition::Version(v.version), Some(v.entity)),
         None => (Precondition::Absent, None),
@@ -218,8 +250,8 @@ fn plan_write(id: &str, plan: &Plan, current: Option<Versioned>) -> BrokerResult
             let done = Done {
                 created,
                 changes,
-                before,
-                after: Some((*entity).clone()),
+                before: before.filter(|_| keep_entities),
+                after: keep_entities.then(|| (*entity).clone()),
             };
             (WriteAction::Put(*entity), done)
         }
@@ -238,7 +270,7 @@ fn plan_write(id: &str, plan: &Plan, current: Option<Versioned>) -> BrokerResult
             let done = Done {
                 created: false,
                 changes,
-                before,
+                before: before.filter(|_| keep_entities),
                 after: None,
             };
             (WriteAction::Delete, done)

@@ -98,10 +98,12 @@ impl Dispatcher {
                 done,
             } => {
                 self.upsert(tenant, *active);
+                self.shared.stats.set_subscriptions(self.registry.len());
                 let _ = done.send(());
             }
             Control::Remove { tenant, id, done } => {
                 let removed = self.registry.remove(&tenant, &id);
+                self.shared.stats.set_subscriptions(self.registry.len());
                 let found = removed.is_some();
                 if let Some(w) = removed {
                     // Closing the mailbox and dropping the watch sender end the worker.

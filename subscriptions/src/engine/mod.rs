@@ -96,6 +96,8 @@ pub struct EngineStats {
     notifications_failed: AtomicU64,
     notifications_dropped: AtomicU64,
     notifications_throttled: AtomicU64,
+    /// Subscriptions filed (a gauge, kept by the dispatcher).
+    subscriptions: AtomicU64,
 }
 
 /// A snapshot of [`EngineStats`].
@@ -116,6 +118,11 @@ pub struct StatsSnapshot {
 }
 
 impl EngineStats {
+    /// Sets the number of filed subscriptions (the dispatcher, after each change).
+    pub(crate) fn set_subscriptions(&self, n: usize) {
+        self.subscriptions.store(n as u64, Ordering::Relaxed);
+    }
+
     pub fn snapshot(&self) -> StatsSnapshot {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         StatsSnapshot {
@@ -199,6 +206,12 @@ pub struct EngineHandle {
 }
 
 impl EngineHandle {
+    /// True when no subscription is filed: the broker can skip building change events.
+    /// (A subscription filed by `upsert` is counted before `upsert` returns.)
+    pub fn is_idle(&self) -> bool {
+        self.stats.subscriptions.load(Ordering::Relaxed) == 0
+    }
+
     /// Hands a change event to the engine without waiting. When the event channel is full
     /// the event is dropped, counted, and `Error::Overloaded` returned: the write has
     /// happened, only its notifications are lost.
