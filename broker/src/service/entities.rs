@@ -115,8 +115,8 @@ impl Entities {
         stamp_new(&mut entity);
         let id = entity.id.clone();
         // The creation is a change event like any other write (entityCreated,
-        // attributeCreated); the copy is only made when an engine listens.
-        let created = self.engine.is_some().then(|| Done {
+        // attributeCreated); the copy is only made when subscriptions may want it.
+        let created = self.wants_events().then(|| Done {
             created: true,
             changes: creation_changes(&entity),
             before: None,
