@@ -37,8 +37,54 @@ async fn health(state: web::Data<AppState>) -> BrokerResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(json!({"status": "ok"})))
 }
 
-async fn metrics(metrics: web::Data<Metrics>) -> HttpResponse {
+async fn metrics(metrics: web::Data<Metrics>, state: web::Data<AppState>) -> HttpResponse {
+    let mut body = metrics.render();
+    body.push_str(&subscription_metrics(&state.subscriptions.stats()));
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(metrics.render())
+        .body(body)
+}
+
+/// The subscription engine's counters in the Prometheus text format: dropped change events
+/// and notifications are visible here even when no single subscription shows them.
+fn subscription_metrics(stats: &subscriptions::StatsSnapshot) -> String {
+    let counters = [
+        (
+            "events_received",
+            "change events accepted by the subscription engine",
+            stats.events_received,
+        ),
+        (
+            "events_dropped",
+            "change events dropped because the engine's queue was full",
+            stats.events_dropped,
+        ),
+        (
+            "notifications_sent",
+            "notifications delivered",
+            stats.notifications_sent,
+        ),
+        (
+            "notifications_failed",
+            "notifications that failed after every retry",
+            stats.notifications_failed,
+        ),
+        (
+            "notifications_dropped",
+            "notifications dropped from a full subscription queue",
+            stats.notifications_dropped,
+        ),
+        (
+            "notifications_throttled",
+            "notifications skipped by throttling",
+            stats.notifications_throttled,
+        ),
+    ];
+    let mut out = String::new();
+    for (name, help, value) in counters {
+        out.push_str(&format!(
+            "# HELP oxion_subscriptions_{name}_total {help}\n# TYPE oxion_subscriptions_{name}_total counter\noxion_subscriptions_{name}_total {value}\n"
+        ));
+    }
+    out
 }

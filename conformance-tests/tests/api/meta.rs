@@ -28,4 +28,21 @@ async fn metrics_are_prometheus_text() {
         .header("content-type")
         .is_some_and(|c| c.starts_with("text/plain")));
     assert!(reply.text.contains("# TYPE"), "{}", reply.text);
+    // Dropped change events and notifications must be visible somewhere (Oxion-specific
+    // names: skipped against other brokers).
+    if std::env::var("OXION_TEST_BROKER_URL").is_err() {
+        for counter in [
+            "events_dropped",
+            "notifications_dropped",
+            "notifications_sent",
+        ] {
+            assert!(
+                reply
+                    .text
+                    .contains(&format!("oxion_subscriptions_{counter}_total ")),
+                "{counter}: {}",
+                reply.text
+            );
+        }
+    }
 }
