@@ -70,6 +70,18 @@ impl Params {
             .transpose()
     }
 
+    /// `limit`: the configured default when absent; above `max` is TooManyResults (403), the
+    /// one place that bound is enforced.
+    pub fn limit(&self, default: usize, max: usize) -> BrokerResult<usize> {
+        let limit = self.number("limit")?.unwrap_or(default);
+        if limit > max {
+            return Err(BrokerError::TooManyResults(format!(
+                "limit {limit} is larger than the maximum of {max}"
+            )));
+        }
+        Ok(limit)
+    }
+
     /// `options` and `format`.
     pub fn options(&self) -> BrokerResult<Options> {
         Ok(Options::parse(self.get("options")?, self.get("format")?)?)

@@ -149,13 +149,7 @@ impl QueryRequest {
         let geometry_property = p
             .get("geometryProperty")?
             .map_or_else(|| LOCATION.to_owned(), |g| ctx.expand_term(g).into_owned());
-        let limit = p.number("limit")?.unwrap_or(config.default_limit);
-        if limit > config.max_limit {
-            return Err(BrokerError::TooManyResults(format!(
-                "limit {limit} is larger than the maximum of {}",
-                config.max_limit
-            )));
-        }
+        let limit = p.limit(config.default_limit, config.max_limit)?;
         Ok(Self {
             ids,
             selectors: Vec::new(),
@@ -195,19 +189,13 @@ impl QueryRequest {
             }
         }
         let mut request = Self {
-            limit: p.number("limit")?.unwrap_or(config.default_limit),
+            limit: p.limit(config.default_limit, config.max_limit)?,
             offset: p.number("offset")?.unwrap_or(0),
             count: p.flag("count")?,
             options: p.options()?,
             geometry_property: LOCATION.to_owned(),
             ..Self::default()
         };
-        if request.limit > config.max_limit {
-            return Err(BrokerError::TooManyResults(format!(
-                "limit {} is larger than the maximum of {}",
-                request.limit, config.max_limit
-            )));
-        }
         let text = |member: &str| -> BrokerResult<Option<&str>> {
             match map.get(member) {
                 None => Ok(None),

@@ -61,6 +61,17 @@ pub fn path_segment(text: &str) -> String {
     out
 }
 
+/// Adds `NGSILD-Results-Count` (clause 6.3.13): the number of matches over all pages.
+pub fn with_count(mut response: HttpResponse, total: Option<u64>) -> HttpResponse {
+    if let Some(total) = total {
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("ngsild-results-count"),
+            actix_web::http::header::HeaderValue::from(total),
+        );
+    }
+    response
+}
+
 /// 204 No Content.
 pub fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()

@@ -17,7 +17,7 @@ use crate::http::media::{negotiate, MediaType};
 use crate::http::params::Params;
 use crate::http::query_request::QueryRequest;
 use crate::http::tenant::tenant_of;
-use crate::service::{not_found, Done, Plan, Planned};
+use crate::service::{update_plan, Done, Plan, Planned};
 use crate::state::AppState;
 use ngsi_types::context::ContextSource;
 
@@ -270,16 +270,15 @@ async fn update(
             let plan = ctx
                 .and_then(|ctx| parse_entity(item, &ctx.active).map_err(BrokerError::from))
                 .map(|new| {
-                    Box::new(move |current: Option<&Entity>| {
-                        let mut entity = current.cloned().ok_or_else(|| not_found(&new.id))?;
-                        let changes = append_attributes(
-                            &mut entity,
+                    let id = new.id.clone();
+                    update_plan(&id, move |entity| {
+                        Ok(append_attributes(
+                            entity,
                             new.attributes.clone(),
                             no_overwrite,
                             chrono::Utc::now(),
-                        );
-                        Ok(Planned::Put(Box::new(entity), changes))
-                    }) as Plan
+                        ))
+                    })
                 });
             (id, plan)
         })
@@ -310,12 +309,9 @@ async fn merge(
                     let id = fragment.id.clone().ok_or_else(|| {
                         BrokerError::BadRequestData("a merged entity needs an 'id'".into())
                     })?;
-                    Ok(Box::new(move |current: Option<&Entity>| {
-                        let mut entity = current.cloned().ok_or_else(|| not_found(&id))?;
-                        let changes =
-                            merge_entity(&mut entity, fragment.clone(), chrono::Utc::now());
-                        Ok(Planned::Put(Box::new(entity), changes))
-                    }) as Plan)
+                    Ok(update_plan(&id, move |entity| {
+                        Ok(merge_entity(entity, fragment.clone(), chrono::Utc::now()))
+                    }))
                 });
             (id, plan)
         })

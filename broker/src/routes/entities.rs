@@ -133,16 +133,8 @@ pub async fn render_query_result(
                 .collect(),
         )
     };
-    let mut response = respond::json(StatusCode::OK, media, ctx, body);
-    if let Some(total) = page.total {
-        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&total.to_string()) {
-            response.headers_mut().insert(
-                actix_web::http::header::HeaderName::from_static("ngsild-results-count"),
-                value,
-            );
-        }
-    }
-    Ok(response)
+    let response = respond::json(StatusCode::OK, media, ctx, body);
+    Ok(respond::with_count(response, page.total))
 }
 
 /// Purge Entities (5.6.21): deletes every entity matching type/q/id/idPattern/scopeQ.

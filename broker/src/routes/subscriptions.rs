@@ -145,15 +145,7 @@ async fn list(state: web::Data<AppState>, req: HttpRequest) -> BrokerResult<Http
     let media = negotiate(&req, &[MediaType::Json, MediaType::JsonLd])?;
     let tenant = tenant_of(&req)?;
     let ctx = link_or_core(&state, &req).await?;
-    let limit = params
-        .number("limit")?
-        .unwrap_or(state.config.default_limit);
-    if limit > state.config.max_limit {
-        return Err(BrokerError::TooManyResults(format!(
-            "limit {limit} is larger than the maximum of {}",
-            state.config.max_limit
-        )));
-    }
+    let limit = params.limit(state.config.default_limit, state.config.max_limit)?;
     let offset = params.number("offset")?.unwrap_or(0);
     state.entities.check_tenant(&tenant).await?;
     let docs = state
@@ -171,16 +163,9 @@ async fn list(state: web::Data<AppState>, req: HttpRequest) -> BrokerResult<Http
             }
         }
     }
-    let mut response = respond::json(StatusCode::OK, media, &ctx, Value::Array(out));
-    if params.flag("count")? {
-        if let Ok(v) = actix_web::http::header::HeaderValue::from_str(&total.to_string()) {
-            response.headers_mut().insert(
-                actix_web::http::header::HeaderName::from_static("ngsild-results-count"),
-                v,
-            );
-        }
-    }
-    Ok(response)
+    let response = respond::json(StatusCode::OK, media, &ctx, Value::Array(out));
+    let total = params.flag("count")?.then_some(total as u64);
+    Ok(respond::with_count(response, total))
 }
 
 /// Retrieve Subscription (5.8.3).

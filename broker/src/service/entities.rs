@@ -148,13 +148,7 @@ impl Entities {
         id: &str,
         apply: impl Fn(&mut Entity) -> BrokerResult<Changes> + Send + Sync + 'static,
     ) -> BrokerResult<Done> {
-        let owned_id = id.to_owned();
-        let plan: Plan = Box::new(move |current| {
-            let mut entity = current.cloned().ok_or_else(|| not_found(&owned_id))?;
-            let changes = apply(&mut entity)?;
-            Ok(Planned::Put(Box::new(entity), changes))
-        });
-        self.execute_one(tenant, id, plan).await
+        self.execute_one(tenant, id, update_plan(id, apply)).await
     }
 
     /// Runs one plan against one entity, retrying on conflicts.
@@ -224,6 +218,20 @@ impl Entities {
         }
         Ok(self.store.query(tenant, query).await?)
     }
+}
+
+/// The plan of every update of one existing entity: ResourceNotFound when it is absent,
+/// else `apply` to a copy of it.
+pub fn update_plan(
+    id: &str,
+    apply: impl Fn(&mut Entity) -> BrokerResult<Changes> + Send + Sync + 'static,
+) -> Plan {
+    let id = id.to_owned();
+    Box::new(move |current| {
+        let mut entity = current.cloned().ok_or_else(|| not_found(&id))?;
+        let changes = apply(&mut entity)?;
+        Ok(Planned::Put(Box::new(entity), changes))
+    })
 }
 
 /// Turns a plan's decision into a store write and the result to report if it is applied.

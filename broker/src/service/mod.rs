@@ -9,5 +9,5 @@
 mod entities;
 mod entity_source;
 
-pub use entities::{not_found, Done, Entities, Plan, Planned};
+pub use entities::{not_found, update_plan, Done, Entities, Plan, Planned};
 pub use entity_source::StoreEntitySource;
