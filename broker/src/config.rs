@@ -64,6 +64,15 @@ pub struct Config {
     )]
     pub mongo_url: String,
 
+    /// MongoDB database of the default tenant; tenant `t` uses `<prefix>-t` (Orion-LD's
+    /// naming with the default `orion`).
+    #[arg(long, env = "OXION_MONGO_DB_PREFIX", default_value = "orion", value_parser = parse_db_prefix)]
+    pub mongo_db_prefix: String,
+
+    /// How long a request waits for a reachable MongoDB server before failing with 503.
+    #[arg(long, env = "OXION_MONGO_TIMEOUT_MS", default_value_t = 3000)]
+    pub mongo_timeout_ms: u64,
+
     /// Log filter (tracing's env-filter syntax: `info`, `broker=debug,info`, ...).
     #[arg(long, env = "OXION_LOG", default_value = "info")]
     pub log: String,
@@ -95,6 +104,20 @@ pub struct Config {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "OXION_WORKERS")]
     pub workers: Option<usize>,
+}
+
+/// A database name prefix MongoDB accepts, leaving room for the tenant suffix.
+fn parse_db_prefix(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 12
+        && s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err("1 to 12 ASCII letters, digits, '_' or '-'".to_owned())
+    }
 }
 
 impl Config {

@@ -4,7 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::Service;
 use actix_web::{web, App, HttpServer};
@@ -19,10 +19,18 @@ use crate::routes;
 use crate::service::{Entities, StoreEntitySource};
 use crate::state::AppState;
 use crate::store::embedded::{Durability, EmbeddedConfig, EmbeddedStore};
-use crate::store::{DocumentKind, Store};
+use crate::store::mongo::{DocumentChange, MongoConfig, MongoStore};
+use crate::store::{DocumentKind, Store, Tenant};
+
+/// The store, and the changes other broker instances make to its documents when it is shared.
+#[derive(Debug)]
+pub struct OpenStore {
+    pub store: Arc<dyn Store>,
+    pub changes: Option<tokio::sync::mpsc::Receiver<DocumentChange>>,
+}
 
 /// Opens the configured store.
-pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open_store(config: &Config) -> anyhow::Result<OpenStore> {
     match config.store {
         StoreKind::Embedded => {
             std::fs::create_dir_all(&config.data_dir)?;
@@ -33,10 +41,24 @@ pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
             let mut embedded = EmbeddedConfig::in_data_dir(&config.data_dir);
             embedded.durability = durability;
             let store = EmbeddedStore::open(embedded)?;
-            Ok(Arc::new(store))
+            Ok(OpenStore {
+                store: Arc::new(store),
+                changes: None,
+            })
         }
         StoreKind::Mongodb => {
-            anyhow::bail!("the MongoDB backend is not built yet; use --store embedded")
+            let store = MongoStore::open(MongoConfig {
+                url: config.mongo_url.clone(),
+                db_prefix: config.mongo_db_prefix.clone(),
+                timeout: Duration::from_millis(config.mongo_timeout_ms),
+            })
+            .await?;
+            tracing::info!(prefix = %config.mongo_db_prefix, "MongoDB store ready");
+            let changes = Some(store.watch_documents());
+            Ok(OpenStore {
+                store: Arc::new(store),
+                changes,
+            })
         }
     }
 }
@@ -51,23 +73,28 @@ async fn restore_hosted_contexts(
             .list_documents(&tenant, DocumentKind::JsonLdContext)
             .await?
         {
-            let created_at = doc["createdAt"]
-                .as_str()
-                .and_then(ngsi_types::datetime::parse_datetime)
-                .unwrap_or_else(chrono::Utc::now);
-            registry.insert(ContextEntry {
-                id,
-                url: doc["url"].as_str().unwrap_or_default().to_owned(),
-                kind: ContextKind::Hosted,
-                document: Arc::new(doc["document"].clone()),
-                tenant: Some(tenant.clone()),
-                created_at,
-                last_usage: None,
-                hits: 0,
-            });
+            registry.insert(hosted_entry(&tenant, id, &doc));
         }
     }
     Ok(())
+}
+
+/// The registry entry of a stored hosted @context.
+fn hosted_entry(tenant: &Tenant, id: String, doc: &serde_json::Value) -> ContextEntry {
+    let created_at = doc["createdAt"]
+        .as_str()
+        .and_then(ngsi_types::datetime::parse_datetime)
+        .unwrap_or_else(chrono::Utc::now);
+    ContextEntry {
+        id,
+        url: doc["url"].as_str().unwrap_or_default().to_owned(),
+        kind: ContextKind::Hosted,
+        document: Arc::new(doc["document"].clone()),
+        tenant: Some(tenant.clone()),
+        created_at,
+        last_usage: None,
+        hits: 0,
+    }
 }
 
 /// Files every stored subscription with the engine again.
@@ -94,9 +121,61 @@ async fn restore_subscriptions(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Keeps this instance's subscriptions and hosted @contexts equal to the shared store's, as
+/// other instances (and this one: applying its own changes again is harmless) change them.
+async fn follow_document_changes(
+    state: AppState,
+    mut changes: tokio::sync::mpsc::Receiver<DocumentChange>,
+) {
+    let base = format!("http://{}:{}", state.config.host, state.config.port);
+    while let Some(change) = changes.recv().await {
+        match change {
+            DocumentChange::Put {
+                tenant,
+                kind: DocumentKind::Subscription,
+                id,
+                doc,
+            } => match serde_json::from_value::<subscriptions::Subscription>(doc) {
+                Ok(sub) => {
+                    if let Err(e) = routes::subscriptions::activate(&state, &tenant, sub, &base).await {
+                        tracing::warn!(%tenant, %id, error = %e, "changed subscription not activated");
+                    }
+                }
+                Err(e) => tracing::warn!(%tenant, %id, error = %e, "changed subscription does not decode"),
+            },
+            DocumentChange::Deleted {
+                tenant,
+                kind: DocumentKind::Subscription,
+                id,
+            } => {
+                let _ = state.subscriptions.remove(tenant.name(), &id).await;
+            }
+            DocumentChange::Put {
+                tenant,
+                kind: DocumentKind::JsonLdContext,
+                id,
+                doc,
+            } => state.contexts.registry().insert(hosted_entry(&tenant, id, &doc)),
+            DocumentChange::Deleted {
+                kind: DocumentKind::JsonLdContext,
+                id,
+                ..
+            } => {
+                state.contexts.registry().remove(&id);
+            }
+            DocumentChange::Resync => {
+                if let Err(e) = restore_subscriptions(&state).await {
+                    tracing::warn!(error = %e, "reloading subscriptions failed");
+                }
+            }
+            DocumentChange::Put { .. } | DocumentChange::Deleted { .. } => {}
+        }
+    }
+}
+
 /// Runs the broker until a shutdown signal.
 pub async fn run(config: Config) -> anyhow::Result<()> {
-    let store = open_store(&config)?;
+    let OpenStore { store, changes } = open_store(&config).await?;
     let config = Arc::new(config);
     let registry = Arc::new(ContextRegistry::new());
     restore_hosted_contexts(store.as_ref(), &registry).await?;
@@ -116,6 +195,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         config: config.clone(),
     };
     restore_subscriptions(&state).await?;
+    if let Some(changes) = changes {
+        tokio::spawn(follow_document_changes(state.clone(), changes));
+    }
     let (stop_background, background_stopped) = tokio::sync::watch::channel(false);
     let expiry = tokio::spawn(crate::expiry::run_expiry(
         state.entities.clone(),

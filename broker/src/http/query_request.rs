@@ -13,13 +13,12 @@ use ngsi_types::query::projection::{LangFilter, Projection};
 use ngsi_types::query::q::Query;
 use ngsi_types::query::scope::ScopeQuery;
 use ngsi_types::query::type_expr::{IdPattern, TypeExpr};
-use ngsi_types::Entity;
 use serde_json::Value;
 
 use crate::config::Config;
 use crate::error::{BrokerError, BrokerResult};
 use crate::http::params::Params;
-use crate::store::EntityQuery;
+use crate::store::{EntityFilter, EntityQuery, EntitySelector};
 
 /// URI parameters of GET /entities.
 pub const QUERY_PARAMS: &[&str] = &[
@@ -49,23 +48,6 @@ pub const QUERY_PARAMS: &[&str] = &[
     "join",
     "joinLevel",
 ];
-
-/// One EntitySelector of a Query body (clause 5.2.33): its members must all hold; the
-/// selectors of a Query are alternatives.
-#[derive(Debug, Clone)]
-pub struct EntitySelector {
-    pub id: Option<String>,
-    pub id_pattern: Option<IdPattern>,
-    pub types: Option<TypeExpr>,
-}
-
-impl EntitySelector {
-    fn matches(&self, e: &Entity) -> bool {
-        self.id.as_ref().is_none_or(|id| *id == e.id)
-            && self.id_pattern.as_ref().is_none_or(|p| p.matches(e))
-            && self.types.as_ref().is_none_or(|t| t.matches(e))
-    }
-}
 
 /// Everything a query request asks for.
 #[derive(Debug, Default)]
@@ -304,14 +286,14 @@ impl QueryRequest {
 
     /// The store query: index hints plus the exact filter.
     pub fn store_query(&self) -> EntityQuery {
-        let filter = Arc::new(EntityFilter {
+        let filter = EntityFilter {
             selectors: self.selectors.clone(),
             types: self.types.clone(),
             id_pattern: self.id_pattern.clone(),
             q: self.q.clone(),
             scope_q: self.scope_q.clone(),
             geo_q: self.geo_q.clone(),
-        });
+        };
         EntityQuery {
             ids: self.ids.clone(),
             any_type: self.any_type_hint(),
@@ -320,7 +302,8 @@ impl QueryRequest {
                 .geo_q
                 .as_ref()
                 .and_then(|g| Some((g.geoproperty.clone(), g.search_envelope()?))),
-            filter: Some(Arc::new(move |e: &Entity| filter.matches(e))),
+            filter: (!filter.is_empty()).then(|| Arc::new(filter)),
+            predicate: None,
             offset: self.offset,
             limit: self.limit,
             count: self.count,
@@ -351,27 +334,5 @@ impl QueryRequest {
             lang: self.lang.as_ref(),
             projection: Some(&self.projection),
         }
-    }
-}
-
-/// The exact filter of a query, evaluated on each candidate entity.
-#[derive(Debug)]
-struct EntityFilter {
-    selectors: Vec<EntitySelector>,
-    types: Option<TypeExpr>,
-    id_pattern: Option<IdPattern>,
-    q: Option<Query>,
-    scope_q: Option<ScopeQuery>,
-    geo_q: Option<GeoQuery>,
-}
-
-impl EntityFilter {
-    fn matches(&self, e: &Entity) -> bool {
-        (self.selectors.is_empty() || self.selectors.iter().any(|s| s.matches(e)))
-            && self.types.as_ref().is_none_or(|t| t.matches(e))
-            && self.id_pattern.as_ref().is_none_or(|p| p.matches(e))
-            && self.scope_q.as_ref().is_none_or(|s| s.matches(e))
-            && self.q.as_ref().is_none_or(|q| q.matches(e))
-            && self.geo_q.as_ref().is_none_or(|g| g.matches_entity(e))
     }
 }

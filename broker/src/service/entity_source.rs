@@ -29,7 +29,7 @@ impl EntitySource for StoreEntitySource {
         let tenant = tenant.and_then(Tenant::named).unwrap_or_default();
         let sub = Arc::new(subscription.clone());
         let query = EntityQuery {
-            filter: Some(Arc::new(move |e: &Entity| sub.matches_entity(e))),
+            predicate: Some(Arc::new(move |e: &Entity| sub.matches_entity(e))),
             limit: MAX_PERIODIC_ENTITIES,
             ..EntityQuery::default()
         };

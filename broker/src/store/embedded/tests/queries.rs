@@ -120,7 +120,7 @@ async fn pages_are_in_creation_order_and_counted() {
 
     // The filter decides; the count counts filtered matches only.
     let even = EntityQuery {
-        filter: Some(Arc::new(|e: &Entity| {
+        predicate: Some(Arc::new(|e: &Entity| {
             e.attribute(SPEED)
                 .is_some_and(|a| a.value == ngsi_types::AttributeValue::Property(json!(0)))
         })),

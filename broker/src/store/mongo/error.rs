@@ -1,0 +1,42 @@
+//! MongoDB driver errors as [`StoreError`]s: an unreachable database is `Unavailable` (503, the
+//! client may retry; the driver reconnects by itself), anything else a backend failure (500).
+
+use mongodb::error::{Error, ErrorKind, WriteFailure};
+
+use crate::store::StoreError;
+
+/// MongoDB's duplicate key error: an insert found the `_id` taken.
+pub const DUPLICATE_KEY: i32 = 11000;
+
+pub fn store_error(context: &str, e: Error) -> StoreError {
+    let unreachable = matches!(
+        *e.kind,
+        ErrorKind::ServerSelection { .. }
+            | ErrorKind::Io(_)
+            | ErrorKind::ConnectionPoolCleared { .. }
+            | ErrorKind::DnsResolve { .. }
+            | ErrorKind::Shutdown
+    ) || e.contains_label("RetryableWriteError")
+        || e.contains_label("NetworkError");
+    if unreachable {
+        StoreError::Unavailable(format!("MongoDB is not reachable ({context}): {e}"))
+    } else {
+        StoreError::Backend(format!("MongoDB {context} failed: {e}"))
+    }
+}
+
+/// The server's code of a failed write or command, if it is one.
+pub fn code(e: &Error) -> Option<i32> {
+    match &*e.kind {
+        ErrorKind::Write(WriteFailure::WriteError(w)) => Some(w.code),
+        ErrorKind::Command(c) => Some(c.code),
+        _ => None,
+    }
+}
+
+/// True for the errors MongoDB reports when a GeoJSON value cannot go into a 2dsphere index
+/// (`Can't extract geo keys`, codes 16755 and 16572): the entity is then stored without that
+/// index field.
+pub fn is_geo_key_error(e: &Error) -> bool {
+    matches!(code(e), Some(16755 | 16572)) || e.to_string().contains("Can't extract geo keys")
+}
