@@ -638,3 +638,6 @@ fn count_of(d: &Document, key: &str) -> u64 {
 fn kind_name(k: &str) -> Option<AttributeKindName> {
     AttributeKind::parse(k).map(AttributeKindName::from)
 }
+
+#[cfg(test)]
+mod tests;
