@@ -110,8 +110,7 @@ pub struct Config {
 fn parse_db_prefix(s: &str) -> Result<String, String> {
     let ok = !s.is_empty()
         && s.len() <= 12
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if ok {
         Ok(s.to_owned())

@@ -137,11 +137,15 @@ async fn follow_document_changes(
                 doc,
             } => match serde_json::from_value::<subscriptions::Subscription>(doc) {
                 Ok(sub) => {
-                    if let Err(e) = routes::subscriptions::activate(&state, &tenant, sub, &base).await {
+                    if let Err(e) =
+                        routes::subscriptions::activate(&state, &tenant, sub, &base).await
+                    {
                         tracing::warn!(%tenant, %id, error = %e, "changed subscription not activated");
                     }
                 }
-                Err(e) => tracing::warn!(%tenant, %id, error = %e, "changed subscription does not decode"),
+                Err(e) => {
+                    tracing::warn!(%tenant, %id, error = %e, "changed subscription does not decode")
+                }
             },
             DocumentChange::Deleted {
                 tenant,
@@ -155,7 +159,10 @@ async fn follow_document_changes(
                 kind: DocumentKind::JsonLdContext,
                 id,
                 doc,
-            } => state.contexts.registry().insert(hosted_entry(&tenant, id, &doc)),
+            } => state
+                .contexts
+                .registry()
+                .insert(hosted_entry(&tenant, id, &doc)),
             DocumentChange::Deleted {
                 kind: DocumentKind::JsonLdContext,
                 id,

@@ -80,7 +80,10 @@ fn subscription_metrics(stats: &subscriptions::StatsSnapshot) -> String {
             stats.notifications_throttled,
         ),
     ];
-    let mut out = String::new();
+    let mut out = format!(
+        "# HELP oxion_subscriptions Subscriptions this instance holds\n# TYPE oxion_subscriptions gauge\noxion_subscriptions {}\n",
+        stats.subscriptions
+    );
     for (name, help, value) in counters {
         out.push_str(&format!(
             "# HELP oxion_subscriptions_{name}_total {help}\n# TYPE oxion_subscriptions_{name}_total counter\noxion_subscriptions_{name}_total {value}\n"

@@ -103,6 +103,8 @@ pub struct EngineStats {
 /// A snapshot of [`EngineStats`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StatsSnapshot {
+    /// Subscriptions filed now (active or paused).
+    pub subscriptions: u64,
     /// Events accepted by `notify`.
     pub events_received: u64,
     /// Events refused by `notify` because the event channel was full.
@@ -126,6 +128,7 @@ impl EngineStats {
     pub fn snapshot(&self) -> StatsSnapshot {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         StatsSnapshot {
+            subscriptions: get(&self.subscriptions),
             events_received: get(&self.events_received),
             events_dropped: get(&self.events_dropped),
             notifications_sent: get(&self.notifications_sent),

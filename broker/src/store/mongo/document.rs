@@ -91,8 +91,8 @@ pub fn date(t: DateTime<Utc>) -> mongodb::bson::DateTime {
 /// The stored entity and its version, from a document read with `v` and `body`.
 pub fn versioned(d: &Document) -> StoreResult<Versioned> {
     let id = d.get_str("_id").unwrap_or("?");
-    let version = version_of(d)
-        .ok_or_else(|| StoreError::Corrupt(format!("entity {id} has no version")))?;
+    let version =
+        version_of(d).ok_or_else(|| StoreError::Corrupt(format!("entity {id} has no version")))?;
     let body = d
         .get_binary_generic("body")
         .map_err(|_| StoreError::Corrupt(format!("entity {id} has no body")))?;

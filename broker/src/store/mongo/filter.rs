@@ -127,9 +127,7 @@ fn entity_filter(f: &EntityFilter) -> Translation {
         parts.push(type_node(types.node()));
     }
     if let Some(p) = &f.id_pattern {
-        parts.push(Translation::exact(
-            doc! { "_id": { "$regex": p.as_str() } },
-        ));
+        parts.push(Translation::exact(doc! { "_id": { "$regex": p.as_str() } }));
     }
     if let Some(scope) = &f.scope_q {
         parts.push(scope_expr(scope.expr()));
@@ -149,9 +147,7 @@ fn selector(s: &EntitySelector) -> Translation {
         parts.push(Translation::exact(doc! { "_id": id }));
     }
     if let Some(p) = &s.id_pattern {
-        parts.push(Translation::exact(
-            doc! { "_id": { "$regex": p.as_str() } },
-        ));
+        parts.push(Translation::exact(doc! { "_id": { "$regex": p.as_str() } }));
     }
     if let Some(t) = &s.types {
         parts.push(type_node(t.node()));

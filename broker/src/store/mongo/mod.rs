@@ -40,9 +40,8 @@ use ngsi_types::AttributeKind;
 use self::error::{store_error, DUPLICATE_KEY};
 use self::filter::Translation;
 use super::{
-    AttributeKindName, AttributeSummary, DocumentKind, EntityQuery, Precondition, QueryPage,
-    Store, StoreError, StoreResult, Tenant, TypeSummary, Versioned, Write, WriteAction,
-    WriteOutcome,
+    AttributeKindName, AttributeSummary, DocumentKind, EntityQuery, Precondition, QueryPage, Store,
+    StoreError, StoreResult, Tenant, TypeSummary, Versioned, Write, WriteAction, WriteOutcome,
 };
 pub use watch::DocumentChange;
 
@@ -176,7 +175,12 @@ impl MongoStore {
         Ok(found.as_ref().and_then(document::version_of))
     }
 
-    async fn apply(&self, tenant: &Tenant, write: Write, seq: Option<i64>) -> StoreResult<WriteOutcome> {
+    async fn apply(
+        &self,
+        tenant: &Tenant,
+        write: Write,
+        seq: Option<i64>,
+    ) -> StoreResult<WriteOutcome> {
         let entities = self.entities(tenant);
         let id = write.id.as_str();
         let conflict = |current| Ok(WriteOutcome::Conflict { current });
@@ -231,7 +235,9 @@ impl MongoStore {
                     None => conflict(self.version_of(tenant, id).await?),
                 }
             }
-            (WriteAction::Delete, Precondition::Absent) => conflict(self.version_of(tenant, id).await?),
+            (WriteAction::Delete, Precondition::Absent) => {
+                conflict(self.version_of(tenant, id).await?)
+            }
             (WriteAction::Delete, precondition) => {
                 let filter = match precondition {
                     Precondition::Version(v) => doc! { "_id": id, "v": v as i64 },
@@ -328,7 +334,10 @@ fn corrupt(e: StoreError) -> mongodb::error::Error {
 /// Drops the `geo` index fields after MongoDB refused one of the geometries: the entity is
 /// stored whole, and geo-queries will not find it by that GeoProperty.
 fn without_geo(d: &mut Document, id: &str) {
-    tracing::warn!(entity = id, "a geometry cannot be indexed by MongoDB; stored without geo index fields");
+    tracing::warn!(
+        entity = id,
+        "a geometry cannot be indexed by MongoDB; stored without geo index fields"
+    );
     d.insert("geo", Document::new());
 }
 
@@ -431,13 +440,19 @@ impl Store for MongoStore {
         )
         .await?;
         for d in attrs {
-            let Ok(key) = d.get_document("_id") else { continue };
+            let Ok(key) = d.get_document("_id") else {
+                continue;
+            };
             let (Ok(t), Ok(n), Ok(k)) = (key.get_str("t"), key.get_str("n"), key.get_str("k"))
             else {
                 continue;
             };
             if let (Some(entry), Some(kind)) = (by_type.get_mut(t), kind_name(k)) {
-                entry.attributes.entry(n.to_owned()).or_default().insert(kind);
+                entry
+                    .attributes
+                    .entry(n.to_owned())
+                    .or_default()
+                    .insert(kind);
             }
         }
         Ok(by_type.into_values().collect())
@@ -479,7 +494,10 @@ impl Store for MongoStore {
             out.push(AttributeSummary {
                 name: d.get_str("_id").unwrap_or_default().to_owned(),
                 attribute_count: count_of(&d, "count"),
-                kinds: strings("kinds").iter().filter_map(|k| kind_name(k)).collect(),
+                kinds: strings("kinds")
+                    .iter()
+                    .filter_map(|k| kind_name(k))
+                    .collect(),
                 types: strings("types").into_iter().collect::<BTreeSet<_>>(),
             });
         }
@@ -615,7 +633,10 @@ fn query_error(e: mongodb::error::Error) -> StoreError {
     }
 }
 
-async fn aggregate(coll: &Collection<Document>, pipeline: Vec<Document>) -> StoreResult<Vec<Document>> {
+async fn aggregate(
+    coll: &Collection<Document>,
+    pipeline: Vec<Document>,
+) -> StoreResult<Vec<Document>> {
     let cursor = coll
         .aggregate(pipeline)
         .await

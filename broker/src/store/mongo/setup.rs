@@ -65,13 +65,22 @@ impl Setup {
 async fn create_geo_index(entities: &Collection<Document>, property: &str) -> StoreResult<()> {
     let path = format!("geo.{}", field(property));
     match entities
-        .create_index(IndexModel::builder().keys(doc! { path: "2dsphere" }).build())
+        .create_index(
+            IndexModel::builder()
+                .keys(doc! { path: "2dsphere" })
+                .build(),
+        )
         .await
     {
         Ok(_) => Ok(()),
         // The index exists, described with other default options (servers differ in the
         // 2dsphere version they record).
-        Err(e) if matches!(code(&e), Some(INDEX_OPTIONS_CONFLICT | INDEX_KEY_SPECS_CONFLICT)) => {
+        Err(e)
+            if matches!(
+                code(&e),
+                Some(INDEX_OPTIONS_CONFLICT | INDEX_KEY_SPECS_CONFLICT)
+            ) =>
+        {
             Ok(())
         }
         Err(e) => Err(store_error("creating a 2dsphere index", e)),

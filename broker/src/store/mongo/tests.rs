@@ -125,7 +125,13 @@ fn ids(entities: &[Entity]) -> Vec<&str> {
 
 /// Checks that the store answers `filter` (whole, then paged with a count) as the evaluator
 /// does on `all`.
-async fn agrees(store: &MongoStore, tenant: &Tenant, all: &[Entity], label: &str, filter: EntityFilter) {
+async fn agrees(
+    store: &MongoStore,
+    tenant: &Tenant,
+    all: &[Entity],
+    label: &str,
+    filter: EntityFilter,
+) {
     let filter = Arc::new(filter);
     let expected: Vec<&Entity> = all.iter().filter(|e| filter.matches(e)).collect();
     let query = EntityQuery {
@@ -148,7 +154,12 @@ async fn agrees(store: &MongoStore, tenant: &Tenant, all: &[Entity], label: &str
     };
     let got = store.query(tenant, &page).await.expect("paged query");
     assert_eq!(got.total, Some(expected.len() as u64), "{label}: count");
-    let expected_page: Vec<&str> = expected.iter().skip(1).take(2).map(|e| e.id.as_str()).collect();
+    let expected_page: Vec<&str> = expected
+        .iter()
+        .skip(1)
+        .take(2)
+        .map(|e| e.id.as_str())
+        .collect();
     assert_eq!(ids(&got.entities), expected_page, "{label}: page");
 }
 
@@ -198,7 +209,13 @@ async fn queries_agree_with_the_ngsi_ld_evaluator() {
         };
         agrees(&store, &tenant, &all, q, filter).await;
     }
-    for scope in ["/city/north", "/city/#", "/city/+", "/farm|/city/north/park", "/#"] {
+    for scope in [
+        "/city/north",
+        "/city/#",
+        "/city/+",
+        "/farm|/city/north/park",
+        "/#",
+    ] {
         let filter = EntityFilter {
             scope_q: Some(ScopeQuery::parse(scope).expect("valid scopeQ")),
             ..EntityFilter::default()
@@ -208,9 +225,21 @@ async fn queries_agree_with_the_ngsi_ld_evaluator() {
     for (georel, geometry, coordinates) in [
         ("near;maxDistance==2000", "Point", "[2.05,48.02]"),
         ("near;minDistance==5000", "Point", "[2.05,48.02]"),
-        ("within", "Polygon", "[[[2.0,47.9],[2.1,47.9],[2.1,48.2],[2.0,48.2],[2.0,47.9]]]"),
-        ("intersects", "Polygon", "[[[2.0,47.9],[2.1,47.9],[2.1,48.2],[2.0,48.2],[2.0,47.9]]]"),
-        ("disjoint", "Polygon", "[[[2.0,47.9],[2.1,47.9],[2.1,48.2],[2.0,48.2],[2.0,47.9]]]"),
+        (
+            "within",
+            "Polygon",
+            "[[[2.0,47.9],[2.1,47.9],[2.1,48.2],[2.0,48.2],[2.0,47.9]]]",
+        ),
+        (
+            "intersects",
+            "Polygon",
+            "[[[2.0,47.9],[2.1,47.9],[2.1,48.2],[2.0,48.2],[2.0,47.9]]]",
+        ),
+        (
+            "disjoint",
+            "Polygon",
+            "[[[2.0,47.9],[2.1,47.9],[2.1,48.2],[2.0,48.2],[2.0,47.9]]]",
+        ),
         ("equals", "Point", "[2.1,48.05]"),
     ] {
         let mut geo_q = GeoQuery::from_params(GeoQueryParams {
@@ -252,7 +281,10 @@ async fn writes_follow_the_version_preconditions() {
         let tenant = tenant.clone();
         async move { store.commit(&tenant, vec![w]).await.expect("commit")[0] }
     };
-    assert_eq!(one(put(Precondition::Absent)).await, WriteOutcome::Applied { version: 1 });
+    assert_eq!(
+        one(put(Precondition::Absent)).await,
+        WriteOutcome::Applied { version: 1 }
+    );
     assert_eq!(
         one(put(Precondition::Absent)).await,
         WriteOutcome::Conflict { current: Some(1) }
@@ -261,16 +293,32 @@ async fn writes_follow_the_version_preconditions() {
         one(put(Precondition::Version(7))).await,
         WriteOutcome::Conflict { current: Some(1) }
     );
-    assert_eq!(one(put(Precondition::Version(1))).await, WriteOutcome::Applied { version: 2 });
-    assert_eq!(one(put(Precondition::Any)).await, WriteOutcome::Applied { version: 3 });
-    let got = store.get(&tenant, "urn:x:1").await.expect("get").expect("found");
+    assert_eq!(
+        one(put(Precondition::Version(1))).await,
+        WriteOutcome::Applied { version: 2 }
+    );
+    assert_eq!(
+        one(put(Precondition::Any)).await,
+        WriteOutcome::Applied { version: 3 }
+    );
+    let got = store
+        .get(&tenant, "urn:x:1")
+        .await
+        .expect("get")
+        .expect("found");
     assert_eq!((got.version, &got.entity), (3, &e));
     assert_eq!(
         one(delete(Precondition::Version(2))).await,
         WriteOutcome::Conflict { current: Some(3) }
     );
-    assert_eq!(one(delete(Precondition::Any)).await, WriteOutcome::Applied { version: 3 });
-    assert_eq!(one(delete(Precondition::Any)).await, WriteOutcome::Conflict { current: None });
+    assert_eq!(
+        one(delete(Precondition::Any)).await,
+        WriteOutcome::Applied { version: 3 }
+    );
+    assert_eq!(
+        one(delete(Precondition::Any)).await,
+        WriteOutcome::Conflict { current: None }
+    );
     assert!(store.get(&tenant, "urn:x:1").await.expect("get").is_none());
     // Upsert of a missing entity creates it, after the existing ones in creation order.
     let first = entity(json!({"id": "urn:x:0", "type": "T"}));
@@ -280,7 +328,10 @@ async fn writes_follow_the_version_preconditions() {
         action: WriteAction::Put(first),
     })
     .await;
-    assert_eq!(one(put(Precondition::Any)).await, WriteOutcome::Applied { version: 1 });
+    assert_eq!(
+        one(put(Precondition::Any)).await,
+        WriteOutcome::Applied { version: 1 }
+    );
     let all = EntityQuery {
         limit: 10,
         ..EntityQuery::default()
@@ -320,7 +371,8 @@ async fn tenants_documents_and_summaries() {
     assert_eq!(speed.attribute_count, 6);
     assert_eq!(speed.types.len(), 2);
 
-    let doc = json!({"id": "urn:s:1", "q": "a.b==1", "notification": {"endpoint": {"uri": "http://x"}}});
+    let doc =
+        json!({"id": "urn:s:1", "q": "a.b==1", "notification": {"endpoint": {"uri": "http://x"}}});
     store
         .put_document(&city, DocumentKind::Subscription, "urn:s:1", doc.clone())
         .await

@@ -104,7 +104,11 @@ fn killed_writer_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("oxion.redb");
     let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["crash_writer_child", "--exact", "--nocapture"])
+        .args([
+            "crash_recovery::crash_writer_child",
+            "--exact",
+            "--nocapture",
+        ])
         .env(CHILD_ENV, &path)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

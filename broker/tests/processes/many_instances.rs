@@ -1,0 +1,220 @@
+//! Two `oxion` processes on one MongoDB behave as one broker: what one writes the other reads
+//! at once; a subscription made through one fires for changes made through either, exactly
+//! once per change; deleting it through one stops it everywhere.
+//!
+//! Needs a MongoDB-wire server (`OXION_TEST_MONGO_URL`; `OXION_REQUIRE_MONGO=1` makes its
+//! absence a failure, as `scripts/test.sh` does).
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use conformance_tests::Receiver;
+use serde_json::{json, Value};
+
+/// An `oxion` process, killed when dropped.
+struct Instance {
+    child: Child,
+    url: String,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Instance {
+    async fn start(mongo_url: &str, prefix: &str) -> Instance {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let data = tempfile::tempdir().expect("temp dir");
+        let child = Command::new(env!("CARGO_BIN_EXE_oxion"))
+            .args([
+                "--host",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--log",
+                "warn",
+            ])
+            .args(["--store", "mongodb", "--mongo-url", mongo_url])
+            .args(["--mongo-db-prefix", prefix])
+            .arg("--data-dir")
+            .arg(data.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("oxion starts");
+        let instance = Instance {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _data: data,
+        };
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = http.get(format!("{}/health", instance.url)).send().await {
+                if r.status().is_success() {
+                    return instance;
+                }
+            }
+            assert!(Instant::now() < deadline, "oxion did not become ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn at(&self, path: &str) -> String {
+        format!("{}/ngsi-ld/v1{path}", self.url)
+    }
+
+    /// How many subscriptions this instance holds (its /metrics gauge).
+    async fn subscriptions_held(&self) -> u64 {
+        let text = reqwest::get(format!("{}/metrics", self.url))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .find_map(|l| l.strip_prefix("oxion_subscriptions "))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("oxion_subscriptions gauge")
+    }
+
+    /// Waits (bounded) until this instance holds `n` subscriptions.
+    async fn wait_subscriptions(&self, n: u64) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.subscriptions_held().await != n {
+            assert!(
+                Instant::now() < deadline,
+                "{} never held {n} subscriptions",
+                self.url
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn patch_speed(http: &reqwest::Client, via: &Instance, id: &str, speed: i64) {
+    let r = http
+        .patch(via.at(&format!("/entities/{id}/attrs")))
+        .json(&json!({"speed": {"type": "Property", "value": speed}}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(r.status(), 204, "PATCH via {}", via.url);
+}
+
+fn notified_speed(body: &Value) -> i64 {
+    body["data"][0]["speed"]["value"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no speed in {body}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_mongodb_act_as_one_broker() {
+    let mongo_url = match std::env::var("OXION_TEST_MONGO_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => {
+            assert!(
+                std::env::var("OXION_REQUIRE_MONGO").as_deref() != Ok("1"),
+                "OXION_REQUIRE_MONGO=1 but OXION_TEST_MONGO_URL is not set"
+            );
+            eprintln!("skipped: no OXION_TEST_MONGO_URL");
+            return;
+        }
+    };
+    let prefix = format!("mi{}", std::process::id());
+    let a = Instance::start(&mongo_url, &prefix).await;
+    let b = Instance::start(&mongo_url, &prefix).await;
+    let http = reqwest::Client::new();
+
+    // Written through A, readable through B at once.
+    let id = "urn:ngsi-ld:Car:shared";
+    let car = json!({"id": id, "type": "Car", "speed": {"type": "Property", "value": 0}});
+    let r = http
+        .post(a.at("/entities"))
+        .json(&car)
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(r.status(), 201);
+    let got: Value = http
+        .get(b.at(&format!("/entities/{id}")))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(got, car);
+
+    // A subscription made through A reaches B.
+    let receiver = Receiver::start().await;
+    let sub = json!({
+        "id": "urn:ngsi-ld:Subscription:shared",
+        "type": "Subscription",
+        "entities": [{"type": "Car"}],
+        "watchedAttributes": ["speed"],
+        "notification": {"endpoint": {"uri": receiver.url("/n")}, "format": "normalized"},
+    });
+    let r = http
+        .post(a.at("/subscriptions"))
+        .json(&sub)
+        .send()
+        .await
+        .expect("subscribe");
+    assert_eq!(r.status(), 201);
+    b.wait_subscriptions(1).await;
+    a.wait_subscriptions(1).await;
+
+    // Changes through either instance: one notification each, none twice.
+    let speeds: Vec<i64> = (1..=10).collect();
+    for &speed in &speeds {
+        let via = if speed % 2 == 0 { &a } else { &b };
+        patch_speed(&http, via, id, speed).await;
+    }
+    let mut seen = Vec::new();
+    for n in 1..=speeds.len() {
+        let got = receiver
+            .try_nth(n, Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|| panic!("notification {n} never came"));
+        seen.push(notified_speed(&got.body));
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, speeds);
+    // Nothing more arrives: no instance notified a change twice.
+    assert!(receiver
+        .try_nth(speeds.len() + 1, Duration::from_millis(500))
+        .await
+        .is_none());
+
+    // Deleted through B: stops on A as well.
+    let r = http
+        .delete(b.at("/subscriptions/urn:ngsi-ld:Subscription:shared"))
+        .send()
+        .await
+        .expect("unsubscribe");
+    assert_eq!(r.status(), 204);
+    a.wait_subscriptions(0).await;
+    b.wait_subscriptions(0).await;
+    patch_speed(&http, &a, id, 100).await;
+    patch_speed(&http, &b, id, 101).await;
+    assert!(receiver
+        .try_nth(speeds.len() + 1, Duration::from_millis(500))
+        .await
+        .is_none());
+
+    let r = http
+        .delete(a.at(&format!("/entities/{id}")))
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(r.status(), 204);
+}
