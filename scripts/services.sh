@@ -439,6 +439,10 @@ case $cmd in
         for svc in "${SERVICES[@]}"; do
             if pid_of "$svc" >/dev/null && port=$(port_of "$svc"); then
                 echo "OXION_TEST_${svc^^}_URL=$(url_of "$svc" "$port")"
+                if [[ $svc == mongo ]]; then
+                    # Tests that stop and restart a server of their own start this one.
+                    echo "OXION_TEST_MONGOD=$VENV/bin/secantusd-py"
+                fi
             fi
         done
         ;;

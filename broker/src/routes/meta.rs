@@ -29,11 +29,7 @@ async fn version() -> HttpResponse {
 
 /// 200 when the store answers, 503 (ProblemDetails) when it does not.
 async fn health(state: web::Data<AppState>) -> BrokerResult<HttpResponse> {
-    state
-        .entities
-        .store()
-        .tenant_exists(&crate::store::Tenant::default_tenant())
-        .await?;
+    state.entities.store().check().await?;
     Ok(HttpResponse::Ok().json(json!({"status": "ok"})))
 }
 

@@ -192,6 +192,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Every tenant that exists (for start-up tasks such as reloading subscriptions).
     async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
 
+    /// Fails when the store cannot serve requests now (the health check): the database is
+    /// unreachable, or the store was closed.
+    async fn check(&self) -> StoreResult<()>;
+
     /// Makes everything durable and stops accepting writes (graceful shutdown).
     async fn close(&self) -> StoreResult<()>;
 }

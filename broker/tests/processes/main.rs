@@ -3,3 +3,4 @@
 
 mod crash_recovery;
 mod many_instances;
+mod mongo_outage;

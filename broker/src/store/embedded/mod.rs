@@ -285,6 +285,13 @@ impl Store for EmbeddedStore {
         Ok(self.shared.read_indexes().tenants())
     }
 
+    async fn check(&self) -> StoreResult<()> {
+        if self.closed.load(Ordering::Acquire) {
+            return Err(StoreError::Unavailable("the store is closed".into()));
+        }
+        Ok(())
+    }
+
     async fn close(&self) -> StoreResult<()> {
         if self.closed.swap(true, Ordering::AcqRel) {
             return Ok(());

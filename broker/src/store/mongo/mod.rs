@@ -620,6 +620,15 @@ impl Store for MongoStore {
         Ok(tenants)
     }
 
+    async fn check(&self) -> StoreResult<()> {
+        self.client
+            .database("admin")
+            .run_command(doc! { "ping": 1 })
+            .await
+            .map_err(|e| store_error("ping", e))?;
+        Ok(())
+    }
+
     async fn close(&self) -> StoreResult<()> {
         // Every acknowledged write is already durable in MongoDB; nothing to flush.
         Ok(())
