@@ -93,19 +93,20 @@ pub fn take(base: &str) -> Vec<Created> {
 }
 
 /// Deletes what was created on the broker at `base`; returns how many resources it tried,
-/// and how many deletions failed other than with 404 (already gone).
-pub async fn clean_up(base: &str) -> (usize, usize) {
+/// and the deletions that failed (with their status, `None` when the broker did not answer).
+pub async fn clean_up(base: &str) -> (usize, Vec<(Created, Option<u16>)>) {
     let created = take(base);
     let tried = created.len();
-    let mut refused = 0;
+    let mut refused = Vec::new();
     for created in created {
         let mut client = Client::new(base);
         if let Some(tenant) = &created.tenant {
             client = client.with_tenant(tenant);
         }
         let status = client.try_delete(&created.path).await;
-        if !matches!(status, Some(s) if s < 300 || s == 404) {
-            refused += 1;
+        // 404: already gone; 400: an id the broker refused, so it never created it.
+        if !matches!(status, Some(s) if s < 300 || s == 404 || s == 400) {
+            refused.push((created, status));
         }
     }
     (tried, refused)

@@ -156,7 +156,12 @@ impl Client {
         let resp = match req.send().await {
             Ok(resp) => resp,
             Err(e) => {
-                let error = format!("request failed: {e}");
+                let mut error = format!("request failed: {e}");
+                let mut source = std::error::Error::source(&e);
+                while let Some(cause) = source {
+                    error.push_str(&format!(": {cause}"));
+                    source = cause.source();
+                }
                 journal::record(Exchange::failed(sent.clone(), &error));
                 panic!("{error} ({})", sent.line());
             }

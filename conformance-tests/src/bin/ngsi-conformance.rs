@@ -167,7 +167,15 @@ async fn check(args: &Args, selected: Vec<Case>) -> Result<bool, String> {
     }
     if !args.keep {
         let (tried, refused) = cleanup::clean_up(&broker).await;
-        println!("cleanup: deleted what the cases created ({tried} resources, {refused} refused)");
+        println!(
+            "cleanup: deleted what the cases created ({tried} resources, {} refused)",
+            refused.len()
+        );
+        for (created, status) in refused {
+            let tenant = created.tenant.as_deref().unwrap_or("default tenant");
+            let status = status.map_or("no answer".to_owned(), |s| s.to_string());
+            println!("  DELETE {} ({tenant}): {status}", created.path);
+        }
     }
     let total = report::totals(&results);
     println!(
