@@ -68,7 +68,7 @@ impl BrokerProcess {
         extra_args.extend(store_args()?);
         let (child, port) = spawn(data_dir.path(), None, &extra_args)?;
         let watchdog = watchdog(child.id());
-        let process = Self {
+        let mut process = Self {
             child,
             watchdog,
             base_url: format!("http://127.0.0.1:{port}"),
@@ -99,10 +99,18 @@ impl BrokerProcess {
         self.wait_ready()
     }
 
-    fn wait_ready(&self) -> Result<(), String> {
+    /// Waits for `/health`; a process that exits first fails at once, with its log.
+    fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         let addr = format!("127.0.0.1:{}", self.port);
         while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let log = std::fs::read_to_string(self.data_dir.path().join("oxion.log"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "oxion exited with {status} before answering: {log}"
+                ));
+            }
             if let Ok(mut stream) = std::net::TcpStream::connect(&addr) {
                 use std::io::{Read, Write};
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));

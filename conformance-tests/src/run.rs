@@ -133,3 +133,73 @@ fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
         "panicked (no message)".to_owned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(run: fn() -> crate::cases::CaseFuture) -> Case {
+        Case {
+            name: "a_case",
+            area: "runner",
+            clauses: &[],
+            needs: Needs::Nothing,
+            run,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_failure_with_its_message_and_location() {
+        let result = run_case(
+            &case(|| Box::pin(async { assert_eq!(1 + 1, 3, "arithmetic") })),
+            Duration::from_secs(5),
+        )
+        .await;
+        let Outcome::Failed(failure) = result.outcome else {
+            panic!("{:?}", result.outcome)
+        };
+        assert!(failure.message.contains("arithmetic"), "{failure}");
+        assert!(failure.message.contains("left: 2"), "{failure}");
+        assert!(
+            failure
+                .location
+                .as_deref()
+                .is_some_and(|l| l.contains("run.rs")),
+            "{failure}"
+        );
+        assert!(failure.to_string().contains("(no request was sent)"));
+    }
+
+    #[tokio::test]
+    async fn a_hung_case_fails_at_the_limit_and_a_finished_one_passes() {
+        let hung = run_case(
+            &case(|| Box::pin(std::future::pending())),
+            Duration::from_millis(50),
+        )
+        .await;
+        assert!(
+            matches!(&hung.outcome, Outcome::Failed(f) if f.message.contains("did not finish")),
+            "{:?}",
+            hung.outcome
+        );
+        let passed = run_case(&case(|| Box::pin(async {})), Duration::from_secs(5)).await;
+        assert!(matches!(passed.outcome, Outcome::Passed));
+    }
+
+    #[test]
+    fn skips_are_decided_by_what_the_run_has() {
+        let mut mqtt = case(|| Box::pin(async {}));
+        mqtt.needs = Needs::Mqtt;
+        let none = Abilities {
+            spawn: false,
+            mqtt: false,
+        };
+        assert_eq!(none.skip_reason(&mqtt), Some(Needs::Mqtt.reason()));
+        assert_eq!(none.skip_reason(&case(|| Box::pin(async {}))), None);
+        let all = Abilities {
+            spawn: true,
+            mqtt: true,
+        };
+        assert_eq!(all.skip_reason(&mqtt), None);
+    }
+}
