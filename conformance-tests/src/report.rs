@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 use crate::run::{CaseResult, Outcome};
 
@@ -146,8 +146,9 @@ fn clauses(r: &CaseResult) -> String {
     }
 }
 
-/// JUnit XML: a test suite per area, a test case per case; a failure carries the assertion
-/// as its message and the whole report (request, expected, actual) as its text.
+/// JUnit XML: a test suite per area, a test case per case (its clauses as a property); a
+/// failure carries the assertion as its message and the whole report (request, expected,
+/// actual) as its text, a skip its reason.
 pub fn junit(results: &[CaseResult], name: &str) -> Result<String, String> {
     let mut report = Report::new(name);
     for (area, _) in by_area(results) {
@@ -170,8 +171,9 @@ pub fn junit(results: &[CaseResult], name: &str) -> Result<String, String> {
                 }
             };
             let mut case = TestCase::new(r.case.name, status);
-            case.set_classname(format!("{area} (GS CIM 009 {})", clauses(r)))
-                .set_time(r.duration);
+            case.set_classname(area.as_str())
+                .set_time(r.duration)
+                .add_property(Property::new("clauses", clauses(r)));
             suite.add_test_case(case);
         }
         report.add_test_suite(suite);
@@ -280,6 +282,7 @@ mod tests {
         assert_eq!(parsed.test_suites.len(), 2);
         let failed = &parsed.test_suites[0].test_cases[1];
         assert_eq!(failed.name.as_str(), "b_fails");
+        assert_eq!(failed.properties[0].value.as_str(), "5.6.10, 5.6.2");
         assert!(xml.contains("&lt;&amp;&gt;"), "bodies are escaped: {xml}");
         assert!(xml.contains("request:  GET http://b/x"), "{xml}");
     }

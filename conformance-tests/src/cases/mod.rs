@@ -43,7 +43,9 @@ impl Needs {
         match self {
             Needs::Nothing => "",
             Needs::SpawnedBroker => "needs a broker this run starts (SIGKILL, restart, flags)",
-            Needs::Mqtt => "needs an MQTT broker (optional endpoint binding): set the MQTT URL",
+            Needs::Mqtt => {
+                "needs an MQTT broker (an optional binding): --mqtt-url / OXION_TEST_MQTT_URL"
+            }
         }
     }
 }
