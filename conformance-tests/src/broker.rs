@@ -19,12 +19,17 @@ impl Target {
     /// The broker shared by every case of this test binary.
     pub fn shared() -> &'static Target {
         static SHARED: OnceLock<Target> = OnceLock::new();
-        SHARED.get_or_init(|| match std::env::var("OXION_TEST_BROKER_URL") {
-            Ok(url) if !url.is_empty() => Target::External(url.trim_end_matches('/').to_owned()),
-            _ => Target::Spawned(
+        SHARED.get_or_init(|| match &crate::settings().broker_url {
+            Some(url) => Target::External(url.trim_end_matches('/').to_owned()),
+            None => Target::Spawned(
                 BrokerProcess::start(&[]).unwrap_or_else(|e| panic!("starting oxion: {e}")),
             ),
         })
+    }
+
+    /// Whether this run started the broker (so it is an `oxion` of this workspace).
+    pub fn is_spawned(&self) -> bool {
+        matches!(self, Target::Spawned(_))
     }
 
     pub fn base_url(&self) -> &str {
@@ -45,18 +50,25 @@ pub struct BrokerProcess {
     pub base_url: String,
     pub port: u16,
     data_dir: tempfile::TempDir,
+    /// The caller's flags, and the store's (the same for every start, so a restart finds
+    /// the data).
     extra_args: Vec<String>,
 }
 
 impl BrokerProcess {
     /// Starts `oxion` on a free loopback port with a fresh data directory and waits until it
     /// answers `/health` (at most 20 s).
+    ///
+    /// With `OXION_TEST_STORE=mongodb` the broker keeps its data in MongoDB at
+    /// `OXION_TEST_MONGO_URL`, in databases under a prefix of this process alone, chosen here
+    /// once so that [`restart`](Self::restart) finds the same data.
     pub fn start(extra_args: &[&str]) -> Result<Self, String> {
         let data_dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        let mut extra_args: Vec<String> = extra_args.iter().map(|s| s.to_string()).collect();
+        extra_args.extend(store_args()?);
         let (child, port) = spawn(data_dir.path(), None, &extra_args)?;
         let watchdog = watchdog(child.id());
-        let process = Self {
+        let mut process = Self {
             child,
             watchdog,
             base_url: format!("http://127.0.0.1:{port}"),
@@ -87,10 +99,18 @@ impl BrokerProcess {
         self.wait_ready()
     }
 
-    fn wait_ready(&self) -> Result<(), String> {
+    /// Waits for `/health`; a process that exits first fails at once, with its log.
+    fn wait_ready(&mut self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(20);
         let addr = format!("127.0.0.1:{}", self.port);
         while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                let log = std::fs::read_to_string(self.data_dir.path().join("oxion.log"))
+                    .unwrap_or_default();
+                return Err(format!(
+                    "oxion exited with {status} before answering: {log}"
+                ));
+            }
             if let Ok(mut stream) = std::net::TcpStream::connect(&addr) {
                 use std::io::{Read, Write};
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
@@ -116,6 +136,41 @@ impl Drop for BrokerProcess {
     fn drop(&mut self) {
         self.kill_hard();
     }
+}
+
+/// The `--store` flags of every start: none for the embedded store (the default), or MongoDB
+/// with a database prefix of its own.
+fn store_args() -> Result<Vec<String>, String> {
+    match std::env::var("OXION_TEST_STORE").as_deref() {
+        Err(_) | Ok("") | Ok("embedded") => Ok(Vec::new()),
+        Ok("mongodb") => {
+            let url = std::env::var("OXION_TEST_MONGO_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+                .ok_or(
+                    "OXION_TEST_STORE=mongodb needs OXION_TEST_MONGO_URL (scripts/services.sh env)",
+                )?;
+            Ok(vec![
+                "--store".into(),
+                "mongodb".into(),
+                "--mongo-url".into(),
+                url,
+                "--mongo-db-prefix".into(),
+                mongo_db_prefix(),
+            ])
+        }
+        Ok(other) => Err(format!(
+            "OXION_TEST_STORE={other}: expected `embedded` or `mongodb`"
+        )),
+    }
+}
+
+/// `oxt{pid}n{counter}`: apart from every other broker process, of this run or another.
+fn mongo_db_prefix() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("oxt{}n{n}", std::process::id())
 }
 
 /// The `oxion` binary of this workspace build (`OXION_BIN` overrides).

@@ -1,9 +1,16 @@
 //! A small NGSI-LD HTTP client for the cases: requests with the right media types and headers,
-//! and replies that keep status, headers and the parsed body together for assertions.
+//! and replies that keep status, headers and the parsed body together for assertions. Every
+//! exchange goes to the running case's [journal](crate::journal), so that a failure shows the
+//! request and the response, and what it creates is noted for [cleanup](crate::cleanup).
+
+use std::sync::Arc;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+
+use crate::cleanup;
+use crate::journal::{self, Exchange, Sent};
 
 /// The `rel` of a JSON-LD @context Link header.
 pub const CONTEXT_REL: &str = "http://www.w3.org/ns/json-ld#context";
@@ -15,13 +22,15 @@ pub struct Client {
     tenant: Option<String>,
 }
 
-/// A reply: status, headers, body text, and the body as JSON when it is JSON.
+/// A reply: status, headers, body text, and the body as JSON when it is JSON, with the
+/// request it answers.
 #[derive(Debug)]
 pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub text: String,
     pub json: Value,
+    pub request: Arc<Sent>,
 }
 
 impl Reply {
@@ -32,10 +41,11 @@ impl Reply {
     /// Asserts this is an NGSI-LD error of the given type and status.
     #[track_caller]
     pub fn assert_error(&self, status: u16, error_type: &str) {
-        assert_eq!(
-            self.status.as_u16(),
-            status,
-            "unexpected status; body: {}",
+        assert!(
+            self.status.as_u16() == status,
+            "expected {status} {error_type}, got {} for {}; body: {}",
+            self.status,
+            self.request.line(),
             self.text
         );
         assert!(
@@ -64,7 +74,13 @@ impl Reply {
 
     #[track_caller]
     pub fn assert_status(&self, status: u16) -> &Self {
-        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        assert!(
+            self.status.as_u16() == status,
+            "expected status {status}, got {} for {}; body: {}",
+            self.status,
+            self.request.line(),
+            self.text
+        );
         self
     }
 }
@@ -111,9 +127,16 @@ impl Client {
         body: Option<(&str, Vec<u8>)>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut req = self.http.request(method, self.url(path));
+        let mut sent = Sent {
+            method: method.clone(),
+            url: self.url(path),
+            headers: Vec::new(),
+            body: None,
+        };
+        let mut req = self.http.request(method, &sent.url);
         if let Some(t) = &self.tenant {
             req = req.header("NGSILD-Tenant", t);
+            sent.headers.push(("NGSILD-Tenant".into(), t.clone()));
         }
         for (k, v) in headers {
             if let (Ok(name), Ok(value)) = (
@@ -121,25 +144,52 @@ impl Client {
                 HeaderValue::from_str(v),
             ) {
                 req = req.header(name, value);
+                sent.headers.push((k.to_string(), v.to_string()));
             }
         }
         if let Some((ctype, bytes)) = body {
+            sent.headers.push(("Content-Type".into(), ctype.to_owned()));
+            sent.body = Some(String::from_utf8_lossy(&bytes).into_owned());
             req = req.header(CONTENT_TYPE, ctype).body(bytes);
         }
-        let resp = req
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("request failed: {e}"));
+        let sent = Arc::new(sent);
+        let resp = match req.send().await {
+            Ok(resp) => resp,
+            Err(e) => {
+                let mut error = format!("request failed: {e}");
+                let mut source = std::error::Error::source(&e);
+                while let Some(cause) = source {
+                    error.push_str(&format!(": {cause}"));
+                    source = cause.source();
+                }
+                journal::record(Exchange::failed(sent.clone(), &error));
+                panic!("{error} ({})", sent.line());
+            }
+        };
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap_or_default();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
+        let reply = Reply {
             status,
             headers,
             text,
             json,
+            request: sent,
+        };
+        journal::record(Exchange::of(&reply));
+        cleanup::note(&self.base, self.tenant.as_deref(), &reply);
+        reply
+    }
+
+    /// A DELETE that reports a failed request as `None` instead of panicking, and is not
+    /// journaled (for cleaning up after a run).
+    pub async fn try_delete(&self, path: &str) -> Option<u16> {
+        let mut req = self.http.delete(self.url(path));
+        if let Some(t) = &self.tenant {
+            req = req.header("NGSILD-Tenant", t);
         }
+        req.send().await.ok().map(|r| r.status().as_u16())
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -208,10 +258,10 @@ impl Client {
     /// Creates an entity and asserts 201.
     pub async fn create(&self, entity: &Value) -> Reply {
         let reply = self.post("/ngsi-ld/v1/entities", entity).await;
-        assert_eq!(
-            reply.status.as_u16(),
-            201,
-            "creating {entity}: {}",
+        assert!(
+            reply.status.as_u16() == 201,
+            "expected status 201 creating {entity}, got {}; body: {}",
+            reply.status,
             reply.text
         );
         reply

@@ -1,22 +1,19 @@
-//! A notification receiver for the subscription cases: a real HTTP/1.1 server on loopback
-//! that keeps every request it gets, in arrival order, so that a case can await the Nth one
-//! with a bounded wait instead of sleeping.
+//! A notification receiver for the subscription cases: an address on the callback endpoint
+//! (a real HTTP/1.1 server) that keeps every request it gets, in arrival order, so that a case
+//! can await the Nth one with a bounded wait instead of sleeping.
 //!
-//! It is small on purpose (request line, headers, a Content-Length body, keep-alive) and
-//! answers `204`, or the status the case sets to play a failing endpoint. A receiver that is
-//! "down" is simply one that is not running yet: [`Receiver::reserve_addr`] gives an address
-//! nothing listens on, and [`Receiver::bind`] brings a receiver up there later.
+//! It answers `204`, or the status the case sets to play a failing endpoint. A receiver that
+//! is "down" is simply one that is not up yet: [`Receiver::reserve`] gives an address where
+//! nothing answers, and [`Receiver::bind`] brings a receiver up there later.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
+
+use crate::endpoint::{endpoint, Mailbox, Route};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
@@ -44,69 +41,61 @@ impl Received {
     }
 }
 
-/// What the server task and the cases share.
-#[derive(Debug, Default)]
-struct Inbox {
-    requests: Mutex<Vec<Received>>,
-    arrived: Notify,
-}
-
+/// Where notifications for one case arrive: a number on the callback endpoint.
 #[derive(Debug)]
 pub struct Receiver {
-    pub addr: SocketAddr,
-    inbox: Arc<Inbox>,
-    status: Arc<AtomicU16>,
-    task: tokio::task::JoinHandle<()>,
+    number: u64,
+    inbox: Arc<Mailbox>,
+}
+
+/// A receiver's address before it is up: requests to it find nothing listening.
+#[derive(Debug)]
+pub struct ReservedReceiver {
+    number: u64,
+}
+
+impl ReservedReceiver {
+    pub fn url(&self, path: &str) -> String {
+        endpoint().url(self.number, path)
+    }
 }
 
 impl Drop for Receiver {
     fn drop(&mut self) {
-        self.task.abort();
+        endpoint().close(self.number);
     }
 }
 
 impl Receiver {
-    /// Starts on a free loopback port.
+    /// Starts receiving at a fresh address.
     pub async fn start() -> Receiver {
-        Self::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await
+        Self::bind(Self::reserve()).await
     }
 
-    /// Starts on a given address (to bring up a receiver where none was listening).
-    pub async fn bind(addr: SocketAddr) -> Receiver {
-        let listener = TcpListener::bind(addr)
-            .await
-            .unwrap_or_else(|e| panic!("binding the receiver on {addr}: {e}"));
-        let addr = listener.local_addr().expect("receiver address");
-        let inbox = Arc::new(Inbox::default());
-        let status = Arc::new(AtomicU16::new(204));
-        let (inbox2, status2) = (inbox.clone(), status.clone());
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, inbox2.clone(), status2.clone()));
-            }
-        });
+    /// Starts receiving at a reserved address (to bring up a receiver that was down).
+    pub async fn bind(reserved: ReservedReceiver) -> Receiver {
+        let inbox = Arc::new(Mailbox::default());
+        endpoint().open(reserved.number, Route::Mailbox(inbox.clone()));
         Receiver {
-            addr,
+            number: reserved.number,
             inbox,
-            status,
-            task,
         }
     }
 
-    /// A loopback address that nothing listens on (yet).
-    pub fn reserve_addr() -> SocketAddr {
-        std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
+    /// An address that nothing answers at (yet).
+    pub fn reserve() -> ReservedReceiver {
+        ReservedReceiver {
+            number: endpoint().reserve(),
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
+        endpoint().url(self.number, path)
     }
 
     /// The status code of the next answers (a 2xx is a delivered notification).
     pub fn answer_with(&self, status: u16) {
-        self.status.store(status, Ordering::SeqCst);
+        self.inbox.status.store(status, Ordering::SeqCst);
     }
 
     /// How many requests arrived so far.
@@ -151,60 +140,6 @@ impl Receiver {
                     self.all().iter().map(|r| &r.body).collect::<Vec<_>>()
                 )
             })
-        }
-    }
-}
-
-async fn serve(stream: TcpStream, inbox: Arc<Inbox>, status: Arc<AtomicU16>) {
-    let (read, mut write) = stream.into_split();
-    let mut reader = BufReader::new(read);
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
-            return;
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or_default().to_owned();
-        let path = parts.next().unwrap_or_default().to_owned();
-        let mut headers = HashMap::new();
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).await.unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-            }
-        }
-        let len: usize = headers
-            .get("content-length")
-            .and_then(|l| l.parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0; len];
-        if reader.read_exact(&mut body).await.is_err() {
-            return;
-        }
-        let code = status.load(Ordering::SeqCst);
-        let answer = format!("HTTP/1.1 {code} Receiver\r\ncontent-length: 0\r\n\r\n");
-        if write.write_all(answer.as_bytes()).await.is_err() {
-            return;
-        }
-        // Only delivered notifications count as arrivals; an error answer is a failure the
-        // broker sees, not a notification the case receives.
-        if (200..300).contains(&code) {
-            let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            inbox.requests.lock().expect("inbox").push(Received {
-                method,
-                path,
-                headers,
-                body,
-                at: tokio::time::Instant::now(),
-            });
-            inbox.arrived.notify_waiters();
         }
     }
 }

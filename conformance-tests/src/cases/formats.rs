@@ -1,7 +1,7 @@
 //! Clause 4.5 (normalized, concise, keyValues), 6.3.6 (Accept: JSON, JSON-LD, GeoJSON),
 //! 6.3.4 (request media types, merge-patch+json), 4.15 (`lang`).
 
-use conformance_tests::{enc, entity_fixture, entity_path, urn, Client, CONTEXT_REL};
+use crate::{enc, entity_fixture, entity_path, urn, Client, CONTEXT_REL};
 use reqwest::Method;
 use serde_json::json;
 
@@ -11,8 +11,7 @@ async fn thing(client: &Client) -> String {
     id
 }
 
-#[tokio::test]
-async fn key_values_by_options_or_format_is_bare_values() {
+pub(crate) async fn key_values_by_options_or_format_is_bare_values() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -34,8 +33,7 @@ async fn key_values_by_options_or_format_is_bare_values() {
     }
 }
 
-#[tokio::test]
-async fn concise_drops_types_and_keeps_members() {
+pub(crate) async fn concise_drops_types_and_keeps_members() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -55,8 +53,7 @@ async fn concise_drops_types_and_keeps_members() {
     );
 }
 
-#[tokio::test]
-async fn concise_input_is_accepted() {
+pub(crate) async fn concise_input_is_accepted() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client
@@ -72,8 +69,7 @@ async fn concise_input_is_accepted() {
     assert_eq!(got.json, entity_fixture("vehicle.json", &id));
 }
 
-#[tokio::test]
-async fn every_kind_renders_in_key_values() {
+pub(crate) async fn every_kind_renders_in_key_values() {
     let client = Client::shared();
     let id = thing(&client).await;
     let got = client
@@ -90,8 +86,7 @@ async fn every_kind_renders_in_key_values() {
     assert_eq!(got.json["config"]["mode"], "auto");
 }
 
-#[tokio::test]
-async fn unknown_format_or_option_is_400() {
+pub(crate) async fn unknown_format_or_option_is_400() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -103,8 +98,7 @@ async fn unknown_format_or_option_is_400() {
     }
 }
 
-#[tokio::test]
-async fn accept_json_ld_puts_the_context_in_the_body_and_no_link() {
+pub(crate) async fn accept_json_ld_puts_the_context_in_the_body_and_no_link() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -134,8 +128,7 @@ async fn accept_json_ld_puts_the_context_in_the_body_and_no_link() {
     assert!(list.json[0]["@context"].is_string() || list.json[0]["@context"].is_array());
 }
 
-#[tokio::test]
-async fn accept_json_gives_a_link_header() {
+pub(crate) async fn accept_json_gives_a_link_header() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -148,8 +141,7 @@ async fn accept_json_gives_a_link_header() {
     assert!(link.contains("ngsi-ld-core-context"), "{link}");
 }
 
-#[tokio::test]
-async fn accept_geo_json_gives_a_feature_and_a_feature_collection() {
+pub(crate) async fn accept_geo_json_gives_a_feature_and_a_feature_collection() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -180,8 +172,7 @@ async fn accept_geo_json_gives_a_feature_and_a_feature_collection() {
     assert_eq!(collection.json["features"][0]["type"], "Feature");
 }
 
-#[tokio::test]
-async fn unsupported_accept_is_406() {
+pub(crate) async fn unsupported_accept_is_406() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -202,8 +193,7 @@ async fn unsupported_accept_is_406() {
         .assert_status(200);
 }
 
-#[tokio::test]
-async fn unsupported_content_type_is_415() {
+pub(crate) async fn unsupported_content_type_is_415() {
     let client = Client::shared();
     let id = urn("Vehicle");
     let body = entity_fixture("vehicle.json", &id).to_string().into_bytes();
@@ -228,8 +218,7 @@ async fn unsupported_content_type_is_415() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn merge_patch_json_is_accepted_on_patch() {
+pub(crate) async fn merge_patch_json_is_accepted_on_patch() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -251,8 +240,7 @@ async fn merge_patch_json_is_accepted_on_patch() {
     );
 }
 
-#[tokio::test]
-async fn lang_picks_one_language_of_a_language_property() {
+pub(crate) async fn lang_picks_one_language_of_a_language_property() {
     let client = Client::shared();
     let id = thing(&client).await;
     let got = client.get(&format!("{}?lang=fr", entity_path(&id))).await;
@@ -275,8 +263,7 @@ async fn lang_picks_one_language_of_a_language_property() {
     assert_eq!(got.json["name"], "Pont");
 }
 
-#[tokio::test]
-async fn content_type_parameters_are_accepted() {
+pub(crate) async fn content_type_parameters_are_accepted() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client
@@ -302,8 +289,7 @@ async fn content_type_parameters_are_accepted() {
         .is_some_and(|c| c.starts_with("application/json")));
 }
 
-#[tokio::test]
-async fn concise_output_is_accepted_back_as_the_same_entity() {
+pub(crate) async fn concise_output_is_accepted_back_as_the_same_entity() {
     let client = Client::shared();
     for name in [
         "all-kinds.json",
@@ -325,8 +311,7 @@ async fn concise_output_is_accepted_back_as_the_same_entity() {
     }
 }
 
-#[tokio::test]
-async fn relationship_object_types_round_trip() {
+pub(crate) async fn relationship_object_types_round_trip() {
     let client = Client::shared();
     let id = urn("Thing");
     let entity = json!({
@@ -339,8 +324,7 @@ async fn relationship_object_types_round_trip() {
     assert_eq!(client.get(&entity_path(&id)).await.json, entity);
 }
 
-#[tokio::test]
-async fn geometry_property_chooses_the_feature_geometry() {
+pub(crate) async fn geometry_property_chooses_the_feature_geometry() {
     let client = Client::shared();
     let id = urn("Delivery");
     client
@@ -384,8 +368,7 @@ async fn geometry_property_chooses_the_feature_geometry() {
     assert!(none.json["geometry"].is_null(), "{}", none.text);
 }
 
-#[tokio::test]
-async fn lang_applies_to_query_results_too() {
+pub(crate) async fn lang_applies_to_query_results_too() {
     let client = Client::shared();
     let id = thing(&client).await;
     let reply = client

@@ -2,9 +2,7 @@
 //! media rules) and 5.13 (`/jsonldContexts`). User contexts are served by a loopback HTTP
 //! server that each case starts.
 
-use conformance_tests::{
-    closed_port, enc, entity_path, fixture, link, unique, urn, Client, ContextServer,
-};
+use crate::{closed_port, enc, entity_path, fixture, link, unique, urn, Client, ContextServer};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -12,8 +10,7 @@ fn car(id: &str) -> Value {
     json!({"id": id, "type": "Car", "topSpeed": {"type": "Property", "value": 210}})
 }
 
-#[tokio::test]
-async fn core_context_only_expands_unknown_terms_to_the_default_vocabulary() {
+pub(crate) async fn core_context_only_expands_unknown_terms_to_the_default_vocabulary() {
     let client = Client::shared();
     let id = urn("Car");
     client.create(&car(&id)).await;
@@ -41,8 +38,7 @@ async fn core_context_only_expands_unknown_terms_to_the_default_vocabulary() {
     );
 }
 
-#[tokio::test]
-async fn link_header_context_expands_and_compacts_names() {
+pub(crate) async fn link_header_context_expands_and_compacts_names() {
     let client = Client::shared();
     let server = ContextServer::serve(fixture("user-context.json"));
     let ctx = server.url(&unique("ctx"));
@@ -110,8 +106,7 @@ async fn link_header_context_expands_and_compacts_names() {
     assert_eq!(by_iri.json[0]["id"], id);
 }
 
-#[tokio::test]
-async fn inline_context_with_json_ld_is_used() {
+pub(crate) async fn inline_context_with_json_ld_is_used() {
     let client = Client::shared();
     let id = urn("Car");
     let mut body = car(&id);
@@ -131,8 +126,7 @@ async fn inline_context_with_json_ld_is_used() {
     );
 }
 
-#[tokio::test]
-async fn json_ld_without_context_is_400() {
+pub(crate) async fn json_ld_without_context_is_400() {
     let client = Client::shared();
     client
         .json_ld(Method::POST, "/ngsi-ld/v1/entities", &car(&urn("Car")))
@@ -140,8 +134,7 @@ async fn json_ld_without_context_is_400() {
         .assert_error(400, "BadRequestData");
 }
 
-#[tokio::test]
-async fn json_ld_with_a_link_header_is_400() {
+pub(crate) async fn json_ld_with_a_link_header_is_400() {
     let client = Client::shared();
     let server = ContextServer::serve(fixture("user-context.json"));
     let mut body = car(&urn("Car"));
@@ -157,8 +150,7 @@ async fn json_ld_with_a_link_header_is_400() {
         .assert_error(400, "BadRequestData");
 }
 
-#[tokio::test]
-async fn context_in_a_json_body_is_400() {
+pub(crate) async fn context_in_a_json_body_is_400() {
     let client = Client::shared();
     let mut body = car(&urn("Car"));
     body["@context"] = json!("https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld");
@@ -168,8 +160,7 @@ async fn context_in_a_json_body_is_400() {
         .assert_error(400, "BadRequestData");
 }
 
-#[tokio::test]
-async fn unreachable_remote_context_is_503_ld_context_not_available() {
+pub(crate) async fn unreachable_remote_context_is_503_ld_context_not_available() {
     let client = Client::shared();
     let url = format!(
         "http://127.0.0.1:{}/{}.jsonld",
@@ -198,12 +189,11 @@ async fn unreachable_remote_context_is_503_ld_context_not_available() {
         .assert_error(503, "LdContextNotAvailable");
 }
 
-#[tokio::test]
-async fn malformed_link_header_is_400() {
+pub(crate) async fn malformed_link_header_is_400() {
     let client = Client::shared();
     for value in [
         "http://example.org/ctx.jsonld".to_owned(),
-        format!(r#"<not a url>; rel="{}""#, conformance_tests::CONTEXT_REL),
+        format!(r#"<not a url>; rel="{}""#, crate::CONTEXT_REL),
     ] {
         client
             .get_with("/ngsi-ld/v1/entities?type=Car", &[("Link", &value)])
@@ -212,8 +202,7 @@ async fn malformed_link_header_is_400() {
     }
 }
 
-#[tokio::test]
-async fn hosted_contexts_are_stored_served_listed_used_and_deleted() {
+pub(crate) async fn hosted_contexts_are_stored_served_listed_used_and_deleted() {
     let client = Client::shared().with_tenant(&unique("ctx"));
     let document = fixture("user-context.json");
     let created = client.post("/ngsi-ld/v1/jsonldContexts", &document).await;
@@ -276,8 +265,7 @@ async fn hosted_contexts_are_stored_served_listed_used_and_deleted() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn hosting_a_body_without_context_is_400() {
+pub(crate) async fn hosting_a_body_without_context_is_400() {
     let client = Client::shared();
     client
         .post(
@@ -292,8 +280,7 @@ async fn hosting_a_body_without_context_is_400() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn an_invalid_remote_context_is_400() {
+pub(crate) async fn an_invalid_remote_context_is_400() {
     let client = Client::shared();
     for document in [
         json!({"@context": 5}),

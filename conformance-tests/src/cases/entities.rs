@@ -2,7 +2,7 @@
 //! 5.6.21 (purge): entities by id, every attribute kind, sub-attributes, datasetIds and the
 //! system timestamps.
 
-use conformance_tests::{enc, entity_fixture, entity_path, urn, Client};
+use crate::{enc, entity_fixture, entity_path, urn, Client};
 use reqwest::Method;
 use serde_json::json;
 
@@ -11,8 +11,7 @@ async fn next_millisecond() {
     tokio::time::sleep(std::time::Duration::from_millis(2)).await;
 }
 
-#[tokio::test]
-async fn create_then_retrieve_returns_the_entity_as_sent() {
+pub(crate) async fn create_then_retrieve_returns_the_entity_as_sent() {
     let client = Client::shared();
     let id = urn("Vehicle");
     let vehicle = entity_fixture("vehicle.json", &id);
@@ -33,8 +32,7 @@ async fn create_then_retrieve_returns_the_entity_as_sent() {
         .is_some_and(|l| l.contains("http://www.w3.org/ns/json-ld#context")));
 }
 
-#[tokio::test]
-async fn every_attribute_kind_round_trips() {
+pub(crate) async fn every_attribute_kind_round_trips() {
     let client = Client::shared();
     let id = urn("Thing");
     let thing = entity_fixture("all-kinds.json", &id);
@@ -44,8 +42,7 @@ async fn every_attribute_kind_round_trips() {
     assert_eq!(got.json, thing);
 }
 
-#[tokio::test]
-async fn sub_attributes_round_trip() {
+pub(crate) async fn sub_attributes_round_trip() {
     let client = Client::shared();
     let id = urn("OffStreetParking");
     let parking = entity_fixture("parking-with-sub-attributes.json", &id);
@@ -54,8 +51,7 @@ async fn sub_attributes_round_trip() {
     assert_eq!(got.json, parking);
 }
 
-#[tokio::test]
-async fn dataset_id_instances_are_returned_as_an_array() {
+pub(crate) async fn dataset_id_instances_are_returned_as_an_array() {
     let client = Client::shared();
     let id = urn("Sensor");
     let sensor = entity_fixture("sensor-with-datasets.json", &id);
@@ -68,8 +64,7 @@ async fn dataset_id_instances_are_returned_as_an_array() {
     }
 }
 
-#[tokio::test]
-async fn create_existing_entity_is_409_already_exists() {
+pub(crate) async fn create_existing_entity_is_409_already_exists() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -79,8 +74,7 @@ async fn create_existing_entity_is_409_already_exists() {
         .assert_error(409, "AlreadyExists");
 }
 
-#[tokio::test]
-async fn retrieve_missing_entity_is_404_resource_not_found() {
+pub(crate) async fn retrieve_missing_entity_is_404_resource_not_found() {
     let client = Client::shared();
     client
         .get(&entity_path(&urn("Vehicle")))
@@ -88,8 +82,7 @@ async fn retrieve_missing_entity_is_404_resource_not_found() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn delete_removes_the_entity() {
+pub(crate) async fn delete_removes_the_entity() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -105,8 +98,7 @@ async fn delete_removes_the_entity() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn invalid_payloads_are_400_bad_request_data() {
+pub(crate) async fn invalid_payloads_are_400_bad_request_data() {
     let client = Client::shared();
     let cases = [
         json!({"id": "not a uri", "type": "T"}),
@@ -135,8 +127,7 @@ async fn invalid_payloads_are_400_bad_request_data() {
     }
 }
 
-#[tokio::test]
-async fn replace_entity_replaces_every_attribute_and_keeps_created_at() {
+pub(crate) async fn replace_entity_replaces_every_attribute_and_keeps_created_at() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -159,8 +150,7 @@ async fn replace_entity_replaces_every_attribute_and_keeps_created_at() {
     );
 }
 
-#[tokio::test]
-async fn replace_missing_entity_is_404() {
+pub(crate) async fn replace_missing_entity_is_404() {
     let client = Client::shared();
     client
         .put(
@@ -171,8 +161,7 @@ async fn replace_missing_entity_is_404() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn merge_entity_updates_adds_and_deletes_with_ngsi_ld_null() {
+pub(crate) async fn merge_entity_updates_adds_and_deletes_with_ngsi_ld_null() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -198,8 +187,7 @@ async fn merge_entity_updates_adds_and_deletes_with_ngsi_ld_null() {
     );
 }
 
-#[tokio::test]
-async fn merge_entity_merges_sub_attributes() {
+pub(crate) async fn merge_entity_merges_sub_attributes() {
     let client = Client::shared();
     let id = urn("OffStreetParking");
     client
@@ -216,8 +204,7 @@ async fn merge_entity_merges_sub_attributes() {
     assert_eq!(attr["observedAt"], "2024-03-01T12:05:02.000Z");
 }
 
-#[tokio::test]
-async fn merge_of_missing_entity_is_404() {
+pub(crate) async fn merge_of_missing_entity_is_404() {
     let client = Client::shared();
     client
         .patch(
@@ -228,8 +215,7 @@ async fn merge_of_missing_entity_is_404() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn merge_with_another_id_in_the_body_is_400() {
+pub(crate) async fn merge_with_another_id_in_the_body_is_400() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -242,8 +228,7 @@ async fn merge_with_another_id_in_the_body_is_400() {
         .assert_error(400, "BadRequestData");
 }
 
-#[tokio::test]
-async fn sys_attrs_created_at_is_kept_and_modified_at_moves() {
+pub(crate) async fn sys_attrs_created_at_is_kept_and_modified_at_moves() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -283,8 +268,7 @@ async fn sys_attrs_created_at_is_kept_and_modified_at_moves() {
     assert!(plain.json.get("createdAt").is_none(), "only with sysAttrs");
 }
 
-#[tokio::test]
-async fn system_members_in_a_payload_are_ignored_or_refused() {
+pub(crate) async fn system_members_in_a_payload_are_ignored_or_refused() {
     let client = Client::shared();
     let id = urn("Vehicle");
     let mut vehicle = entity_fixture("vehicle.json", &id);
@@ -304,10 +288,9 @@ async fn system_members_in_a_payload_are_ignored_or_refused() {
     }
 }
 
-#[tokio::test]
-async fn the_location_header_names_the_created_entity_whatever_its_id() {
+pub(crate) async fn the_location_header_names_the_created_entity_whatever_its_id() {
     let client = Client::shared();
-    let base = conformance_tests::unique("v");
+    let base = crate::unique("v");
     for suffix in ["plain", "a/b", "q?x=1", "frag#1", "caf\u{e9}", "sp%20ace"] {
         let id = format!("urn:ngsi-ld:Vehicle:{base}:{suffix}");
         let created = client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -324,8 +307,7 @@ async fn the_location_header_names_the_created_entity_whatever_its_id() {
     }
 }
 
-#[tokio::test]
-async fn concurrent_appends_to_one_entity_lose_no_attribute() {
+pub(crate) async fn concurrent_appends_to_one_entity_lose_no_attribute() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -355,8 +337,7 @@ async fn concurrent_appends_to_one_entity_lose_no_attribute() {
     assert_eq!(got.json["speed"], 80);
 }
 
-#[tokio::test]
-async fn concurrent_creates_of_one_id_succeed_exactly_once() {
+pub(crate) async fn concurrent_creates_of_one_id_succeed_exactly_once() {
     let client = Client::shared();
     let id = urn("Vehicle");
     let attempts = (0..12).map(|_| {
@@ -385,11 +366,10 @@ async fn concurrent_creates_of_one_id_succeed_exactly_once() {
     );
 }
 
-#[tokio::test]
-async fn purge_entities_by_type_deletes_only_that_type() {
+pub(crate) async fn purge_entities_by_type_deletes_only_that_type() {
     let client = Client::shared();
-    let ty = conformance_tests::unique("Purged");
-    let keep = conformance_tests::unique("Kept");
+    let ty = crate::unique("Purged");
+    let keep = crate::unique("Kept");
     let a = urn("P");
     let b = urn("P");
     let c = urn("P");
@@ -414,8 +394,7 @@ async fn purge_entities_by_type_deletes_only_that_type() {
     client.get(&entity_path(&c)).await.assert_status(200);
 }
 
-#[tokio::test]
-async fn replace_with_another_id_in_the_body_is_400() {
+pub(crate) async fn replace_with_another_id_in_the_body_is_400() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -432,8 +411,7 @@ async fn replace_with_another_id_in_the_body_is_400() {
     );
 }
 
-#[tokio::test]
-async fn retrieve_with_attrs_that_do_not_exist_gives_id_and_type() {
+pub(crate) async fn retrieve_with_attrs_that_do_not_exist_gives_id_and_type() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -445,8 +423,7 @@ async fn retrieve_with_attrs_that_do_not_exist_gives_id_and_type() {
 }
 
 /// Table 6.2-1 names the resources with a trailing slash (`/entities/`); both forms answer.
-#[tokio::test]
-async fn resources_answer_with_a_trailing_slash() {
+pub(crate) async fn resources_answer_with_a_trailing_slash() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client
@@ -489,10 +466,9 @@ async fn resources_answer_with_a_trailing_slash() {
 }
 
 /// Names are Unicode letters and digits (clause 4.6.2), not just ASCII.
-#[tokio::test]
-async fn unicode_names_round_trip_and_are_queryable() {
+pub(crate) async fn unicode_names_round_trip_and_are_queryable() {
     let client = Client::shared();
-    let ty = format!("Véhicule{}", conformance_tests::unique(""));
+    let ty = format!("Véhicule{}", crate::unique(""));
     let id = urn("Vehicle");
     let entity = json!({
         "id": id, "type": ty,
@@ -515,8 +491,7 @@ async fn unicode_names_round_trip_and_are_queryable() {
         .assert_status(204);
 }
 
-#[tokio::test]
-async fn merge_with_ngsi_ld_null_removes_the_scope() {
+pub(crate) async fn merge_with_ngsi_ld_null_removes_the_scope() {
     let client = Client::shared();
     let id = urn("Garden");
     client
@@ -533,8 +508,7 @@ async fn merge_with_ngsi_ld_null_removes_the_scope() {
     assert_eq!(got.json["area"]["value"], 118);
 }
 
-#[tokio::test]
-async fn concise_output_of_several_instances_reads_back_as_the_same_instances() {
+pub(crate) async fn concise_output_of_several_instances_reads_back_as_the_same_instances() {
     let client = Client::shared();
     let id = urn("Sensor");
     let normalized = json!({"id": id, "type": "Sensor", "temperature": [

@@ -1,10 +1,9 @@
 //! Clause 4.14 and 6.3.14: tenants selected by `NGSILD-Tenant`.
 
-use conformance_tests::{entity_fixture, entity_path, unique, urn, Client};
+use crate::{entity_fixture, entity_path, unique, urn, Client};
 use serde_json::json;
 
-#[tokio::test]
-async fn the_same_id_lives_separately_in_two_tenants() {
+pub(crate) async fn the_same_id_lives_separately_in_two_tenants() {
     let base = Client::shared();
     let (one, two) = (
         base.with_tenant(&unique("tone")),
@@ -33,8 +32,7 @@ async fn the_same_id_lives_separately_in_two_tenants() {
     );
 }
 
-#[tokio::test]
-async fn reading_an_unknown_tenant_is_404_nonexistent_tenant() {
+pub(crate) async fn reading_an_unknown_tenant_is_404_nonexistent_tenant() {
     let client = Client::shared().with_tenant(&unique("never"));
     client
         .get(&entity_path(&urn("Vehicle")))
@@ -57,8 +55,7 @@ async fn reading_an_unknown_tenant_is_404_nonexistent_tenant() {
         .assert_error(404, "NonexistentTenant");
 }
 
-#[tokio::test]
-async fn creating_in_a_new_tenant_creates_the_tenant() {
+pub(crate) async fn creating_in_a_new_tenant_creates_the_tenant() {
     let client = Client::shared().with_tenant(&unique("fresh"));
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -67,8 +64,7 @@ async fn creating_in_a_new_tenant_creates_the_tenant() {
     assert_eq!(reply.json[0]["id"], id);
 }
 
-#[tokio::test]
-async fn invalid_tenant_names_are_400() {
+pub(crate) async fn invalid_tenant_names_are_400() {
     let base = Client::shared();
     for name in ["a b", "a/b", "x;y", &"t".repeat(51)] {
         base.with_tenant(name)
@@ -78,8 +74,7 @@ async fn invalid_tenant_names_are_400() {
     }
 }
 
-#[tokio::test]
-async fn hosted_contexts_belong_to_their_tenant() {
+pub(crate) async fn hosted_contexts_belong_to_their_tenant() {
     let base = Client::shared();
     let (one, two) = (
         base.with_tenant(&unique("cone")),
@@ -93,7 +88,7 @@ async fn hosted_contexts_belong_to_their_tenant() {
     let created = one
         .post(
             "/ngsi-ld/v1/jsonldContexts",
-            &conformance_tests::fixture("user-context.json"),
+            &crate::fixture("user-context.json"),
         )
         .await;
     created.assert_status(201);
@@ -114,8 +109,7 @@ async fn hosted_contexts_belong_to_their_tenant() {
     one.get(&path).await.assert_status(200);
 }
 
-#[tokio::test]
-async fn local_true_lists_every_entity_of_the_tenant() {
+pub(crate) async fn local_true_lists_every_entity_of_the_tenant() {
     let client = Client::shared().with_tenant(&unique("local"));
     let (a, b) = (urn("Vehicle"), urn("Building"));
     client.create(&entity_fixture("vehicle.json", &a)).await;

@@ -1,12 +1,11 @@
 //! Clause 5.5.2-5.5.3 and 6.3.2: every error is an `application/json` ProblemDetails with
 //! `type`, `title` and `detail`, and its status names the problem; no request yields a 500.
 
-use conformance_tests::{entity_fixture, entity_path, urn, BrokerProcess, Client};
+use crate::{entity_fixture, entity_path, urn, BrokerProcess, Client};
 use reqwest::Method;
 use serde_json::json;
 
-#[tokio::test]
-async fn malformed_json_is_400_invalid_request() {
+pub(crate) async fn malformed_json_is_400_invalid_request() {
     let client = Client::shared();
     for body in [&b"{not json"[..], b"{\"id\": ", b"[1,2", b"\xff\xfe"] {
         client
@@ -21,8 +20,7 @@ async fn malformed_json_is_400_invalid_request() {
     }
 }
 
-#[tokio::test]
-async fn empty_body_is_400_invalid_request() {
+pub(crate) async fn empty_body_is_400_invalid_request() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -42,8 +40,7 @@ async fn empty_body_is_400_invalid_request() {
     }
 }
 
-#[tokio::test]
-async fn missing_content_type_is_415() {
+pub(crate) async fn missing_content_type_is_415() {
     let client = Client::shared();
     let body = entity_fixture("vehicle.json", &urn("Vehicle")).to_string();
     let reply = reqwest::Client::new()
@@ -55,8 +52,7 @@ async fn missing_content_type_is_415() {
     assert_eq!(reply.status().as_u16(), 415);
 }
 
-#[tokio::test]
-async fn body_over_the_limit_is_413() {
+pub(crate) async fn body_over_the_limit_is_413() {
     let mut broker = BrokerProcess::start(&["--max-body", "1000"]).expect("a broker");
     let client = Client::new(&broker.base_url);
     let id = urn("Vehicle");
@@ -75,8 +71,7 @@ async fn body_over_the_limit_is_413() {
     broker.kill_hard();
 }
 
-#[tokio::test]
-async fn unknown_uri_parameter_is_400() {
+pub(crate) async fn unknown_uri_parameter_is_400() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -101,8 +96,7 @@ async fn unknown_uri_parameter_is_400() {
         .assert_error(400, "BadRequestData");
 }
 
-#[tokio::test]
-async fn invalid_ids_in_the_path_are_400() {
+pub(crate) async fn invalid_ids_in_the_path_are_400() {
     let client = Client::shared();
     for path in [
         "/ngsi-ld/v1/entities/not%20a%20uri",
@@ -125,8 +119,7 @@ async fn invalid_ids_in_the_path_are_400() {
         .assert_error(400, "BadRequestData");
 }
 
-#[tokio::test]
-async fn unknown_path_is_404() {
+pub(crate) async fn unknown_path_is_404() {
     let client = Client::shared();
     for path in [
         "/ngsi-ld/v1/nothing",
@@ -137,8 +130,7 @@ async fn unknown_path_is_404() {
     }
 }
 
-#[tokio::test]
-async fn wrong_method_is_405() {
+pub(crate) async fn wrong_method_is_405() {
     let client = Client::shared();
     let id = urn("Vehicle");
     for (method, path) in [
@@ -163,8 +155,7 @@ async fn wrong_method_is_405() {
 }
 
 /// Odd requests of every kind: none may produce a 5xx, and every error is ProblemDetails.
-#[tokio::test]
-async fn no_request_produces_a_server_error() {
+pub(crate) async fn no_request_produces_a_server_error() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
@@ -256,8 +247,7 @@ async fn no_request_produces_a_server_error() {
 
 /// Sub-attributes nest recursively: a broker may refuse absurd depths, but whatever it
 /// accepts it must serve back, and it must stay up.
-#[tokio::test]
-async fn deeply_nested_sub_attributes_never_take_the_broker_down() {
+pub(crate) async fn deeply_nested_sub_attributes_never_take_the_broker_down() {
     let broker = BrokerProcess::start(&[]).expect("a broker");
     let client = Client::new(&broker.base_url);
     for depth in [20, 100, 126] {

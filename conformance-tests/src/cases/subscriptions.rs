@@ -10,7 +10,7 @@
 
 use std::time::Duration;
 
-use conformance_tests::{
+use crate::{
     enc, entity_path, fixture, link, unique, BrokerProcess, Client, ContextServer, Received,
     Receiver, Reply,
 };
@@ -109,8 +109,7 @@ fn assert_notification(n: &Received, sub_id: &str, trigger: &str, entity_id: &st
 // ---------------------------------------------------------------------------------------------
 // Create, retrieve, list, update, delete (5.8.1-5.8.5)
 
-#[tokio::test]
-async fn create_is_201_with_location_and_retrieve_renders_the_subscription() {
+pub(crate) async fn create_is_201_with_location_and_retrieve_renders_the_subscription() {
     let client = Client::shared();
     let ty = fresh_type();
     let id = format!("urn:ngsi-ld:Subscription:{}", unique("s"));
@@ -156,8 +155,7 @@ async fn create_is_201_with_location_and_retrieve_renders_the_subscription() {
     client.get(&sub_path(&generated)).await.assert_status(200);
 }
 
-#[tokio::test]
-async fn create_with_an_existing_id_is_409_already_exists() {
+pub(crate) async fn create_with_an_existing_id_is_409_already_exists() {
     let client = Client::shared();
     let mut body = subscription(&fresh_type(), "http://127.0.0.1:9/n");
     body["id"] = json!(format!("urn:ngsi-ld:Subscription:{}", unique("s")));
@@ -168,8 +166,7 @@ async fn create_with_an_existing_id_is_409_already_exists() {
         .assert_error(409, "AlreadyExists");
 }
 
-#[tokio::test]
-async fn list_pages_with_limit_offset_and_count() {
+pub(crate) async fn list_pages_with_limit_offset_and_count() {
     let client = Client::shared().with_tenant(&unique("list"));
     let ty = fresh_type();
     let mut ids = Vec::new();
@@ -210,8 +207,7 @@ async fn list_pages_with_limit_offset_and_count() {
     assert_eq!(again.header("ngsild-results-count"), Some("3"));
 }
 
-#[tokio::test]
-async fn patch_replaces_the_given_members_and_keeps_the_others() {
+pub(crate) async fn patch_replaces_the_given_members_and_keeps_the_others() {
     let client = Client::shared();
     let ty = fresh_type();
     let id = subscribe(&client, &subscription(&ty, "http://127.0.0.1:9/n")).await;
@@ -254,8 +250,7 @@ async fn patch_replaces_the_given_members_and_keeps_the_others() {
     assert_eq!(client.get(&sub_path(&id)).await.json["q"], "speed<10");
 }
 
-#[tokio::test]
-async fn delete_removes_the_subscription_and_missing_ones_are_404() {
+pub(crate) async fn delete_removes_the_subscription_and_missing_ones_are_404() {
     let client = Client::shared();
     let id = subscribe(
         &client,
@@ -277,8 +272,7 @@ async fn delete_removes_the_subscription_and_missing_ones_are_404() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn a_deleted_subscription_no_longer_notifies() {
+pub(crate) async fn a_deleted_subscription_no_longer_notifies() {
     let client = Client::shared();
     let ty = fresh_type();
     let rx = Receiver::start().await;
@@ -291,8 +285,7 @@ async fn a_deleted_subscription_no_longer_notifies() {
     assert!(at_path(&rx, "/deleted").is_empty());
 }
 
-#[tokio::test]
-async fn invalid_subscriptions_are_400_bad_request_data() {
+pub(crate) async fn invalid_subscriptions_are_400_bad_request_data() {
     let client = Client::shared();
     let ty = fresh_type();
     let endpoint = json!({"uri": "http://127.0.0.1:9/n"});
@@ -384,8 +377,7 @@ async fn batch(client: &Client, op: &str, body: &Value) {
     );
 }
 
-#[tokio::test]
-async fn entity_created_fires_for_create_batch_create_and_batch_upsert() {
+pub(crate) async fn entity_created_fires_for_create_batch_create_and_batch_upsert() {
     let client = Client::shared();
     let ty = fresh_type();
     let (rx, sub) = watch(&client, &ty, &["entityCreated"]).await;
@@ -423,8 +415,7 @@ async fn entity_created_fires_for_create_batch_create_and_batch_upsert() {
     );
 }
 
-#[tokio::test]
-async fn entity_updated_fires_for_every_kind_of_update() {
+pub(crate) async fn entity_updated_fires_for_every_kind_of_update() {
     let client = Client::shared();
     let ty = fresh_type();
     let (rx, sub) = watch(&client, &ty, &["entityUpdated"]).await;
@@ -487,8 +478,7 @@ async fn entity_updated_fires_for_every_kind_of_update() {
     }
 }
 
-#[tokio::test]
-async fn entity_deleted_fires_for_delete_and_batch_delete() {
+pub(crate) async fn entity_deleted_fires_for_delete_and_batch_delete() {
     let client = Client::shared();
     let ty = fresh_type();
     let (rx, sub) = watch(&client, &ty, &["entityDeleted"]).await;
@@ -505,8 +495,7 @@ async fn entity_deleted_fires_for_delete_and_batch_delete() {
     assert_notification(&rx.nth(2, WAIT).await, &sub, "entityDeleted", &id_of(&b));
 }
 
-#[tokio::test]
-async fn attribute_created_fires_for_new_attributes_only() {
+pub(crate) async fn attribute_created_fires_for_new_attributes_only() {
     let client = Client::shared();
     let ty = fresh_type();
     let (rx, sub) = watch(&client, &ty, &["attributeCreated"]).await;
@@ -549,8 +538,7 @@ async fn attribute_created_fires_for_new_attributes_only() {
     assert_eq!(n.entity()["tyres"]["value"], 4);
 }
 
-#[tokio::test]
-async fn attribute_updated_fires_for_every_kind_of_attribute_update() {
+pub(crate) async fn attribute_updated_fires_for_every_kind_of_attribute_update() {
     let client = Client::shared();
     let ty = fresh_type();
     let (rx, sub) = watch(&client, &ty, &["attributeUpdated"]).await;
@@ -593,8 +581,7 @@ async fn attribute_updated_fires_for_every_kind_of_attribute_update() {
     }
 }
 
-#[tokio::test]
-async fn attribute_deleted_fires_for_delete_attr_merge_with_null_and_put() {
+pub(crate) async fn attribute_deleted_fires_for_delete_attr_merge_with_null_and_put() {
     let client = Client::shared();
     let ty = fresh_type();
     let (rx, sub) = watch(&client, &ty, &["attributeDeleted"]).await;
@@ -632,8 +619,7 @@ async fn attribute_deleted_fires_for_delete_attr_merge_with_null_and_put() {
     assert_eq!(n.entity()["fuel"]["value"], 1, "{}", n.body);
 }
 
-#[tokio::test]
-async fn watched_attributes_limit_which_changes_notify() {
+pub(crate) async fn watched_attributes_limit_which_changes_notify() {
     let client = Client::shared();
     let ty = fresh_type();
     let rx = Receiver::start().await;
@@ -672,8 +658,7 @@ async fn watched_attributes_limit_which_changes_notify() {
 // ---------------------------------------------------------------------------------------------
 // What a notification carries (5.2.14, 5.3.1)
 
-#[tokio::test]
-async fn formats_normalized_concise_and_key_values() {
+pub(crate) async fn formats_normalized_concise_and_key_values() {
     let client = Client::shared();
     let ty = fresh_type();
     let rx = Receiver::start().await;
@@ -717,8 +702,7 @@ async fn formats_normalized_concise_and_key_values() {
     }
 }
 
-#[tokio::test]
-async fn notification_attributes_and_sys_attrs_shape_the_entity() {
+pub(crate) async fn notification_attributes_and_sys_attrs_shape_the_entity() {
     let client = Client::shared();
     let ty = fresh_type();
     let rx = Receiver::start().await;
@@ -745,8 +729,7 @@ async fn notification_attributes_and_sys_attrs_shape_the_entity() {
     assert!(n.entity()["speed"].get("createdAt").is_none(), "{}", n.body);
 }
 
-#[tokio::test]
-async fn show_changes_adds_the_previous_value() {
+pub(crate) async fn show_changes_adds_the_previous_value() {
     let client = Client::shared();
     let ty = fresh_type();
     let rx = Receiver::start().await;
@@ -774,8 +757,7 @@ async fn show_changes_adds_the_previous_value() {
     );
 }
 
-#[tokio::test]
-async fn accept_ld_json_puts_the_context_in_the_body_and_json_in_a_link_header() {
+pub(crate) async fn accept_ld_json_puts_the_context_in_the_body_and_json_in_a_link_header() {
     let client = Client::shared();
     let ty = fresh_type();
     let rx = Receiver::start().await;
@@ -796,16 +778,14 @@ async fn accept_ld_json_puts_the_context_in_the_body_and_json_in_a_link_header()
             assert!(n.body.get("@context").is_none(), "{}", n.body);
             let link = n.header("link").expect("a Link header");
             assert!(
-                link.contains(conformance_tests::CONTEXT_REL)
-                    && link.contains("ngsi-ld-core-context"),
+                link.contains(crate::CONTEXT_REL) && link.contains("ngsi-ld-core-context"),
                 "{link}"
             );
         }
     }
 }
 
-#[tokio::test]
-async fn notifications_use_the_context_of_the_creating_request() {
+pub(crate) async fn notifications_use_the_context_of_the_creating_request() {
     let client = Client::shared();
     let server = ContextServer::serve(fixture("user-context.json"));
     let ctx = server.url("subscriptions.jsonld");
@@ -856,8 +836,7 @@ async fn notifications_use_the_context_of_the_creating_request() {
     }
 }
 
-#[tokio::test]
-async fn receiver_info_arrives_as_headers() {
+pub(crate) async fn receiver_info_arrives_as_headers() {
     let client = Client::shared();
     let ty = fresh_type();
     let rx = Receiver::start().await;
@@ -873,8 +852,7 @@ async fn receiver_info_arrives_as_headers() {
     assert_eq!(n.header("fiware-service"), Some("parking"));
 }
 
-#[tokio::test]
-async fn q_filters_the_notified_entities() {
+pub(crate) async fn q_filters_the_notified_entities() {
     let client = Client::shared();
     let ty = fresh_type();
     let rx = Receiver::start().await;
@@ -888,8 +866,7 @@ async fn q_filters_the_notified_entities() {
     assert_eq!(n.entity()["id"], id_of(&fast).as_str(), "{}", n.body);
 }
 
-#[tokio::test]
-async fn geo_q_filters_the_notified_entities() {
+pub(crate) async fn geo_q_filters_the_notified_entities() {
     let client = Client::shared();
     let ty = fresh_type();
     let rx = Receiver::start().await;
@@ -912,8 +889,7 @@ async fn geo_q_filters_the_notified_entities() {
 // ---------------------------------------------------------------------------------------------
 // When notifications are sent: throttling, timeInterval, expiresAt, isActive
 
-#[tokio::test]
-async fn throttling_skips_notifications_within_the_period() {
+pub(crate) async fn throttling_skips_notifications_within_the_period() {
     let client = Client::shared();
     let ty = fresh_type();
     let rx = Receiver::start().await;
@@ -933,8 +909,7 @@ async fn throttling_skips_notifications_within_the_period() {
     assert!(second.at.duration_since(first.at) >= Duration::from_secs(1));
 }
 
-#[tokio::test]
-async fn time_interval_notifies_the_matching_entities_periodically() {
+pub(crate) async fn time_interval_notifies_the_matching_entities_periodically() {
     let client = Client::shared();
     let ty = fresh_type();
     let rx = Receiver::start().await;
@@ -978,8 +953,7 @@ fn at_path(rx: &Receiver, path: &str) -> Vec<Received> {
     rx.all().into_iter().filter(|r| r.path == path).collect()
 }
 
-#[tokio::test]
-async fn expired_subscription_stops_notifying() {
+pub(crate) async fn expired_subscription_stops_notifying() {
     let client = Client::shared();
     let ty = fresh_type();
     let rx = Receiver::start().await;
@@ -1032,8 +1006,7 @@ fn format_utc(t: std::time::SystemTime) -> String {
     )
 }
 
-#[tokio::test]
-async fn is_active_pauses_and_resumes() {
+pub(crate) async fn is_active_pauses_and_resumes() {
     let client = Client::shared();
     let ty = fresh_type();
     let rx = Receiver::start().await;
@@ -1070,12 +1043,11 @@ async fn is_active_pauses_and_resumes() {
 // ---------------------------------------------------------------------------------------------
 // Delivery status (5.2.14 status members)
 
-#[tokio::test]
-async fn a_receiver_down_then_up_shows_failed_then_ok() {
+pub(crate) async fn a_receiver_down_then_up_shows_failed_then_ok() {
     let client = Client::shared();
     let ty = fresh_type();
-    let addr = Receiver::reserve_addr();
-    let sub = subscribe(&client, &subscription(&ty, &format!("http://{addr}/n"))).await;
+    let down = Receiver::reserve();
+    let sub = subscribe(&client, &subscription(&ty, &down.url("/n"))).await;
     let fresh = client.get(&sub_path(&sub)).await.json;
     assert!(fresh["notification"].get("status").is_none(), "{fresh}");
     assert!(
@@ -1093,7 +1065,7 @@ async fn a_receiver_down_then_up_shows_failed_then_ok() {
     assert!(n["lastNotification"].is_string(), "{failed}");
     assert!(n.get("lastSuccess").is_none(), "{failed}");
 
-    let rx = Receiver::bind(addr).await;
+    let rx = Receiver::bind(down).await;
     let second = car(&ty, 2);
     client.create(&second).await;
     assert_eq!(
@@ -1108,8 +1080,7 @@ async fn a_receiver_down_then_up_shows_failed_then_ok() {
     assert!(n["lastFailure"].is_string(), "{ok}");
 }
 
-#[tokio::test]
-async fn an_endpoint_answering_errors_counts_as_failed() {
+pub(crate) async fn an_endpoint_answering_errors_counts_as_failed() {
     let client = Client::shared();
     let ty = fresh_type();
     let rx = Receiver::start().await;
@@ -1124,8 +1095,7 @@ async fn an_endpoint_answering_errors_counts_as_failed() {
 // ---------------------------------------------------------------------------------------------
 // Tenants and durability
 
-#[tokio::test]
-async fn a_subscription_never_fires_for_another_tenant() {
+pub(crate) async fn a_subscription_never_fires_for_another_tenant() {
     let (ta, tb) = (unique("ta"), unique("tb"));
     let a = Client::shared().with_tenant(&ta);
     let b = Client::shared().with_tenant(&tb);
@@ -1147,12 +1117,7 @@ async fn a_subscription_never_fires_for_another_tenant() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn subscriptions_survive_a_restart() {
-    if std::env::var("OXION_TEST_BROKER_URL").is_ok_and(|u| !u.is_empty()) {
-        eprintln!("skipped: restarting needs a broker this run starts");
-        return;
-    }
+pub(crate) async fn subscriptions_survive_a_restart() {
     let mut broker = BrokerProcess::start(&[]).expect("starting a dedicated oxion");
     let client = Client::new(&broker.base_url);
     let ty = fresh_type();
@@ -1171,20 +1136,15 @@ async fn subscriptions_survive_a_restart() {
 // ---------------------------------------------------------------------------------------------
 // MQTT endpoint (5.2.15)
 
-#[tokio::test]
-async fn mqtt_endpoint_gets_the_notification() {
-    let url = match std::env::var("OXION_TEST_MQTT_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            assert!(
-                std::env::var("OXION_REQUIRE_MQTT").as_deref() != Ok("1"),
-                "OXION_REQUIRE_MQTT=1 but OXION_TEST_MQTT_URL is not set \
-                 (scripts/services.sh start mqtt; eval \"$(scripts/services.sh env)\")"
-            );
-            eprintln!("skipped: OXION_TEST_MQTT_URL is not set");
-            return;
-        }
-    };
+pub(crate) async fn mqtt_endpoint_gets_the_notification() {
+    // Registered as needing MQTT: runners skip it when they have no MQTT broker, unless
+    // told to require one, and then this is the failure.
+    let url = crate::settings().mqtt_url.clone().unwrap_or_else(|| {
+        panic!(
+            "OXION_TEST_MQTT_URL is not set \
+             (scripts/services.sh start mqtt; eval \"$(scripts/services.sh env)\")"
+        )
+    });
     let (host, port) = url
         .trim_start_matches("mqtt://")
         .trim_end_matches('/')

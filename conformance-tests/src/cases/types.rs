@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use conformance_tests::{entity_fixture, unique, urn, Client};
+use crate::{entity_fixture, unique, urn, Client};
 use serde_json::{json, Value};
 
 /// A tenant with two vehicles and one parking.
@@ -36,8 +36,7 @@ fn names(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
-#[tokio::test]
-async fn types_lists_the_entity_types() {
+pub(crate) async fn types_lists_the_entity_types() {
     let client = city(&Client::shared()).await;
     let reply = client.get("/ngsi-ld/v1/types").await;
     reply.assert_status(200);
@@ -49,8 +48,7 @@ async fn types_lists_the_entity_types() {
     );
 }
 
-#[tokio::test]
-async fn types_with_details_lists_attribute_names() {
+pub(crate) async fn types_with_details_lists_attribute_names() {
     let client = city(&Client::shared()).await;
     let reply = client.get("/ngsi-ld/v1/types?details=true").await;
     reply.assert_status(200);
@@ -67,8 +65,7 @@ async fn types_with_details_lists_attribute_names() {
     );
 }
 
-#[tokio::test]
-async fn type_information_counts_entities_and_describes_attributes() {
+pub(crate) async fn type_information_counts_entities_and_describes_attributes() {
     let client = city(&Client::shared()).await;
     let reply = client.get("/ngsi-ld/v1/types/Vehicle").await;
     reply.assert_status(200);
@@ -84,8 +81,7 @@ async fn type_information_counts_entities_and_describes_attributes() {
     assert_eq!(details.len(), 4);
 }
 
-#[tokio::test]
-async fn attributes_lists_the_attribute_names() {
+pub(crate) async fn attributes_lists_the_attribute_names() {
     let client = city(&Client::shared()).await;
     let reply = client.get("/ngsi-ld/v1/attributes").await;
     reply.assert_status(200);
@@ -104,8 +100,7 @@ async fn attributes_lists_the_attribute_names() {
     );
 }
 
-#[tokio::test]
-async fn attributes_with_details_and_one_attribute() {
+pub(crate) async fn attributes_with_details_and_one_attribute() {
     let client = city(&Client::shared()).await;
     let reply = client.get("/ngsi-ld/v1/attributes?details=true").await;
     reply.assert_status(200);
@@ -129,8 +124,7 @@ async fn attributes_with_details_and_one_attribute() {
     assert_eq!(strings(&speed.json["typeNames"]), names(&["Vehicle"]));
 }
 
-#[tokio::test]
-async fn unknown_type_or_attribute_is_404() {
+pub(crate) async fn unknown_type_or_attribute_is_404() {
     let client = city(&Client::shared()).await;
     client
         .get("/ngsi-ld/v1/types/Bicycle")
@@ -142,15 +136,14 @@ async fn unknown_type_or_attribute_is_404() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn deleted_entities_leave_the_lists() {
+pub(crate) async fn deleted_entities_leave_the_lists() {
     let client = Client::shared().with_tenant(&unique("types"));
     let id = urn("Tram");
     client
         .create(&json!({"id": id, "type": "Tram", "line": {"type": "Property", "value": 3}}))
         .await;
     client
-        .delete(&conformance_tests::entity_path(&id))
+        .delete(&crate::entity_path(&id))
         .await
         .assert_status(204);
     let types = client.get("/ngsi-ld/v1/types").await;

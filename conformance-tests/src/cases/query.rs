@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use conformance_tests::{enc, fixture, unique, Client, Reply};
+use crate::{enc, fixture, unique, Client, Reply};
 use serde_json::{json, Value};
 
 /// The ids of a query reply, as a set.
@@ -39,8 +39,7 @@ async fn fleet(client: &Client) -> (String, [String; 4]) {
     (ty, ids)
 }
 
-#[tokio::test]
-async fn q_supports_every_comparison_operator() {
+pub(crate) async fn q_supports_every_comparison_operator() {
     let client = Client::shared();
     let (ty, [a, b, c, d]) = fleet(&client).await;
     let cases: Vec<(&str, BTreeSet<String>)> = vec![
@@ -68,8 +67,7 @@ async fn q_supports_every_comparison_operator() {
     }
 }
 
-#[tokio::test]
-async fn q_combines_terms_with_and_or_and_parentheses() {
+pub(crate) async fn q_combines_terms_with_and_or_and_parentheses() {
     let client = Client::shared();
     let (ty, [a, b, c, d]) = fleet(&client).await;
     let cases: Vec<(&str, BTreeSet<String>)> = vec![
@@ -89,8 +87,7 @@ async fn q_combines_terms_with_and_or_and_parentheses() {
     }
 }
 
-#[tokio::test]
-async fn q_reaches_sub_attributes_dates_and_compound_members() {
+pub(crate) async fn q_reaches_sub_attributes_dates_and_compound_members() {
     let client = Client::shared();
     let (ty, [a, b, c, _]) = fleet(&client).await;
     let cases: Vec<(&str, BTreeSet<String>)> = vec![
@@ -108,8 +105,7 @@ async fn q_reaches_sub_attributes_dates_and_compound_members() {
     }
 }
 
-#[tokio::test]
-async fn invalid_q_is_400() {
+pub(crate) async fn invalid_q_is_400() {
     let client = Client::shared();
     for q in ["speed>>50", "speed==", "(speed>1", r#"brandName=="x"#] {
         client
@@ -119,8 +115,7 @@ async fn invalid_q_is_400() {
     }
 }
 
-#[tokio::test]
-async fn scope_q_selects_scopes_and_their_hierarchy() {
+pub(crate) async fn scope_q_selects_scopes_and_their_hierarchy() {
     let client = Client::shared();
     let (ty, [a, b, _, d]) = fleet(&client).await;
     let cases: Vec<(&str, BTreeSet<String>)> = vec![
@@ -145,15 +140,10 @@ async fn scope_q_selects_scopes_and_their_hierarchy() {
     assert_eq!(got.json[0]["scope"], "/Spain/Madrid");
 }
 
-#[tokio::test]
-async fn type_expressions_select_or_and_and() {
+pub(crate) async fn type_expressions_select_or_and_and() {
     let client = Client::shared();
     let (ta, tb) = (unique("TypeA"), unique("TypeB"));
-    let (x, y, z) = (
-        conformance_tests::urn("X"),
-        conformance_tests::urn("X"),
-        conformance_tests::urn("X"),
-    );
+    let (x, y, z) = (crate::urn("X"), crate::urn("X"), crate::urn("X"));
     client.create(&json!({"id": x, "type": ta})).await;
     client.create(&json!({"id": y, "type": tb})).await;
     client.create(&json!({"id": z, "type": [ta, tb]})).await;
@@ -171,8 +161,7 @@ async fn type_expressions_select_or_and_and() {
     }
 }
 
-#[tokio::test]
-async fn id_list_and_id_pattern_select_entities() {
+pub(crate) async fn id_list_and_id_pattern_select_entities() {
     let client = Client::shared();
     let (ty, [a, b, c, d]) = fleet(&client).await;
     let reply = client
@@ -197,8 +186,7 @@ async fn id_list_and_id_pattern_select_entities() {
         .assert_error(400, "BadRequestData");
 }
 
-#[tokio::test]
-async fn id_pattern_matches_anywhere_in_the_id_like_orion_ld() {
+pub(crate) async fn id_pattern_matches_anywhere_in_the_id_like_orion_ld() {
     let client = Client::shared();
     let (ty, [a, b, c, d]) = fleet(&client).await;
     let reply = client
@@ -207,8 +195,7 @@ async fn id_pattern_matches_anywhere_in_the_id_like_orion_ld() {
     assert_eq!(ids_of(&reply), set(&[&a, &b, &c, &d]));
 }
 
-#[tokio::test]
-async fn attrs_selects_entities_having_them_and_projects() {
+pub(crate) async fn attrs_selects_entities_having_them_and_projects() {
     let client = Client::shared();
     let (ty, [a, b, c, _]) = fleet(&client).await;
     let reply = client
@@ -228,8 +215,7 @@ async fn attrs_selects_entities_having_them_and_projects() {
     }
 }
 
-#[tokio::test]
-async fn pick_and_omit_shape_the_entities() {
+pub(crate) async fn pick_and_omit_shape_the_entities() {
     let client = Client::shared();
     let (ty, [a, ..]) = fleet(&client).await;
     let path = format!("/ngsi-ld/v1/entities?id={}", enc(&a));
@@ -254,10 +240,7 @@ async fn pick_and_omit_shape_the_entities() {
         .assert_error(400, "BadRequestData");
     // The same projections on Retrieve Entity.
     let one = client
-        .get(&format!(
-            "{}?pick=brandName",
-            conformance_tests::entity_path(&a)
-        ))
+        .get(&format!("{}?pick=brandName", crate::entity_path(&a)))
         .await;
     assert_eq!(
         one.json,
@@ -265,8 +248,7 @@ async fn pick_and_omit_shape_the_entities() {
     );
 }
 
-#[tokio::test]
-async fn pagination_is_stable_and_complete_and_counted() {
+pub(crate) async fn pagination_is_stable_and_complete_and_counted() {
     let client = Client::shared();
     let ty = unique("Paged");
     let items: Vec<Value> = (0..7)
@@ -329,8 +311,7 @@ async fn pagination_is_stable_and_complete_and_counted() {
     assert_eq!(uncounted.header("ngsild-results-count"), None);
 }
 
-#[tokio::test]
-async fn limit_over_the_maximum_is_403_too_many_results() {
+pub(crate) async fn limit_over_the_maximum_is_403_too_many_results() {
     let client = Client::shared();
     client
         .get("/ngsi-ld/v1/entities?type=T&limit=1001")
@@ -338,8 +319,7 @@ async fn limit_over_the_maximum_is_403_too_many_results() {
         .assert_error(403, "TooManyResults");
 }
 
-#[tokio::test]
-async fn query_without_any_filter_is_400() {
+pub(crate) async fn query_without_any_filter_is_400() {
     let client = Client::shared();
     for path in [
         "/ngsi-ld/v1/entities",
@@ -349,8 +329,7 @@ async fn query_without_any_filter_is_400() {
     }
 }
 
-#[tokio::test]
-async fn query_matching_nothing_is_an_empty_array() {
+pub(crate) async fn query_matching_nothing_is_an_empty_array() {
     let client = Client::shared();
     let reply = client
         .get(&format!("/ngsi-ld/v1/entities?type={}", unique("Nothing")))
@@ -359,8 +338,7 @@ async fn query_matching_nothing_is_an_empty_array() {
     assert_eq!(reply.json, json!([]));
 }
 
-#[tokio::test]
-async fn post_query_takes_a_query_body() {
+pub(crate) async fn post_query_takes_a_query_body() {
     let client = Client::shared();
     let (ty, [_, b, c, _]) = fleet(&client).await;
     let body = json!({
@@ -386,8 +364,7 @@ async fn post_query_takes_a_query_body() {
         .assert_error(400, "BadRequestData");
 }
 
-#[tokio::test]
-async fn post_query_entity_selectors_are_alternatives() {
+pub(crate) async fn post_query_entity_selectors_are_alternatives() {
     let client = Client::shared();
     let (ty, [a, b, c, d]) = fleet(&client).await;
     let other = unique("Other");
@@ -426,8 +403,7 @@ async fn post_query_entity_selectors_are_alternatives() {
     );
 }
 
-#[tokio::test]
-async fn invalid_or_too_broad_query_bodies_are_400() {
+pub(crate) async fn invalid_or_too_broad_query_bodies_are_400() {
     let client = Client::shared();
     let cases = [
         json!({"type": "Query"}),
@@ -451,12 +427,11 @@ async fn invalid_or_too_broad_query_bodies_are_400() {
     }
 }
 
-#[tokio::test]
-async fn q_matches_every_attribute_kind() {
+pub(crate) async fn q_matches_every_attribute_kind() {
     let client = Client::shared();
     let ty = unique("Kinds");
     let id = format!("urn:ngsi-ld:{ty}:1");
-    let mut thing = conformance_tests::entity_fixture("all-kinds.json", &id);
+    let mut thing = crate::entity_fixture("all-kinds.json", &id);
     thing["type"] = json!(ty);
     thing["when"] = json!({"type": "Property", "value": {"@type": "DateTime", "@value": "2024-05-01T10:00:00Z"}});
     client.create(&thing).await;

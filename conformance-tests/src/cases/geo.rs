@@ -4,10 +4,10 @@
 
 use std::collections::BTreeSet;
 
-use conformance_tests::{enc, unique, Client};
+use crate::{enc, unique, Client};
 use serde_json::json;
 
-use crate::query::ids_of;
+use super::query::ids_of;
 
 const SOL: [f64; 2] = [-3.7038, 40.4168];
 /// About 340 m from Sol.
@@ -99,8 +99,7 @@ fn point_text(c: [f64; 2]) -> String {
     format!("[{},{}]", c[0], c[1])
 }
 
-#[tokio::test]
-async fn near_with_max_distance_finds_close_points() {
+pub(crate) async fn near_with_max_distance_finds_close_points() {
     let client = Client::shared();
     let p = places(&client).await;
     let found = geo_query(
@@ -123,8 +122,7 @@ async fn near_with_max_distance_finds_close_points() {
     assert_eq!(found, set(&[&p.sol, &p.plaza_mayor, &p.retiro]));
 }
 
-#[tokio::test]
-async fn near_with_min_distance_finds_far_points() {
+pub(crate) async fn near_with_min_distance_finds_far_points() {
     let client = Client::shared();
     let p = places(&client).await;
     let found = geo_query(
@@ -138,8 +136,7 @@ async fn near_with_min_distance_finds_far_points() {
     assert_eq!(found, set(&[&p.retiro, &p.barcelona]));
 }
 
-#[tokio::test]
-async fn within_intersects_and_disjoint_a_polygon() {
+pub(crate) async fn within_intersects_and_disjoint_a_polygon() {
     let client = Client::shared();
     let p = places(&client).await;
     let inside = set(&[&p.sol, &p.plaza_mayor, &p.retiro, &p.district]);
@@ -157,8 +154,7 @@ async fn within_intersects_and_disjoint_a_polygon() {
     );
 }
 
-#[tokio::test]
-async fn contains_equals_and_overlaps() {
+pub(crate) async fn contains_equals_and_overlaps() {
     let client = Client::shared();
     let p = places(&client).await;
     assert_eq!(
@@ -183,8 +179,7 @@ async fn contains_equals_and_overlaps() {
     );
 }
 
-#[tokio::test]
-async fn geoproperty_selects_another_geo_property() {
+pub(crate) async fn geoproperty_selects_another_geo_property() {
     let client = Client::shared();
     let ty = unique("Delivery");
     let id = format!("urn:ngsi-ld:{ty}:1");
@@ -213,8 +208,7 @@ async fn geoproperty_selects_another_geo_property() {
     assert_eq!(query("location").await, set(&[]));
 }
 
-#[tokio::test]
-async fn post_query_takes_a_geo_query() {
+pub(crate) async fn post_query_takes_a_geo_query() {
     let client = Client::shared();
     let p = places(&client).await;
     let body = json!({
@@ -228,8 +222,7 @@ async fn post_query_takes_a_geo_query() {
     assert_eq!(ids_of(&reply), set(&[&p.sol, &p.plaza_mayor]));
 }
 
-#[tokio::test]
-async fn invalid_geo_queries_are_400() {
+pub(crate) async fn invalid_geo_queries_are_400() {
     let client = Client::shared();
     let sol = point_text(SOL);
     let cases = [
@@ -270,8 +263,7 @@ async fn invalid_geo_queries_are_400() {
     }
 }
 
-#[tokio::test]
-async fn line_strings_multi_polygons_and_the_antimeridian() {
+pub(crate) async fn line_strings_multi_polygons_and_the_antimeridian() {
     let client = Client::shared();
     let ty = unique("Shape");
     let id = |n: &str| format!("urn:ngsi-ld:{ty}:{n}");

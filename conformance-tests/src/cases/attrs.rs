@@ -1,7 +1,7 @@
 //! Clause 5.6.2 (update attributes), 5.6.3 (append), 5.6.4 (partial attribute update),
 //! 5.6.5 (delete attribute), 5.6.19 (replace attribute): `/entities/{id}/attrs[/{attrId}]`.
 
-use conformance_tests::{entity_fixture, entity_path, urn, Client};
+use crate::{entity_fixture, entity_path, urn, Client};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -28,8 +28,7 @@ fn not_updated_names(body: &Value) -> Vec<&str> {
         .collect()
 }
 
-#[tokio::test]
-async fn append_adds_new_and_overwrites_existing_attributes() {
+pub(crate) async fn append_adds_new_and_overwrites_existing_attributes() {
     let client = Client::shared();
     let id = vehicle(&client).await;
     let body = json!({
@@ -46,8 +45,7 @@ async fn append_adds_new_and_overwrites_existing_attributes() {
     assert_eq!(got.json["brandName"]["value"], "Mercedes");
 }
 
-#[tokio::test]
-async fn append_with_no_overwrite_is_207_and_keeps_existing_values() {
+pub(crate) async fn append_with_no_overwrite_is_207_and_keeps_existing_values() {
     let client = Client::shared();
     let id = vehicle(&client).await;
     let body = json!({
@@ -67,8 +65,7 @@ async fn append_with_no_overwrite_is_207_and_keeps_existing_values() {
     assert_eq!(got.json["colour"]["value"], "green");
 }
 
-#[tokio::test]
-async fn append_to_missing_entity_is_404() {
+pub(crate) async fn append_to_missing_entity_is_404() {
     let client = Client::shared();
     client
         .post(
@@ -79,8 +76,7 @@ async fn append_to_missing_entity_is_404() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn update_attrs_replaces_existing_attributes() {
+pub(crate) async fn update_attrs_replaces_existing_attributes() {
     let client = Client::shared();
     let id = vehicle(&client).await;
     client
@@ -94,8 +90,7 @@ async fn update_attrs_replaces_existing_attributes() {
     assert_eq!(got.json["speed"], json!({"type": "Property", "value": 10}));
 }
 
-#[tokio::test]
-async fn update_attrs_with_a_missing_attribute_is_207_not_updated() {
+pub(crate) async fn update_attrs_with_a_missing_attribute_is_207_not_updated() {
     let client = Client::shared();
     let id = vehicle(&client).await;
     let reply = client
@@ -115,8 +110,7 @@ async fn update_attrs_with_a_missing_attribute_is_207_not_updated() {
     assert!(got.json.get("colour").is_none(), "update never creates");
 }
 
-#[tokio::test]
-async fn update_attrs_with_ngsi_ld_null_deletes_the_attribute() {
+pub(crate) async fn update_attrs_with_ngsi_ld_null_deletes_the_attribute() {
     let client = Client::shared();
     let id = vehicle(&client).await;
     client
@@ -130,8 +124,7 @@ async fn update_attrs_with_ngsi_ld_null_deletes_the_attribute() {
     assert!(got.json.get("brandName").is_none(), "{}", got.text);
 }
 
-#[tokio::test]
-async fn patch_attrs_of_missing_entity_is_404() {
+pub(crate) async fn patch_attrs_of_missing_entity_is_404() {
     let client = Client::shared();
     client
         .patch(
@@ -142,8 +135,7 @@ async fn patch_attrs_of_missing_entity_is_404() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn partial_attribute_update_merges_the_given_members() {
+pub(crate) async fn partial_attribute_update_merges_the_given_members() {
     let client = Client::shared();
     let id = vehicle(&client).await;
     client
@@ -157,8 +149,7 @@ async fn partial_attribute_update_merges_the_given_members() {
     );
 }
 
-#[tokio::test]
-async fn partial_update_of_a_missing_attribute_is_404() {
+pub(crate) async fn partial_update_of_a_missing_attribute_is_404() {
     let client = Client::shared();
     let id = vehicle(&client).await;
     client
@@ -167,8 +158,7 @@ async fn partial_update_of_a_missing_attribute_is_404() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn replace_attribute_replaces_it_whole() {
+pub(crate) async fn replace_attribute_replaces_it_whole() {
     let client = Client::shared();
     let id = vehicle(&client).await;
     client
@@ -182,8 +172,7 @@ async fn replace_attribute_replaces_it_whole() {
     assert_eq!(got.json["speed"], json!({"type": "Property", "value": 70}));
 }
 
-#[tokio::test]
-async fn replace_of_a_missing_attribute_is_404() {
+pub(crate) async fn replace_of_a_missing_attribute_is_404() {
     let client = Client::shared();
     let id = vehicle(&client).await;
     client
@@ -195,8 +184,7 @@ async fn replace_of_a_missing_attribute_is_404() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn delete_attribute_removes_it_then_404() {
+pub(crate) async fn delete_attribute_removes_it_then_404() {
     let client = Client::shared();
     let id = vehicle(&client).await;
     let path = attr_path(&id, "brandName");
@@ -210,8 +198,7 @@ async fn delete_attribute_removes_it_then_404() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn delete_attribute_with_dataset_id_removes_only_that_instance() {
+pub(crate) async fn delete_attribute_with_dataset_id_removes_only_that_instance() {
     let client = Client::shared();
     let id = urn("Sensor");
     client
@@ -251,8 +238,7 @@ async fn delete_attribute_with_dataset_id_removes_only_that_instance() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn delete_attribute_with_delete_all_removes_every_instance() {
+pub(crate) async fn delete_attribute_with_delete_all_removes_every_instance() {
     let client = Client::shared();
     let id = urn("Sensor");
     client
@@ -266,8 +252,7 @@ async fn delete_attribute_with_delete_all_removes_every_instance() {
     assert!(got.json.get("temperature").is_none(), "{}", got.text);
 }
 
-#[tokio::test]
-async fn append_with_a_dataset_id_adds_an_instance() {
+pub(crate) async fn append_with_a_dataset_id_adds_an_instance() {
     let client = Client::shared();
     let id = vehicle(&client).await;
     client
@@ -284,8 +269,7 @@ async fn append_with_a_dataset_id_adds_an_instance() {
     assert!(speeds.iter().any(|s| s["value"] == 33));
 }
 
-#[tokio::test]
-async fn attribute_bodies_are_validated() {
+pub(crate) async fn attribute_bodies_are_validated() {
     let client = Client::shared();
     let id = vehicle(&client).await;
     for body in [

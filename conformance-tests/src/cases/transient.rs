@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use conformance_tests::{entity_fixture, entity_path, urn, Client};
+use crate::{entity_fixture, entity_path, urn, Client};
 use serde_json::json;
 
 /// `now + ahead` as an NGSI-LD DateTime (UTC, milliseconds).
@@ -32,8 +32,7 @@ fn instant_from_now(ahead: Duration) -> String {
     )
 }
 
-#[tokio::test]
-async fn an_entity_is_removed_once_its_expiry_has_passed() {
+pub(crate) async fn an_entity_is_removed_once_its_expiry_has_passed() {
     let client = Client::shared();
     let (soon, later) = (urn("Vehicle"), urn("Vehicle"));
     let mut entity = entity_fixture("vehicle.json", &soon);
@@ -60,8 +59,7 @@ async fn an_entity_is_removed_once_its_expiry_has_passed() {
     client.get(&entity_path(&later)).await.assert_status(200);
 }
 
-#[tokio::test]
-async fn an_invalid_expiry_is_400() {
+pub(crate) async fn an_invalid_expiry_is_400() {
     let client = Client::shared();
     let mut entity = entity_fixture("vehicle.json", &urn("Vehicle"));
     entity["expiresAt"] = json!("tomorrow");

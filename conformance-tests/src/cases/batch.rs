@@ -1,7 +1,7 @@
 //! Clause 5.6.7-5.6.10 and 5.6.20: batch create, upsert, update, delete and merge, each with a
 //! BatchOperationResult (clause 5.2.16) when not every entity succeeds.
 
-use conformance_tests::{entity_fixture, entity_path, urn, Client, Reply};
+use crate::{entity_fixture, entity_path, urn, Client, Reply};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -51,8 +51,7 @@ fn batch_result(reply: &Reply) -> (Vec<String>, Vec<(String, String)>) {
     (success, errors)
 }
 
-#[tokio::test]
-async fn batch_create_of_valid_entities_is_201_with_their_ids() {
+pub(crate) async fn batch_create_of_valid_entities_is_201_with_their_ids() {
     let client = Client::shared();
     let (ids, body) = vehicles(3);
     let reply = client.post(CREATE, &body).await;
@@ -63,8 +62,7 @@ async fn batch_create_of_valid_entities_is_201_with_their_ids() {
     }
 }
 
-#[tokio::test]
-async fn batch_create_with_existing_and_invalid_entities_is_207() {
+pub(crate) async fn batch_create_with_existing_and_invalid_entities_is_207() {
     let client = Client::shared();
     let existing = urn("Vehicle");
     client
@@ -95,8 +93,7 @@ async fn batch_create_with_existing_and_invalid_entities_is_207() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn batch_create_with_a_duplicated_id_creates_it_once() {
+pub(crate) async fn batch_create_with_a_duplicated_id_creates_it_once() {
     let client = Client::shared();
     let id = urn("Vehicle");
     let body = json!([
@@ -110,8 +107,7 @@ async fn batch_create_with_a_duplicated_id_creates_it_once() {
     client.get(&entity_path(&id)).await.assert_status(200);
 }
 
-#[tokio::test]
-async fn batch_bodies_that_are_not_arrays_or_empty_are_400() {
+pub(crate) async fn batch_bodies_that_are_not_arrays_or_empty_are_400() {
     let client = Client::shared();
     for path in [CREATE, UPSERT, UPDATE, DELETE, MERGE] {
         client
@@ -125,8 +121,7 @@ async fn batch_bodies_that_are_not_arrays_or_empty_are_400() {
     }
 }
 
-#[tokio::test]
-async fn batch_upsert_creates_new_entities_with_201() {
+pub(crate) async fn batch_upsert_creates_new_entities_with_201() {
     let client = Client::shared();
     let (ids, body) = vehicles(2);
     let reply = client.post(UPSERT, &body).await;
@@ -134,8 +129,7 @@ async fn batch_upsert_creates_new_entities_with_201() {
     assert_eq!(reply.json, json!(ids));
 }
 
-#[tokio::test]
-async fn batch_upsert_replaces_existing_entities_with_204() {
+pub(crate) async fn batch_upsert_replaces_existing_entities_with_204() {
     let client = Client::shared();
     let (ids, body) = vehicles(2);
     client.post(CREATE, &body).await.assert_status(201);
@@ -154,8 +148,7 @@ async fn batch_upsert_replaces_existing_entities_with_204() {
     }
 }
 
-#[tokio::test]
-async fn batch_upsert_with_update_option_keeps_other_attributes() {
+pub(crate) async fn batch_upsert_with_update_option_keeps_other_attributes() {
     let client = Client::shared();
     let (ids, body) = vehicles(1);
     client.post(CREATE, &body).await.assert_status(201);
@@ -174,8 +167,7 @@ async fn batch_upsert_with_update_option_keeps_other_attributes() {
     assert_eq!(got.json["brandName"]["value"], "Mercedes");
 }
 
-#[tokio::test]
-async fn batch_upsert_with_an_invalid_entity_is_207() {
+pub(crate) async fn batch_upsert_with_an_invalid_entity_is_207() {
     let client = Client::shared();
     let good = urn("Vehicle");
     let body = json!([
@@ -188,8 +180,7 @@ async fn batch_upsert_with_an_invalid_entity_is_207() {
     assert_eq!(errors[0].1, "BadRequestData");
 }
 
-#[tokio::test]
-async fn batch_update_appends_attributes_and_reports_missing_entities() {
+pub(crate) async fn batch_update_appends_attributes_and_reports_missing_entities() {
     let client = Client::shared();
     let (ids, body) = vehicles(1);
     client.post(CREATE, &body).await.assert_status(201);
@@ -210,8 +201,7 @@ async fn batch_update_appends_attributes_and_reports_missing_entities() {
         .assert_error(404, "ResourceNotFound");
 }
 
-#[tokio::test]
-async fn batch_update_of_existing_entities_is_204() {
+pub(crate) async fn batch_update_of_existing_entities_is_204() {
     let client = Client::shared();
     let (ids, body) = vehicles(2);
     client.post(CREATE, &body).await.assert_status(201);
@@ -225,8 +215,7 @@ async fn batch_update_of_existing_entities_is_204() {
     }
 }
 
-#[tokio::test]
-async fn batch_delete_removes_entities_and_reports_missing_ones() {
+pub(crate) async fn batch_delete_removes_entities_and_reports_missing_ones() {
     let client = Client::shared();
     let (ids, body) = vehicles(2);
     client.post(CREATE, &body).await.assert_status(201);
@@ -246,8 +235,7 @@ async fn batch_delete_removes_entities_and_reports_missing_ones() {
     }
 }
 
-#[tokio::test]
-async fn batch_delete_with_an_invalid_id_is_207() {
+pub(crate) async fn batch_delete_with_an_invalid_id_is_207() {
     let client = Client::shared();
     let (ids, body) = vehicles(1);
     client.post(CREATE, &body).await.assert_status(201);
@@ -257,8 +245,7 @@ async fn batch_delete_with_an_invalid_id_is_207() {
     assert_eq!(errors[0].1, "BadRequestData");
 }
 
-#[tokio::test]
-async fn batch_merge_merges_each_entity() {
+pub(crate) async fn batch_merge_merges_each_entity() {
     let client = Client::shared();
     let (ids, body) = vehicles(2);
     client.post(CREATE, &body).await.assert_status(201);
@@ -285,8 +272,7 @@ async fn batch_merge_merges_each_entity() {
     assert_eq!(errors, [(missing, "ResourceNotFound".to_owned())]);
 }
 
-#[tokio::test]
-async fn json_ld_batch_items_are_each_read_with_their_own_context() {
+pub(crate) async fn json_ld_batch_items_are_each_read_with_their_own_context() {
     let client = Client::shared();
     let (a, b, c) = (urn("Bus"), urn("Bus"), urn("Bus"));
     let body = json!([
@@ -329,8 +315,7 @@ async fn json_ld_batch_items_are_each_read_with_their_own_context() {
     );
 }
 
-#[tokio::test]
-async fn batch_upsert_with_a_duplicated_id_keeps_the_last_item() {
+pub(crate) async fn batch_upsert_with_a_duplicated_id_keeps_the_last_item() {
     let client = Client::shared();
     let id = urn("Vehicle");
     let body = json!([

@@ -1,11 +1,10 @@
 //! Acknowledged writes survive a crash: a dedicated broker is killed with SIGKILL (nothing
 //! flushed on the way out) and restarted on the same data directory.
 
-use conformance_tests::{entity_fixture, entity_path, urn, BrokerProcess, Client};
+use crate::{entity_fixture, entity_path, urn, BrokerProcess, Client};
 use serde_json::json;
 
-#[tokio::test]
-async fn acknowledged_writes_survive_sigkill() {
+pub(crate) async fn acknowledged_writes_survive_sigkill() {
     let mut broker = BrokerProcess::start(&[]).expect("a broker");
     let mut client = Client::new(&broker.base_url);
     let mut created = Vec::new();
@@ -55,8 +54,7 @@ async fn acknowledged_writes_survive_sigkill() {
     assert_eq!(count.header("ngsild-results-count"), Some("199"));
 }
 
-#[tokio::test]
-async fn tenants_and_hosted_contexts_survive_a_restart() {
+pub(crate) async fn tenants_and_hosted_contexts_survive_a_restart() {
     let mut broker = BrokerProcess::start(&[]).expect("a broker");
     let mut client = Client::new(&broker.base_url).with_tenant("durable");
     let id = urn("Vehicle");
@@ -64,7 +62,7 @@ async fn tenants_and_hosted_contexts_survive_a_restart() {
     let hosted = client
         .post(
             "/ngsi-ld/v1/jsonldContexts",
-            &conformance_tests::fixture("user-context.json"),
+            &crate::fixture("user-context.json"),
         )
         .await;
     hosted.assert_status(201);
@@ -80,11 +78,10 @@ async fn tenants_and_hosted_contexts_survive_a_restart() {
         .get(&format!("/ngsi-ld/v1/jsonldContexts/{local_id}"))
         .await;
     served.assert_status(200);
-    assert_eq!(served.json, conformance_tests::fixture("user-context.json"));
+    assert_eq!(served.json, crate::fixture("user-context.json"));
 }
 
-#[tokio::test]
-async fn acknowledged_batch_writes_survive_sigkill() {
+pub(crate) async fn acknowledged_batch_writes_survive_sigkill() {
     let mut broker = BrokerProcess::start(&[]).expect("a broker");
     let mut client = Client::new(&broker.base_url);
     let ids: Vec<String> = (0..100).map(|_| urn("Vehicle")).collect();
@@ -119,8 +116,7 @@ async fn acknowledged_batch_writes_survive_sigkill() {
 
 /// Writes acknowledged while others are still in flight (group commit) survive too; the kill
 /// lands while clients are still writing.
-#[tokio::test]
-async fn concurrently_acknowledged_writes_survive_sigkill() {
+pub(crate) async fn concurrently_acknowledged_writes_survive_sigkill() {
     let mut broker = BrokerProcess::start(&[]).expect("a broker");
     let client = Client::new(&broker.base_url);
     let (acknowledged, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();

@@ -1,0 +1,328 @@
+//! The cases, one module per area of GS CIM 009, and the one table that registers them.
+//!
+//! A case is a plain `async fn()` that talks HTTP to [`Client::shared`](crate::Client::shared)
+//! (or to a broker it starts) and panics on the first difference, like a test. The table gives
+//! each its area (the module), the clauses of GS CIM 009 v1.8 it checks, and what it needs
+//! beyond a broker URL ([`Needs`]). Runners (the test binary, `ngsi-conformance`) only ever go
+//! through [`all`].
+
+mod attrs;
+mod batch;
+mod context;
+mod durability;
+mod entities;
+mod errors;
+mod formats;
+mod geo;
+mod meta;
+mod query;
+mod subscriptions;
+mod tenancy;
+mod transient;
+mod types;
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// What a case needs beyond the URL of a broker that implements the mandatory API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Needs {
+    /// Any broker URL will do.
+    Nothing,
+    /// A broker this run starts itself: the case kills it with SIGKILL, restarts it, or starts
+    /// it with flags (an `oxion` binary, so never against an arbitrary URL).
+    SpawnedBroker,
+    /// An MQTT broker that both the case and the broker under test reach (MQTT notification
+    /// endpoints are an optional binding, GS CIM 009 5.2.15).
+    Mqtt,
+}
+
+impl Needs {
+    /// Why a case with this need is skipped where the need is not met.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Needs::Nothing => "",
+            Needs::SpawnedBroker => "needs a broker this run starts (SIGKILL, restart, flags)",
+            Needs::Mqtt => {
+                "needs an MQTT broker (an optional binding): --mqtt-url / OXION_TEST_MQTT_URL"
+            }
+        }
+    }
+}
+
+/// The future of one running case.
+pub type CaseFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// One registered case.
+#[derive(Debug, Clone, Copy)]
+pub struct Case {
+    /// The behaviour checked, as a function name (`patch_attrs_of_missing_entity_is_404`).
+    pub name: &'static str,
+    /// The area (module) it belongs to (`attrs`).
+    pub area: &'static str,
+    /// GS CIM 009 v1.8 clauses it checks (empty for operational endpoints outside the spec).
+    pub clauses: &'static [&'static str],
+    pub needs: Needs,
+    pub run: fn() -> CaseFuture,
+}
+
+impl Case {
+    /// `area::name`, the name test runners show.
+    pub fn id(&self) -> String {
+        format!("{}::{}", self.area, self.name)
+    }
+
+    /// Whether `filter` selects this case: its area, its name or `area::name`, or a clause
+    /// prefix on clause boundaries (`5.7` selects 5.7.2 but not 5.71).
+    pub fn matches(&self, filter: &str) -> bool {
+        let filter = filter.trim();
+        self.area == filter
+            || self.name == filter
+            || self.id() == filter
+            || self.clauses.iter().any(|clause| {
+                clause
+                    .strip_prefix(filter)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+            })
+    }
+}
+
+macro_rules! needs {
+    () => {
+        Needs::Nothing
+    };
+    ($needs:ident) => {
+        Needs::$needs
+    };
+}
+
+/// `area::name [clauses] (Need)?;` lines into the table.
+macro_rules! cases {
+    ($( $area:ident :: $name:ident [$($clause:literal),*] $(($needs:ident))? ; )*) => {
+        &[$(
+            Case {
+                name: stringify!($name),
+                area: stringify!($area),
+                clauses: &[$($clause),*],
+                needs: needs!($($needs)?),
+                run: || Box::pin($area::$name()),
+            },
+        )*]
+    };
+}
+
+/// Every case, in a stable order (by area, then as written).
+pub fn all() -> &'static [Case] {
+    CASES
+}
+
+static CASES: &[Case] = cases! {
+    entities::create_then_retrieve_returns_the_entity_as_sent ["5.6.1", "5.7.1"];
+    entities::every_attribute_kind_round_trips ["5.6.1", "5.7.1", "4.5"];
+    entities::sub_attributes_round_trip ["5.6.1", "5.7.1"];
+    entities::dataset_id_instances_are_returned_as_an_array ["5.6.1", "5.7.1", "4.5.5"];
+    entities::create_existing_entity_is_409_already_exists ["5.6.1"];
+    entities::retrieve_missing_entity_is_404_resource_not_found ["5.7.1"];
+    entities::delete_removes_the_entity ["5.6.6"];
+    entities::invalid_payloads_are_400_bad_request_data ["5.6.1"];
+    entities::replace_entity_replaces_every_attribute_and_keeps_created_at ["5.6.18"];
+    entities::replace_missing_entity_is_404 ["5.6.18"];
+    entities::merge_entity_updates_adds_and_deletes_with_ngsi_ld_null ["5.6.17"];
+    entities::merge_entity_merges_sub_attributes ["5.6.17"];
+    entities::merge_of_missing_entity_is_404 ["5.6.17"];
+    entities::merge_with_another_id_in_the_body_is_400 ["5.6.17"];
+    entities::sys_attrs_created_at_is_kept_and_modified_at_moves ["5.7.1", "4.8"];
+    entities::system_members_in_a_payload_are_ignored_or_refused ["5.6.1", "4.8"];
+    entities::the_location_header_names_the_created_entity_whatever_its_id ["5.6.1"];
+    entities::concurrent_appends_to_one_entity_lose_no_attribute ["5.6.3"];
+    entities::concurrent_creates_of_one_id_succeed_exactly_once ["5.6.1"];
+    entities::purge_entities_by_type_deletes_only_that_type ["5.6.21"];
+    entities::replace_with_another_id_in_the_body_is_400 ["5.6.18"];
+    entities::retrieve_with_attrs_that_do_not_exist_gives_id_and_type ["5.7.1"];
+    entities::resources_answer_with_a_trailing_slash ["6.1"];
+    entities::unicode_names_round_trip_and_are_queryable ["4.6.2", "5.7.2"];
+    entities::merge_with_ngsi_ld_null_removes_the_scope ["5.6.17", "4.18"];
+    entities::concise_output_of_several_instances_reads_back_as_the_same_instances ["4.5.6", "5.6.1"];
+
+    attrs::append_adds_new_and_overwrites_existing_attributes ["5.6.3"];
+    attrs::append_with_no_overwrite_is_207_and_keeps_existing_values ["5.6.3"];
+    attrs::append_to_missing_entity_is_404 ["5.6.3"];
+    attrs::update_attrs_replaces_existing_attributes ["5.6.2"];
+    attrs::update_attrs_with_a_missing_attribute_is_207_not_updated ["5.6.2"];
+    attrs::update_attrs_with_ngsi_ld_null_deletes_the_attribute ["5.6.2"];
+    attrs::patch_attrs_of_missing_entity_is_404 ["5.6.2"];
+    attrs::partial_attribute_update_merges_the_given_members ["5.6.4"];
+    attrs::partial_update_of_a_missing_attribute_is_404 ["5.6.4"];
+    attrs::replace_attribute_replaces_it_whole ["5.6.19"];
+    attrs::replace_of_a_missing_attribute_is_404 ["5.6.19"];
+    attrs::delete_attribute_removes_it_then_404 ["5.6.5"];
+    attrs::delete_attribute_with_dataset_id_removes_only_that_instance ["5.6.5"];
+    attrs::delete_attribute_with_delete_all_removes_every_instance ["5.6.5"];
+    attrs::append_with_a_dataset_id_adds_an_instance ["5.6.3"];
+    attrs::attribute_bodies_are_validated ["5.6.2", "5.6.3", "5.6.4"];
+
+    batch::batch_create_of_valid_entities_is_201_with_their_ids ["5.6.7"];
+    batch::batch_create_with_existing_and_invalid_entities_is_207 ["5.6.7", "5.2.16"];
+    batch::batch_create_with_a_duplicated_id_creates_it_once ["5.6.7"];
+    batch::batch_bodies_that_are_not_arrays_or_empty_are_400 ["5.6.7", "5.6.8", "5.6.9", "5.6.10", "5.6.20"];
+    batch::batch_upsert_creates_new_entities_with_201 ["5.6.8"];
+    batch::batch_upsert_replaces_existing_entities_with_204 ["5.6.8"];
+    batch::batch_upsert_with_update_option_keeps_other_attributes ["5.6.8"];
+    batch::batch_upsert_with_an_invalid_entity_is_207 ["5.6.8", "5.2.16"];
+    batch::batch_update_appends_attributes_and_reports_missing_entities ["5.6.9", "5.2.16"];
+    batch::batch_update_of_existing_entities_is_204 ["5.6.9"];
+    batch::batch_delete_removes_entities_and_reports_missing_ones ["5.6.10", "5.2.16"];
+    batch::batch_delete_with_an_invalid_id_is_207 ["5.6.10", "5.2.16"];
+    batch::batch_merge_merges_each_entity ["5.6.20"];
+    batch::json_ld_batch_items_are_each_read_with_their_own_context ["5.6.7", "6.3.5"];
+    batch::batch_upsert_with_a_duplicated_id_keeps_the_last_item ["5.6.8"];
+
+    query::q_supports_every_comparison_operator ["5.7.2", "4.9"];
+    query::q_combines_terms_with_and_or_and_parentheses ["5.7.2", "4.9"];
+    query::q_reaches_sub_attributes_dates_and_compound_members ["5.7.2", "4.9"];
+    query::invalid_q_is_400 ["5.7.2", "4.9"];
+    query::scope_q_selects_scopes_and_their_hierarchy ["5.7.2", "4.19"];
+    query::type_expressions_select_or_and_and ["5.7.2", "4.17"];
+    query::id_list_and_id_pattern_select_entities ["5.7.2"];
+    query::id_pattern_matches_anywhere_in_the_id_like_orion_ld ["5.7.2"];
+    query::attrs_selects_entities_having_them_and_projects ["5.7.2"];
+    query::pick_and_omit_shape_the_entities ["5.7.2", "4.21"];
+    query::pagination_is_stable_and_complete_and_counted ["5.7.2", "5.5.9"];
+    query::limit_over_the_maximum_is_403_too_many_results ["5.7.2", "5.5.9"];
+    query::query_without_any_filter_is_400 ["5.7.2"];
+    query::query_matching_nothing_is_an_empty_array ["5.7.2"];
+    query::post_query_takes_a_query_body ["6.23"];
+    query::post_query_entity_selectors_are_alternatives ["6.23"];
+    query::invalid_or_too_broad_query_bodies_are_400 ["6.23"];
+    query::q_matches_every_attribute_kind ["5.7.2", "4.9"];
+
+    geo::near_with_max_distance_finds_close_points ["5.7.2", "4.10"];
+    geo::near_with_min_distance_finds_far_points ["5.7.2", "4.10"];
+    geo::within_intersects_and_disjoint_a_polygon ["5.7.2", "4.10"];
+    geo::contains_equals_and_overlaps ["5.7.2", "4.10"];
+    geo::geoproperty_selects_another_geo_property ["5.7.2", "4.10"];
+    geo::post_query_takes_a_geo_query ["6.23", "4.10"];
+    geo::invalid_geo_queries_are_400 ["5.7.2", "4.10"];
+    geo::line_strings_multi_polygons_and_the_antimeridian ["5.7.2", "4.10"];
+
+    formats::key_values_by_options_or_format_is_bare_values ["4.5", "6.3.7"];
+    formats::concise_drops_types_and_keeps_members ["4.5"];
+    formats::concise_input_is_accepted ["4.5", "5.6.1"];
+    formats::every_kind_renders_in_key_values ["4.5"];
+    formats::unknown_format_or_option_is_400 ["4.5", "6.3.7"];
+    formats::accept_json_ld_puts_the_context_in_the_body_and_no_link ["6.3.6"];
+    formats::accept_json_gives_a_link_header ["6.3.6"];
+    formats::accept_geo_json_gives_a_feature_and_a_feature_collection ["6.3.6", "4.5.16"];
+    formats::unsupported_accept_is_406 ["6.3.6"];
+    formats::unsupported_content_type_is_415 ["6.3.4"];
+    formats::merge_patch_json_is_accepted_on_patch ["6.3.4"];
+    formats::lang_picks_one_language_of_a_language_property ["4.15"];
+    formats::content_type_parameters_are_accepted ["6.3.4"];
+    formats::concise_output_is_accepted_back_as_the_same_entity ["4.5"];
+    formats::relationship_object_types_round_trip ["4.5"];
+    formats::geometry_property_chooses_the_feature_geometry ["6.3.6", "4.5.16"];
+    formats::lang_applies_to_query_results_too ["4.15", "5.7.2"];
+
+    context::core_context_only_expands_unknown_terms_to_the_default_vocabulary ["5.5.7"];
+    context::link_header_context_expands_and_compacts_names ["5.5.7", "6.3.5"];
+    context::inline_context_with_json_ld_is_used ["5.5.7", "6.3.5"];
+    context::json_ld_without_context_is_400 ["6.3.4"];
+    context::json_ld_with_a_link_header_is_400 ["6.3.4"];
+    context::context_in_a_json_body_is_400 ["6.3.4"];
+    context::unreachable_remote_context_is_503_ld_context_not_available ["5.5.7", "5.5.3"];
+    context::malformed_link_header_is_400 ["6.3.5"];
+    context::hosted_contexts_are_stored_served_listed_used_and_deleted ["5.13"];
+    context::hosting_a_body_without_context_is_400 ["5.13"];
+    context::an_invalid_remote_context_is_400 ["5.5.7"];
+
+    tenancy::the_same_id_lives_separately_in_two_tenants ["4.14", "6.3.14"];
+    tenancy::reading_an_unknown_tenant_is_404_nonexistent_tenant ["4.14", "6.3.14"];
+    tenancy::creating_in_a_new_tenant_creates_the_tenant ["4.14"];
+    tenancy::invalid_tenant_names_are_400 ["6.3.14"];
+    tenancy::hosted_contexts_belong_to_their_tenant ["4.14", "5.13"];
+    tenancy::local_true_lists_every_entity_of_the_tenant ["4.14", "5.7.2"];
+
+    types::types_lists_the_entity_types ["5.7.5"];
+    types::types_with_details_lists_attribute_names ["5.7.6"];
+    types::type_information_counts_entities_and_describes_attributes ["5.7.7"];
+    types::attributes_lists_the_attribute_names ["5.7.8"];
+    types::attributes_with_details_and_one_attribute ["5.7.9", "5.7.10"];
+    types::unknown_type_or_attribute_is_404 ["5.7.7", "5.7.10"];
+    types::deleted_entities_leave_the_lists ["5.7.5", "5.7.8"];
+
+    errors::malformed_json_is_400_invalid_request ["5.5.2", "6.3.2"];
+    errors::empty_body_is_400_invalid_request ["5.5.2", "6.3.2"];
+    errors::missing_content_type_is_415 ["6.3.4"];
+    errors::body_over_the_limit_is_413 ["6.3.2"] (SpawnedBroker);
+    errors::unknown_uri_parameter_is_400 ["5.5.2"];
+    errors::invalid_ids_in_the_path_are_400 ["5.5.2"];
+    errors::unknown_path_is_404 ["6.3.2"];
+    errors::wrong_method_is_405 ["6.3.2"];
+    errors::no_request_produces_a_server_error ["5.5.2", "5.5.3"];
+    errors::deeply_nested_sub_attributes_never_take_the_broker_down ["5.5.3"] (SpawnedBroker);
+
+    durability::acknowledged_writes_survive_sigkill [] (SpawnedBroker);
+    durability::tenants_and_hosted_contexts_survive_a_restart [] (SpawnedBroker);
+    durability::acknowledged_batch_writes_survive_sigkill [] (SpawnedBroker);
+    durability::concurrently_acknowledged_writes_survive_sigkill [] (SpawnedBroker);
+
+    meta::version_answers_with_json [];
+    meta::health_is_200 [];
+    meta::metrics_are_prometheus_text [];
+
+    transient::an_entity_is_removed_once_its_expiry_has_passed ["4.23"];
+    transient::an_invalid_expiry_is_400 ["4.23"];
+
+    subscriptions::create_is_201_with_location_and_retrieve_renders_the_subscription ["5.8.1", "5.8.3", "5.2.12"];
+    subscriptions::create_with_an_existing_id_is_409_already_exists ["5.8.1"];
+    subscriptions::list_pages_with_limit_offset_and_count ["5.8.4", "5.5.9"];
+    subscriptions::patch_replaces_the_given_members_and_keeps_the_others ["5.8.2"];
+    subscriptions::delete_removes_the_subscription_and_missing_ones_are_404 ["5.8.5"];
+    subscriptions::a_deleted_subscription_no_longer_notifies ["5.8.5", "5.11"];
+    subscriptions::invalid_subscriptions_are_400_bad_request_data ["5.8.1", "5.2.12"];
+    subscriptions::entity_created_fires_for_create_batch_create_and_batch_upsert ["5.11", "5.2.12"];
+    subscriptions::entity_updated_fires_for_every_kind_of_update ["5.11", "5.2.12"];
+    subscriptions::entity_deleted_fires_for_delete_and_batch_delete ["5.11", "5.2.12"];
+    subscriptions::attribute_created_fires_for_new_attributes_only ["5.11", "5.2.12"];
+    subscriptions::attribute_updated_fires_for_every_kind_of_attribute_update ["5.11", "5.2.12"];
+    subscriptions::attribute_deleted_fires_for_delete_attr_merge_with_null_and_put ["5.11", "5.2.12"];
+    subscriptions::watched_attributes_limit_which_changes_notify ["5.11", "5.2.12"];
+    subscriptions::formats_normalized_concise_and_key_values ["5.2.14", "5.3.1"];
+    subscriptions::notification_attributes_and_sys_attrs_shape_the_entity ["5.2.14", "5.3.1"];
+    subscriptions::show_changes_adds_the_previous_value ["5.2.14", "5.3.1"];
+    subscriptions::accept_ld_json_puts_the_context_in_the_body_and_json_in_a_link_header ["5.2.15", "5.3.1"];
+    subscriptions::notifications_use_the_context_of_the_creating_request ["5.11", "5.3.1"];
+    subscriptions::receiver_info_arrives_as_headers ["5.2.15"];
+    subscriptions::q_filters_the_notified_entities ["5.11", "4.9"];
+    subscriptions::geo_q_filters_the_notified_entities ["5.11", "4.10"];
+    subscriptions::throttling_skips_notifications_within_the_period ["5.11", "5.2.12"];
+    subscriptions::time_interval_notifies_the_matching_entities_periodically ["5.11", "5.2.12"];
+    subscriptions::expired_subscription_stops_notifying ["5.11", "5.2.12"];
+    subscriptions::is_active_pauses_and_resumes ["5.8.2", "5.2.12"];
+    subscriptions::a_receiver_down_then_up_shows_failed_then_ok ["5.2.14"];
+    subscriptions::an_endpoint_answering_errors_counts_as_failed ["5.2.14"];
+    subscriptions::a_subscription_never_fires_for_another_tenant ["5.11", "4.14"];
+    subscriptions::subscriptions_survive_a_restart ["5.8.1"] (SpawnedBroker);
+    subscriptions::mqtt_endpoint_gets_the_notification ["5.2.15", "5.3.1"] (Mqtt);
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_filters_match_clause_boundaries() {
+        let mut ids: Vec<String> = all().iter().map(Case::id).collect();
+        let n = ids.len();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "a case is registered twice");
+        let query = all()
+            .iter()
+            .find(|c| c.name == "invalid_q_is_400")
+            .expect("registered");
+        assert!(query.matches("5.7") && query.matches("5.7.2") && query.matches("4.9"));
+        assert!(query.matches("query") && query.matches("query::invalid_q_is_400"));
+        assert!(!query.matches("5.7.2.1") && !query.matches("4.91"));
+    }
+}
