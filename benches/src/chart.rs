@@ -51,8 +51,12 @@ fn draw(results: &Results, svg: &mut String) -> DrawResult {
     let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE)?;
     let w = &results.workload;
+    let load = match results.host.load_avg {
+        Some(l) => format!(", load {l:.1}"),
+        None => String::new(),
+    };
     let title = format!(
-        "oxion-load {}: {} entities, {} connections, {} s per scenario, {} cores ({})",
+        "oxion-load {}: {} entities, {} connections, {} s per scenario; {} cores{load}; {}",
         results.version,
         w.entities,
         w.connections,

@@ -34,6 +34,10 @@ pub struct Host {
     pub cores: usize,
     pub cpu: Option<String>,
     pub memory_gib: Option<f64>,
+    /// The 1-minute load average when the run started: other work on a shared machine shows
+    /// here, and in the numbers.
+    #[serde(default)]
+    pub load_avg: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -127,12 +131,16 @@ impl Host {
         let memory_gib = proc("/proc/meminfo", "MemTotal")
             .and_then(|kb| kb.trim_end_matches("kB").trim().parse::<f64>().ok())
             .map(|kb| (kb / 1024.0 / 1024.0 * 10.0).round() / 10.0);
+        let load_avg = std::fs::read_to_string("/proc/loadavg")
+            .ok()
+            .and_then(|l| l.split_whitespace().next()?.parse().ok());
         Host {
             os: std::env::consts::OS.to_owned(),
             arch: std::env::consts::ARCH.to_owned(),
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             cpu: proc("/proc/cpuinfo", "model name"),
             memory_gib,
+            load_avg,
         }
     }
 }
@@ -172,9 +180,14 @@ impl Results {
     /// The summary table: a row per scenario per broker, brokers side by side.
     pub fn table(&self) -> String {
         let mut out = String::new();
+        let lw = self
+            .brokers
+            .iter()
+            .map(|b| b.label.len())
+            .fold(6, usize::max);
         let _ = writeln!(
             out,
-            "{:<16} {:<12} {:>10} {:>11} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "{:<16} {:<lw$} {:>10} {:>11} {:>8} {:>8} {:>8} {:>8} {:>8}",
             "scenario",
             "broker",
             "requests",
@@ -191,7 +204,7 @@ impl Results {
                     let l = m.latency_ms;
                     let _ = writeln!(
                         out,
-                        "{:<16} {:<12} {:>10} {:>11.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8}",
+                        "{:<16} {:<lw$} {:>10} {:>11.0} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8}",
                         m.scenario,
                         broker.label,
                         m.requests,
@@ -259,6 +272,7 @@ pub(crate) mod tests {
                 cores: 2,
                 cpu: None,
                 memory_gib: Some(24.0),
+                load_avg: Some(0.5),
             },
             workload: WorkloadInfo {
                 run: "r1".to_owned(),

@@ -25,7 +25,8 @@ pub enum Scenario {
     GetById,
     /// PATCH /entities/{id}/attrs of a preloaded entity.
     Patch,
-    /// GET /entities?type=..&q=totalSpotNumber>K: about a fifth of the entities match.
+    /// GET /entities?type=..&q=totalSpotNumber>K, K drawn from 200..240: from nearly all to a
+    /// fifth of the entities match; the first 20 are returned.
     Query,
     /// GET /entities?type=..&q=availableSpotNumber==K: one entity in a thousand matches.
     QuerySelective,

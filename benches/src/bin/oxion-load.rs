@@ -228,6 +228,7 @@ fn line(label: &str, m: &Measurement) -> String {
 }
 
 fn write_chart(results: &Results, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let svg = dir.join("results.svg");
     std::fs::write(&svg, chart::render(results)?)
         .with_context(|| format!("writing {}", svg.display()))?;
@@ -247,4 +248,38 @@ fn unique_run() -> String {
     }
     digits.push('r');
     digits.iter().rev().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent_and_takes_old_scenario_names() {
+        Args::command().debug_assert();
+        let args = Args::try_parse_from([
+            "oxion-load",
+            "--scenarios",
+            "get,geo-query,batch-upsert",
+            "--compare",
+            "http://127.0.0.1:1027",
+            "--compare-label",
+            "orion-ld",
+        ])
+        .expect("valid arguments");
+        assert_eq!(
+            args.scenarios,
+            [Scenario::GetById, Scenario::GeoQuery, Scenario::BatchUpsert]
+        );
+        assert_eq!(args.compare_label, "orion-ld");
+        assert!(Args::try_parse_from(["oxion-load", "--scenarios", "nope"]).is_err());
+    }
+
+    #[test]
+    fn run_names_are_letters_and_digits() {
+        let run = unique_run();
+        assert!(run.starts_with('r') && run.len() > 4, "{run}");
+        assert!(run.chars().all(|c| c.is_ascii_alphanumeric()), "{run}");
+    }
 }
