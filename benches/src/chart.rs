@@ -92,10 +92,44 @@ impl Bars<'_> {
 
     /// Every value `pick` gives for a (broker, scenario) that ran.
     fn values(&self, pick: impl Fn(&Measurement) -> f64) -> Vec<f64> {
-        (0..self.results.brokers.len())
-            .flat_map(|b| self.scenarios.iter().map(move |s| (b, s)))
-            .filter_map(|(b, s)| self.results.get(b, s).map(&pick))
-            .collect()
+        self.measurements().map(|(_, _, m)| pick(m)).collect()
+    }
+
+    /// (broker, scenario, measurement) for every scenario that ran against a broker.
+    fn measurements(&self) -> impl Iterator<Item = (usize, usize, &Measurement)> + '_ {
+        (0..self.results.brokers.len()).flat_map(move |b| {
+            self.scenarios
+                .iter()
+                .enumerate()
+                .filter_map(move |(s, name)| Some((b, s, self.results.get(b, name)?)))
+        })
+    }
+
+    /// A panel's axes: the scenarios across, `range` up on a log scale.
+    fn axes<'a, 'b>(
+        &self,
+        panel: &'a DrawingArea<SVGBackend<'b>, Shift>,
+        caption: &str,
+        y_desc: &str,
+        (lo, hi): (f64, f64),
+    ) -> Result<Chart<'a, 'b>, Box<dyn std::error::Error + Send + Sync>> {
+        let mut chart = ChartBuilder::on(panel)
+            .margin(12)
+            .margin_right(20)
+            .x_label_area_size(34)
+            .y_label_area_size(70)
+            .caption(caption, (FONT, 16))
+            .build_cartesian_2d(0f64..self.scenarios.len() as f64, (lo..hi).log_scale())?;
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(0)
+            .x_label_formatter(&|_| String::new())
+            .y_desc(y_desc)
+            .y_label_formatter(&|v| rate(*v))
+            .label_style((FONT, 12))
+            .draw()?;
+        Ok(chart)
     }
 
     fn throughput(
@@ -103,36 +137,21 @@ impl Bars<'_> {
         root: &DrawingArea<SVGBackend, Shift>,
         panel: &DrawingArea<SVGBackend, Shift>,
     ) -> DrawResult {
-        let r = self.results;
-        let (lo, hi) = decades(&self.values(|m| m.throughput));
-        let mut chart = ChartBuilder::on(panel)
-            .margin(12)
-            .margin_right(20)
-            .x_label_area_size(34)
-            .y_label_area_size(70)
-            .caption(
-                "Throughput (requests/s, log scale; higher is better)",
-                (FONT, 16),
-            )
-            .build_cartesian_2d(0f64..self.scenarios.len() as f64, (lo..hi).log_scale())?;
-        mesh(&mut chart, "requests/s")?;
-        for (b, _) in r.brokers.iter().enumerate() {
-            for (s, name) in self.scenarios.iter().enumerate() {
-                let Some(m) = r.get(b, name) else { continue };
-                let (x0, x1) = self.slot(s, b);
-                bar(
-                    &mut chart,
-                    (x0, x1),
-                    lo,
-                    m.throughput,
-                    broker_color(b),
-                    &rate(m.throughput),
-                )?;
-            }
+        let range = decades(&self.values(|m| m.throughput));
+        let caption = "Throughput (requests/s, log scale; higher is better)";
+        let mut chart = self.axes(panel, caption, "requests/s", range)?;
+        for (b, s, m) in self.measurements() {
+            let tp = m.throughput;
+            bar(
+                &mut chart,
+                self.slot(s, b),
+                range.0,
+                tp,
+                broker_color(b),
+                &rate(tp),
+            )?;
         }
-        self.labels(root, panel, &chart, lo, |b| {
-            (broker_color(b), String::new())
-        })
+        self.labels(root, panel, &chart, range.0, "")
     }
 
     fn latency(
@@ -140,47 +159,32 @@ impl Bars<'_> {
         root: &DrawingArea<SVGBackend, Shift>,
         panel: &DrawingArea<SVGBackend, Shift>,
     ) -> DrawResult {
-        let r = self.results;
-        let (lo, hi) = decades(&self.values(|m| m.latency_ms.p50));
-        let hi = hi.max(decades(&self.values(|m| m.latency_ms.p99)).1);
-        let mut chart = ChartBuilder::on(panel)
-            .margin(12)
-            .margin_right(20)
-            .x_label_area_size(34)
-            .y_label_area_size(70)
-            .caption(
-                "Latency (ms, log scale; p50 solid, p99 light; lower is better)",
-                (FONT, 16),
-            )
-            .build_cartesian_2d(0f64..self.scenarios.len() as f64, (lo..hi).log_scale())?;
-        mesh(&mut chart, "ms")?;
-        for (b, _) in r.brokers.iter().enumerate() {
-            for (s, name) in self.scenarios.iter().enumerate() {
-                let Some(m) = r.get(b, name) else { continue };
-                let (x0, x1) = self.slot(s, b);
-                let mid = (x0 + x1) / 2.0;
-                let (p50, p99) = (m.latency_ms.p50, m.latency_ms.p99);
-                bar(
-                    &mut chart,
-                    (x0, mid),
-                    lo,
-                    p50,
-                    broker_color(b),
-                    &millis(p50),
-                )?;
-                bar(
-                    &mut chart,
-                    (mid, x1),
-                    lo,
-                    p99,
-                    broker_light_color(b),
-                    &millis(p99),
-                )?;
-            }
+        let (lo, _) = decades(&self.values(|m| m.latency_ms.p50));
+        let (_, hi) = decades(&self.values(|m| m.latency_ms.p99));
+        let caption = "Latency (ms, log scale; p50 solid, p99 light; lower is better)";
+        let mut chart = self.axes(panel, caption, "ms", (lo, hi))?;
+        for (b, s, m) in self.measurements() {
+            let (x0, x1) = self.slot(s, b);
+            let mid = (x0 + x1) / 2.0;
+            let (p50, p99) = (m.latency_ms.p50, m.latency_ms.p99);
+            bar(
+                &mut chart,
+                (x0, mid),
+                lo,
+                p50,
+                broker_color(b),
+                &millis(p50),
+            )?;
+            bar(
+                &mut chart,
+                (mid, x1),
+                lo,
+                p99,
+                broker_light_color(b),
+                &millis(p99),
+            )?;
         }
-        self.labels(root, panel, &chart, lo, |b| {
-            (broker_color(b), " p50 / p99".into())
-        })
+        self.labels(root, panel, &chart, lo, " p50 / p99")
     }
 
     /// Scenario names under the groups, and the legend (a coloured label per broker).
@@ -190,7 +194,7 @@ impl Bars<'_> {
         panel: &DrawingArea<SVGBackend, Shift>,
         chart: &Chart,
         lo: f64,
-        legend: impl Fn(usize) -> (RGBColor, String),
+        legend_suffix: &str,
     ) -> DrawResult {
         let under = Pos::new(HPos::Center, VPos::Top);
         for (s, name) in self.scenarios.iter().enumerate() {
@@ -202,10 +206,9 @@ impl Bars<'_> {
         let mut x = left + 100;
         let at_left = Pos::new(HPos::Left, VPos::Top);
         for (b, broker) in self.results.brokers.iter().enumerate() {
-            let (color, suffix) = legend(b);
-            let text = format!("■ {}{suffix}", broker.label);
+            let text = format!("■ {}{legend_suffix}", broker.label);
             let width = 9 * text.chars().count() as i32 + 24;
-            let style = (FONT, 14).into_font().color(&color).pos(at_left);
+            let style = (FONT, 14).into_font().color(&broker_color(b)).pos(at_left);
             root.draw(&Text::new(text, (x, top + 34), style))?;
             x += width;
         }
@@ -233,19 +236,6 @@ type Chart<'a, 'b> = ChartContext<
     SVGBackend<'b>,
     Cartesian2d<plotters::coord::types::RangedCoordf64, LogCoord<f64>>,
 >;
-
-fn mesh(chart: &mut Chart, y_desc: &str) -> DrawResult {
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(0)
-        .x_label_formatter(&|_| String::new())
-        .y_desc(y_desc)
-        .y_label_formatter(&|v| rate(*v))
-        .label_style((FONT, 12))
-        .draw()?;
-    Ok(())
-}
 
 /// One bar from the baseline to `value`, with `label` above it.
 fn bar(

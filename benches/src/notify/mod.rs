@@ -11,6 +11,9 @@
 //! `i mod G`, entity `k` belongs to group `k mod G`. With `G = ceil(S / fanout)` each write
 //! notifies exactly `S / G` subscriptions (`fanout`, or fewer for the last rounding), however
 //! large `S` is. `S = 0` gives the same writes with no subscription, for comparison.
+//!
+//! [`run`] yields two rows of results: `notify`, the writes, and `notify-delivery`, the
+//! notifications received per second and their write-to-delivery latency.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -191,7 +191,8 @@ async fn delivery_counters(target: &Target, key: &str) -> anyhow::Result<(u64, u
     let prefix = subscription_id(key, 0);
     let prefix = prefix.trim_end_matches('0');
     let (mut sent, mut failed) = (0, 0);
-    for page in 0.. {
+    // Bounded: a broker that ignored `offset` would otherwise page forever.
+    for page in 0..1000 {
         let path = format!(
             "/ngsi-ld/v1/subscriptions?limit=1000&offset={}",
             page * 1000
