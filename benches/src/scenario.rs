@@ -32,6 +32,9 @@ pub enum Scenario {
     QuerySelective,
     /// GET /entities?type=..&georel=near;maxDistance==1000 around a random point of the city.
     GeoQuery,
+    /// GET /entities?type=..&georel=within a square polygon of the same area as `geo-query`'s
+    /// circle, around a random point of the city.
+    GeoWithin,
     /// POST /entityOperations/upsert of 100 preloaded entities.
     BatchUpsert,
     /// PATCH writes fanned out to subscriptions with the tool's own receiver.
@@ -39,13 +42,14 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::Create,
         Scenario::GetById,
         Scenario::Patch,
         Scenario::Query,
         Scenario::QuerySelective,
         Scenario::GeoQuery,
+        Scenario::GeoWithin,
         Scenario::BatchUpsert,
         Scenario::Notify,
     ];
@@ -58,6 +62,7 @@ impl Scenario {
             Scenario::Query => "query",
             Scenario::QuerySelective => "query-selective",
             Scenario::GeoQuery => "geo-query",
+            Scenario::GeoWithin => "geo-within",
             Scenario::BatchUpsert => "batch-upsert",
             Scenario::Notify => "notify",
         }
@@ -113,6 +118,32 @@ impl Scenario {
                         "{entities}?type={}&georel=near%3BmaxDistance%3D%3D{GEO_RADIUS_M}\
                          &geometry=Point&coordinates=%5B{lon},{lat}%5D&limit={QUERY_LIMIT}",
                         w.entity_type(),
+                    ),
+                )
+                .expect(&[200])
+            }
+            Scenario::GeoWithin => {
+                let [lon, lat] = CITY.point(draw % 1_000_003 + 7);
+                // Half sides of about 886 m: the square's area is the circle's, pi km².
+                let (dlon, dlat) = (0.010_43, 0.007_96);
+                let corners = [
+                    (-1.0, -1.0),
+                    (1.0, -1.0),
+                    (1.0, 1.0),
+                    (-1.0, 1.0),
+                    (-1.0, -1.0),
+                ];
+                let ring: Vec<String> = corners
+                    .iter()
+                    .map(|(x, y)| format!("%5B{:.5},{:.5}%5D", lon + x * dlon, lat + y * dlat))
+                    .collect();
+                Request::new(
+                    Method::GET,
+                    format!(
+                        "{entities}?type={}&georel=within&geometry=Polygon\
+                         &coordinates=%5B%5B{}%5D%5D&limit={QUERY_LIMIT}",
+                        w.entity_type(),
+                        ring.join(","),
                     ),
                 )
                 .expect(&[200])
@@ -227,6 +258,27 @@ mod tests {
         );
         assert!(
             r.path.contains("geometry=Point&coordinates=%5B-3."),
+            "{}",
+            r.path
+        );
+    }
+
+    #[test]
+    fn geo_within_sends_a_closed_ring() {
+        let w = Workload::new("r1", "oxion", 1000);
+        let r = Scenario::GeoWithin.request(&w, 42, 0).expect("a request");
+        let coords = r.path.split("coordinates=").nth(1).expect("coordinates");
+        let coords = coords
+            .split('&')
+            .next()
+            .expect("coordinates")
+            .replace("%5B", "[")
+            .replace("%5D", "]");
+        let ring: Vec<Vec<Vec<f64>>> = serde_json::from_str(&coords).expect("a polygon");
+        assert_eq!(ring[0].len(), 5);
+        assert_eq!(ring[0][0], ring[0][4]);
+        assert!(
+            r.path.contains("georel=within&geometry=Polygon"),
             "{}",
             r.path
         );

@@ -14,7 +14,8 @@
 //! broker's label, so it needs no empty broker and leaves the queries of other runs alone.
 //!
 //! The scenarios: `create`, `get-by-id`, `patch`, `query` (type + q), `query-selective`,
-//! `geo-query` (near;maxDistance over a city), `batch-upsert` (100 per request) and `notify`
+//! `geo-query` (near;maxDistance over a city), `geo-within` (a polygon of the same area),
+//! `batch-upsert` (100 per request) and `notify`
 //! (fan-out to `--subscriptions` subscriptions with the tool's own receiver, see
 //! `benches::notify`). `get`, `geo` and `upsert` are accepted for the longer names.
 
@@ -60,7 +61,7 @@ struct Args {
         long,
         env = "OXION_LOAD_SCENARIOS",
         value_delimiter = ',',
-        default_value = "create,get-by-id,patch,query,geo-query,batch-upsert,notify"
+        default_value = "create,get-by-id,patch,query,geo-query,geo-within,batch-upsert,notify"
     )]
     scenarios: Vec<Scenario>,
     /// Entities to preload (read and written by get-by-id, patch, the queries, batch-upsert).
