@@ -1,532 +1,286 @@
-//! `oxion-load`: NGSI-LD load over HTTP against any broker, bounded in time and request count.
+//! `oxion-load`: NGSI-LD load over HTTP against any broker, or two compared, bounded in time and
+//! request count.
 //!
 //! ```text
-//! oxion-load --url http://127.0.0.1:1026 --entities 100000 --connections 32 --duration 10 \
-//!            --scenarios create,get,patch,query
+//! oxion-load --url http://127.0.0.1:1026 --label oxion \
+//!            --compare http://127.0.0.1:1027 --compare-label orion-ld \
+//!            --entities 20000 --connections 16 --duration 5 --out docs/bench
+//! oxion-load --from-json docs/bench/results.json       # table and chart again, no broker
 //! ```
-//! Preloads `--entities` entities with batch upserts (skipped with `--no-preload` when they are
-//! there already from the same `--run`), then runs each scenario for `--duration` seconds (or
-//! `--max-requests`), and prints requests/s and latency percentiles.
+//! For each broker in turn (the first, then the one of `--compare`), it preloads `--entities`
+//! entities with batch upserts, runs each scenario of `--scenarios` for `--duration` seconds
+//! (or `--max-requests`) with `--connections` in flight, and prints the throughput and latency
+//! percentiles. Everything it writes is named after the run (`--run`, unique by default) and the
+//! broker's label, so it needs no empty broker and leaves the queries of other runs alone.
 //!
-//! The `notify` scenario measures subscription fan-out instead (see `benches::notify`): it
-//! starts a receiver, creates `--subscriptions` subscriptions, drives PATCH writes and prints
-//! writes/s, notifications/s and write-to-delivery latency. It needs no preload:
-//!
-//! ```text
-//! oxion-load --url http://127.0.0.1:1026 --scenarios notify --subscriptions 100 --duration 10
-//! ```
+//! The scenarios: `create`, `get-by-id`, `patch`, `query` (type + q), `query-selective`,
+//! `geo-query` (near;maxDistance over a city), `geo-within` (a polygon of the same area),
+//! `batch-upsert` (100 per request) and `notify`
+//! (fan-out to `--subscriptions` subscriptions with the tool's own receiver, see
+//! `benches::notify`). `get`, `geo` and `upsert` are accepted for the longer names.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
+use benches::chart;
 use benches::notify::{self, FanOut};
-use benches::workload;
+use benches::results::{BrokerResults, Host, Measurement, Results, WorkloadInfo};
+use benches::run::{self, Limits};
+use benches::scenario::Scenario;
+use benches::target::Target;
+use benches::workload::{Workload, BATCH};
 use clap::Parser;
-use hdrhistogram::Histogram;
-use reqwest::Method;
-use serde_json::Value;
 
 #[derive(Debug, Parser)]
-#[command(about = "NGSI-LD load generator")]
+#[command(
+    about = "NGSI-LD load generator: measure a broker, or compare two",
+    version
+)]
 struct Args {
     /// Broker base URL.
     #[arg(long, env = "OXION_LOAD_URL", default_value = "http://127.0.0.1:1026")]
     url: String,
-    /// Scenarios to run, in order: create, get, patch, query, query-selective.
-    #[arg(long, value_delimiter = ',', default_value = "create,get,patch,query")]
-    scenarios: Vec<String>,
-    /// Entities to preload (used by get, patch, query).
-    #[arg(long, default_value_t = 100_000)]
+    /// Its name in the results (and in the ids of what the run writes).
+    #[arg(long, env = "OXION_LOAD_LABEL", default_value = "oxion")]
+    label: String,
+    /// Its tenant (NGSILD-Tenant); none: the default tenant.
+    #[arg(long, env = "OXION_LOAD_TENANT")]
+    tenant: Option<String>,
+    /// A second broker, measured after the first with the same workload.
+    #[arg(long, env = "OXION_LOAD_COMPARE")]
+    compare: Option<String>,
+    #[arg(long, env = "OXION_LOAD_COMPARE_LABEL", default_value = "compare")]
+    compare_label: String,
+    #[arg(long, env = "OXION_LOAD_COMPARE_TENANT")]
+    compare_tenant: Option<String>,
+    /// Scenarios to run, in order.
+    #[arg(
+        long,
+        env = "OXION_LOAD_SCENARIOS",
+        value_delimiter = ',',
+        default_value = "create,get-by-id,patch,query,geo-query,geo-within,batch-upsert,notify"
+    )]
+    scenarios: Vec<Scenario>,
+    /// Entities to preload (read and written by get-by-id, patch, the queries, batch-upsert).
+    #[arg(long, env = "OXION_LOAD_ENTITIES", default_value_t = 20_000)]
     entities: u64,
-    /// Concurrent connections.
-    #[arg(long, default_value_t = 32)]
+    /// Concurrent connections (requests in flight).
+    #[arg(long, env = "OXION_LOAD_CONNECTIONS", default_value_t = 32)]
     connections: usize,
     /// Seconds per scenario.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, env = "OXION_LOAD_DURATION", default_value_t = 10)]
     duration: u64,
     /// Stop a scenario after this many requests.
-    #[arg(long, default_value_t = 10_000_000)]
+    #[arg(long, env = "OXION_LOAD_MAX_REQUESTS", default_value_t = 10_000_000)]
     max_requests: u64,
-    /// Run name: ids are unique per run; reuse one with --no-preload.
-    #[arg(long, default_value = "r1")]
-    run: String,
-    #[arg(long)]
+    /// Run name, in every id and type the run writes; default: unique per invocation. Reuse one
+    /// with --no-preload to skip the preload.
+    #[arg(long, env = "OXION_LOAD_RUN")]
+    run: Option<String>,
+    #[arg(long, env = "OXION_LOAD_NO_PRELOAD")]
     no_preload: bool,
-    /// Tenant to use (NGSILD-Tenant).
-    #[arg(long)]
-    tenant: Option<String>,
     /// notify: subscriptions to create (0 measures the same writes without any).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, env = "OXION_LOAD_SUBSCRIPTIONS", default_value_t = 100)]
     subscriptions: u64,
     /// notify: subscriptions notified per write.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, env = "OXION_LOAD_FANOUT", default_value_t = 1)]
     fanout: u64,
     /// notify: entities written to (at least one per subscription group).
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, env = "OXION_LOAD_NOTIFY_ENTITIES", default_value_t = 1000)]
     notify_entities: u64,
     /// notify: the longest wait, in seconds, for outstanding notifications after the writes.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, env = "OXION_LOAD_DRAIN", default_value_t = 10)]
     drain: u64,
     /// notify: where the receiver listens (port 0: any free port).
-    #[arg(long, default_value = "127.0.0.1:0")]
-    receiver: std::net::SocketAddr,
-}
-
-struct Shared {
-    client: reqwest::Client,
-    args: Args,
-    counter: AtomicU64,
+    #[arg(long, env = "OXION_LOAD_RECEIVER", default_value = "127.0.0.1:0")]
+    receiver: SocketAddr,
+    /// Write results.json and results.svg into this folder.
+    #[arg(long, env = "OXION_LOAD_OUT")]
+    out: Option<PathBuf>,
+    /// Measure nothing: print the table of this results.json and redraw its chart (into --out,
+    /// or beside it).
+    #[arg(long, env = "OXION_LOAD_FROM_JSON")]
+    from_json: Option<PathBuf>,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(args.connections)
-        .timeout(Duration::from_secs(30))
-        .build()?;
-    let shared = Arc::new(Shared {
-        client,
-        args,
-        counter: AtomicU64::new(0),
-    });
-    let only_notify = shared.args.scenarios.iter().all(|s| s == "notify");
-    if !shared.args.no_preload && !only_notify {
-        preload(&shared).await?;
+    if let Some(json) = &args.from_json {
+        let results = Results::read(json)?;
+        print!("{}", results.table());
+        let dir = match &args.out {
+            Some(dir) => dir.clone(),
+            None => json.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        };
+        return write_chart(&results, &dir);
     }
-    println!(
-        "{:<16} {:>10} {:>12} {:>9} {:>9} {:>9} {:>9} {:>8}",
-        "scenario", "requests", "req/s", "p50 ms", "p99 ms", "p999 ms", "max ms", "errors"
-    );
-    for scenario in shared.args.scenarios.clone() {
-        if scenario == "notify" {
-            run_notify(&shared).await?;
-            continue;
-        }
-        let report = run_scenario(&shared, &scenario).await?;
-        println!("{report}");
+
+    let run = args.run.clone().unwrap_or_else(unique_run);
+    let limits = Limits {
+        connections: args.connections.max(1),
+        duration: Duration::from_secs(args.duration),
+        max_requests: args.max_requests,
+    };
+    let mut targets = vec![(args.label.clone(), args.url.clone(), args.tenant.clone())];
+    if let Some(url) = &args.compare {
+        targets.push((
+            args.compare_label.clone(),
+            url.clone(),
+            args.compare_tenant.clone(),
+        ));
+    }
+    let mut results = Results {
+        tool: "oxion-load".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        date: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        command_line: std::env::args().collect(),
+        host: Host::this(),
+        workload: WorkloadInfo {
+            run: run.clone(),
+            entities: args.entities,
+            connections: limits.connections,
+            duration_s: args.duration,
+            max_requests: args.max_requests,
+            batch_size: BATCH,
+            subscriptions: args.subscriptions,
+            fanout: args.fanout,
+        },
+        brokers: Vec::new(),
+    };
+    for (label, url, tenant) in targets {
+        let target = Arc::new(Target::new(&label, &url, tenant, limits.connections)?);
+        let broker = measure(&args, &run, &target, limits).await?;
+        results.brokers.push(broker);
+    }
+    println!();
+    print!("{}", results.table());
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let json = dir.join("results.json");
+        results.write(&json)?;
+        println!("wrote {}", json.display());
+        write_chart(&results, dir)?;
     }
     Ok(())
 }
 
-async fn send(
-    shared: &Shared,
-    method: Method,
-    path: &str,
-    body: Option<&Value>,
-) -> anyhow::Result<(u16, usize)> {
-    let mut req = shared
-        .client
-        .request(method, format!("{}{path}", shared.args.url));
-    if let Some(t) = &shared.args.tenant {
-        req = req.header("NGSILD-Tenant", t);
+/// Every scenario against one broker. A scenario that cannot run (the broker refused its
+/// set-up) is reported and skipped; the others still run.
+async fn measure(
+    args: &Args,
+    run: &str,
+    target: &Arc<Target>,
+    limits: Limits,
+) -> anyhow::Result<BrokerResults> {
+    let w = Arc::new(Workload::new(run, &target.label, args.entities));
+    let mut preload_s = None;
+    if !args.no_preload && args.scenarios.iter().any(|s| s.needs_preload()) {
+        let secs = run::preload(target, &w).await?;
+        println!(
+            "{}: preloaded {} entities in {secs:.1} s ({:.0} entities/s)",
+            target.label,
+            w.entities,
+            w.entities as f64 / secs
+        );
+        preload_s = Some(secs);
     }
-    if let Some(b) = body {
-        req = req
-            .header("Content-Type", "application/json")
-            .body(b.to_string());
-    }
-    let resp = req.send().await?;
-    let status = resp.status().as_u16();
-    let bytes = resp.bytes().await?;
-    Ok((status, bytes.len()))
-}
-
-/// Loads the entities with batch upserts of 100, 8 batches in flight.
-async fn preload(shared: &Arc<Shared>) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let total = shared.args.entities;
-    let next = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..8 {
-        let shared = shared.clone();
-        let next = next.clone();
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let start = next.fetch_add(100, Ordering::Relaxed);
-                if start >= total {
-                    return Ok::<(), anyhow::Error>(());
-                }
-                let batch: Vec<Value> = (start..(start + 100).min(total))
-                    .map(|i| workload::entity(&workload::entity_id(&shared.args.run, i), i))
-                    .collect();
-                let (status, _) = send(
-                    &shared,
-                    Method::POST,
-                    "/ngsi-ld/v1/entityOperations/upsert",
-                    Some(&Value::Array(batch)),
-                )
-                .await?;
-                if !matches!(status, 201 | 204) {
-                    bail!("preload batch at {start}: HTTP {status}");
-                }
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.context("preload task")??;
-    }
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "preloaded {total} entities in {secs:.1} s ({:.0} entities/s)",
-        total as f64 / secs
-    );
-    Ok(())
-}
-
-struct Report {
-    scenario: String,
-    requests: u64,
-    errors: u64,
-    elapsed: Duration,
-    histogram: Histogram<u64>,
-}
-
-impl std::fmt::Display for Report {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let ms = |q: f64| self.histogram.value_at_quantile(q) as f64 / 1000.0;
-        write!(
-            f,
-            "{:<16} {:>10} {:>12.0} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8}",
-            self.scenario,
-            self.requests,
-            self.requests as f64 / self.elapsed.as_secs_f64(),
-            ms(0.5),
-            ms(0.99),
-            ms(0.999),
-            self.histogram.max() as f64 / 1000.0,
-            self.errors
-        )
-    }
-}
-
-async fn run_scenario(shared: &Arc<Shared>, scenario: &str) -> anyhow::Result<Report> {
-    if !["create", "get", "patch", "query", "query-selective"].contains(&scenario) {
-        bail!("unknown scenario '{scenario}'");
-    }
-    let deadline = Instant::now() + Duration::from_secs(shared.args.duration);
-    let issued = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for worker in 0..shared.args.connections {
-        let shared = shared.clone();
-        let issued = issued.clone();
-        let scenario = scenario.to_owned();
-        tasks.push(tokio::spawn(async move {
-            let mut hist =
-                Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("valid bounds");
-            let mut errors = 0u64;
-            let mut rng = (worker as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            while Instant::now() < deadline
-                && issued.fetch_add(1, Ordering::Relaxed) < shared.args.max_requests
-            {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                let i = rng % shared.args.entities.max(1);
-                let t0 = Instant::now();
-                let ok = match scenario.as_str() {
-                    "create" => {
-                        let n = shared.counter.fetch_add(1, Ordering::Relaxed);
-                        let id =
-                            workload::entity_id(&format!("{}-new-{worker}", shared.args.run), n);
-                        send(
-                            &shared,
-                            Method::POST,
-                            "/ngsi-ld/v1/entities",
-                            Some(&workload::entity(&id, n)),
-                        )
-                        .await
-                        .map(|(s, _)| s == 201)
-                    }
-                    "get" => {
-                        let path = format!(
-                            "/ngsi-ld/v1/entities/{}",
-                            workload::entity_id(&shared.args.run, i)
-                        );
-                        send(&shared, Method::GET, &path, None)
-                            .await
-                            .map(|(s, _)| s == 200)
-                    }
-                    "patch" => {
-                        let path = format!(
-                            "/ngsi-ld/v1/entities/{}/attrs",
-                            workload::entity_id(&shared.args.run, i)
-                        );
-                        send(
-                            &shared,
-                            Method::PATCH,
-                            &path,
-                            Some(&workload::occupancy_patch(i % 1000)),
-                        )
-                        .await
-                        .map(|(s, _)| s == 204)
-                    }
-                    "query" => {
-                        let path = format!(
-                            "/ngsi-ld/v1/entities?type={}&q=totalSpotNumber%3E{}&limit=20",
-                            workload::ENTITY_TYPE,
-                            200 + i % 40
-                        );
-                        send(&shared, Method::GET, &path, None)
-                            .await
-                            .map(|(s, _)| s == 200)
-                    }
-                    _ => {
-                        let path = format!(
-                            "/ngsi-ld/v1/entities?type={}&q=availableSpotNumber%3D%3D{}&limit=20",
-                            workload::ENTITY_TYPE,
-                            i % 1000
-                        );
-                        send(&shared, Method::GET, &path, None)
-                            .await
-                            .map(|(s, _)| s == 200)
-                    }
+    let mut scenarios = Vec::new();
+    for &sc in &args.scenarios {
+        let measured = match sc {
+            Scenario::Notify => {
+                let setup = notify::Setup {
+                    fan: FanOut::new(args.subscriptions, args.fanout, args.notify_entities),
+                    receiver: args.receiver,
+                    drain: Duration::from_secs(args.drain),
                 };
-                let micros = t0.elapsed().as_micros().min(60_000_000) as u64;
-                let _ = hist.record(micros.max(1));
-                if !matches!(ok, Ok(true)) {
-                    errors += 1;
+                notify::run(target, &w.key, setup, limits).await
+            }
+            _ => run::scenario(target, &w, sc, limits).await.map(|m| vec![m]),
+        };
+        match measured {
+            Ok(ms) => {
+                for m in ms {
+                    println!("{}", line(&target.label, &m));
+                    scenarios.push(m);
                 }
             }
-            (hist, errors)
-        }));
+            Err(e) => eprintln!("{} {sc}: skipped: {e:#}", target.label),
+        }
     }
-    let mut histogram = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
-    let mut errors = 0;
-    for t in tasks {
-        let (h, e) = t.await?;
-        histogram.add(h)?;
-        errors += e;
-    }
-    Ok(Report {
-        scenario: scenario.to_owned(),
-        requests: histogram.len(),
-        errors,
-        elapsed: started.elapsed(),
-        histogram,
+    Ok(BrokerResults {
+        label: target.label.clone(),
+        url: target.url.clone(),
+        tenant: target.tenant.clone(),
+        preload_s,
+        scenarios,
     })
 }
 
-/// Runs `job(i)` for `i` in `0..count` with `width` in flight; a failed job fails the run.
-async fn for_each_concurrent<F, Fut>(count: u64, width: usize, job: F) -> anyhow::Result<()>
-where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
-{
-    let job = Arc::new(job);
-    let next = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::new();
-    for _ in 0..width.max(1) {
-        let (job, next) = (job.clone(), next.clone());
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= count {
-                    return Ok::<(), anyhow::Error>(());
-                }
-                job(i).await?;
-            }
-        }));
-    }
-    for t in tasks {
-        t.await.context("worker task")??;
-    }
+fn line(label: &str, m: &Measurement) -> String {
+    let l = m.latency_ms;
+    format!(
+        "{label} {}: {} requests, {:.0}/s, p50 {:.2} ms, p99 {:.2} ms, {} errors",
+        m.scenario, m.requests, m.throughput, l.p50, l.p99, m.errors
+    )
+}
+
+fn write_chart(results: &Results, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let svg = dir.join("results.svg");
+    std::fs::write(&svg, chart::render(results)?)
+        .with_context(|| format!("writing {}", svg.display()))?;
+    println!("wrote {}", svg.display());
     Ok(())
 }
 
-/// The `notify` scenario (module doc of `benches::notify`).
-async fn run_notify(shared: &Arc<Shared>) -> anyhow::Result<()> {
-    let args = &shared.args;
-    let fan = FanOut::new(args.subscriptions, args.fanout, args.notify_entities);
-    let run = args.run.clone();
-    let receiver = notify::Receiver::start(args.receiver).await?;
-    let uri = receiver.url();
-
-    let batches = fan.entities.div_ceil(100);
-    let (s, r) = (shared.clone(), run.clone());
-    for_each_concurrent(batches, 8, move |b| {
-        let (shared, run) = (s.clone(), r.clone());
-        async move {
-            let batch: Vec<Value> = (b * 100..((b + 1) * 100).min(fan.entities))
-                .map(|k| fan.entity(&run, k))
-                .collect();
-            let path = "/ngsi-ld/v1/entityOperations/upsert";
-            let (status, _) = send(&shared, Method::POST, path, Some(&Value::Array(batch))).await?;
-            if !matches!(status, 201 | 204) {
-                bail!("creating sensor batch {b}: HTTP {status}");
-            }
-            Ok(())
-        }
-    })
-    .await?;
-
-    let started = Instant::now();
-    let (s, r, u) = (shared.clone(), run.clone(), uri.clone());
-    for_each_concurrent(fan.subscriptions, args.connections, move |i| {
-        let (shared, run, uri) = (s.clone(), r.clone(), u.clone());
-        async move {
-            let body = fan.subscription(&run, i, &uri);
-            let path = "/ngsi-ld/v1/subscriptions";
-            let (status, _) = send(&shared, Method::POST, path, Some(&body)).await?;
-            if status != 201 {
-                bail!("creating subscription {i}: HTTP {status}");
-            }
-            Ok(())
-        }
-    })
-    .await?;
-    let secs = started.elapsed().as_secs_f64();
-    println!(
-        "notify: {} subscriptions created in {secs:.2} s; {} entities in {} groups, {} notified per write",
-        fan.subscriptions,
-        fan.entities,
-        fan.groups,
-        fan.notified_by(0)
-    );
-
-    // The writes: random entities, each PATCH stamped with its send time.
-    let deadline = Instant::now() + Duration::from_secs(args.duration);
-    let issued = Arc::new(AtomicU64::new(0));
-    let expected = Arc::new(AtomicU64::new(0));
-    let before = receiver.count();
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for worker in 0..args.connections {
-        let (shared, issued, expected, run) = (
-            shared.clone(),
-            issued.clone(),
-            expected.clone(),
-            run.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
-            let mut errors = 0u64;
-            let mut rng = (worker as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-            while Instant::now() < deadline
-                && issued.fetch_add(1, Ordering::Relaxed) < shared.args.max_requests
-            {
-                rng ^= rng << 13;
-                rng ^= rng >> 7;
-                rng ^= rng << 17;
-                let k = rng % fan.entities;
-                let path = format!("/ngsi-ld/v1/entities/{}/attrs", fan.entity_id(&run, k));
-                let t0 = Instant::now();
-                let body = notify::stamped_patch(notify::now_micros());
-                match send(&shared, Method::PATCH, &path, Some(&body)).await {
-                    Ok((204, _)) => {
-                        expected.fetch_add(fan.notified_by(k), Ordering::Relaxed);
-                    }
-                    _ => errors += 1,
-                }
-                let micros = t0.elapsed().as_micros().min(60_000_000) as u64;
-                let _ = hist.record(micros.max(1));
-            }
-            Ok::<_, anyhow::Error>((hist, errors))
-        }));
+/// `r` and the time in base 36: short, and new for every invocation a second apart.
+fn unique_run() -> String {
+    let mut secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut digits = Vec::new();
+    while secs > 0 {
+        digits.push(char::from_digit((secs % 36) as u32, 36).unwrap_or('0'));
+        secs /= 36;
     }
-    let mut writes = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
-    let mut errors = 0;
-    for t in tasks {
-        let (h, e) = t.await??;
-        writes.add(h)?;
-        errors += e;
-    }
-    let write_secs = started.elapsed().as_secs_f64();
-    let in_window = receiver.count() - before;
-    let expected = expected.load(Ordering::Relaxed);
-    let delivered = receiver
-        .drain(
-            before + expected,
-            Duration::from_secs(2),
-            Duration::from_secs(args.drain),
-        )
-        .await
-        - before;
-    let started_micros = notify::now_micros() - started.elapsed().as_micros() as u64;
-    let last = receiver.deliveries.last_at.load(Ordering::Relaxed);
-    let delivery_secs = (last.saturating_sub(started_micros) as f64 / 1e6).max(write_secs);
-    let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
-    println!(
-        "{:<16} {:>10} {:>12.0} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8}",
-        format!("notify-w S={}", fan.subscriptions),
-        writes.len(),
-        writes.len() as f64 / write_secs,
-        ms(&writes, 0.5),
-        ms(&writes, 0.99),
-        ms(&writes, 0.999),
-        writes.max() as f64 / 1000.0,
-        errors
-    );
-    if fan.subscriptions > 0 {
-        let latency = receiver
-            .deliveries
-            .latency
-            .lock()
-            .map_err(|_| anyhow::anyhow!("latency histogram poisoned"))?
-            .clone();
-        println!(
-            "{:<16} {:>10} {:>12.0} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>8}   (write-to-delivery; expected {expected}, {in_window} within the write window, {} unreadable)",
-            format!("notify-n S={}", fan.subscriptions),
-            delivered,
-            delivered as f64 / delivery_secs,
-            ms(&latency, 0.5),
-            ms(&latency, 0.99),
-            ms(&latency, 0.999),
-            latency.max() as f64 / 1000.0,
-            expected.saturating_sub(delivered),
-            receiver.deliveries.unreadable.load(Ordering::Relaxed),
-        );
-    }
-
-    if fan.subscriptions > 0 {
-        let (sent, failed) = delivery_counters(shared).await?;
-        println!(
-            "notify: the broker counts timesSent {sent}, timesFailed {failed} (queue drops included)"
-        );
-    }
-
-    // Leave the broker as it was: the subscriptions go, the sensors stay (per-run types).
-    let (s, r) = (shared.clone(), run.clone());
-    for_each_concurrent(fan.subscriptions, args.connections, move |i| {
-        let (shared, run) = (s.clone(), r.clone());
-        async move {
-            let path =
-                format!("/ngsi-ld/v1/subscriptions/urn:ngsi-ld:Subscription:bench-{run}-{i}");
-            let _ = send(&shared, Method::DELETE, &path, None).await?;
-            Ok(())
-        }
-    })
-    .await?;
-    Ok(())
+    digits.push('r');
+    digits.iter().rev().collect()
 }
 
-/// The sum of `timesSent` and `timesFailed` over this run's subscriptions (clause 5.2.14).
-async fn delivery_counters(shared: &Arc<Shared>) -> anyhow::Result<(u64, u64)> {
-    let prefix = format!("urn:ngsi-ld:Subscription:bench-{}-", shared.args.run);
-    let (mut sent, mut failed) = (0, 0);
-    for page in 0.. {
-        let path = format!(
-            "/ngsi-ld/v1/subscriptions?limit=1000&offset={}",
-            page * 1000
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent_and_takes_old_scenario_names() {
+        Args::command().debug_assert();
+        let args = Args::try_parse_from([
+            "oxion-load",
+            "--scenarios",
+            "get,geo-query,batch-upsert",
+            "--compare",
+            "http://127.0.0.1:1027",
+            "--compare-label",
+            "orion-ld",
+        ])
+        .expect("valid arguments");
+        assert_eq!(
+            args.scenarios,
+            [Scenario::GetById, Scenario::GeoQuery, Scenario::BatchUpsert]
         );
-        let mut req = shared.client.get(format!("{}{path}", shared.args.url));
-        if let Some(t) = &shared.args.tenant {
-            req = req.header("NGSILD-Tenant", t);
-        }
-        let subs: Vec<Value> = req.send().await?.error_for_status()?.json().await?;
-        for sub in subs
-            .iter()
-            .filter(|s| s["id"].as_str().is_some_and(|id| id.starts_with(&prefix)))
-        {
-            sent += sub["notification"]["timesSent"].as_u64().unwrap_or(0);
-            failed += sub["notification"]["timesFailed"].as_u64().unwrap_or(0);
-        }
-        if subs.len() < 1000 {
-            break;
-        }
+        assert_eq!(args.compare_label, "orion-ld");
+        assert!(Args::try_parse_from(["oxion-load", "--scenarios", "nope"]).is_err());
     }
-    Ok((sent, failed))
+
+    #[test]
+    fn run_names_are_letters_and_digits() {
+        let run = unique_run();
+        assert!(run.starts_with('r') && run.len() > 4, "{run}");
+        assert!(run.chars().all(|c| c.is_ascii_alphanumeric()), "{run}");
+    }
 }
