@@ -27,17 +27,22 @@ FROM ${RUNTIME_IMAGE}
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/*
-# A fixed uid, so a bind-mounted data directory can be chown'ed to it: `chown 10001 ./data`.
-RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /data oxion \
+# A fixed uid and gid, so a bind-mounted data directory can be given to it:
+# `chown 10001:10001 ./data`.
+RUN groupadd --gid 10001 oxion \
+    && useradd --uid 10001 --gid oxion --no-create-home --home-dir /data \
+        --shell /usr/sbin/nologin oxion \
     && mkdir /data \
     && chown oxion:oxion /data
 COPY --from=build /out/oxion /usr/local/bin/oxion
 
 # The embedded store lives in /data; with OXION_STORE=mongodb nothing is written there.
 VOLUME /data
+# NO_COLOR: plain log lines in `docker logs` (the text format colours them otherwise).
 ENV OXION_DATA_DIR=/data \
     OXION_HOST=0.0.0.0 \
-    OXION_PORT=1026
+    OXION_PORT=1026 \
+    NO_COLOR=1
 EXPOSE 1026
 USER oxion
 
