@@ -9,6 +9,7 @@
 # crates that changed. Both stages are Debian 12, so the binary finds the same glibc it was
 # linked against.
 
+# The newest stable Rust 1.x; the workspace needs 1.85 or later (`rust-version`).
 ARG RUST_IMAGE=rust:1-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
@@ -47,7 +48,7 @@ EXPOSE 1026
 USER oxion
 
 # The slim image has no curl: bash's /dev/tcp speaks just enough HTTP to ask `/health`, which
-# answers 200 while the store answers and 503 when it does not.
+# answers 200 only while the store answers (503 when it is unavailable).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${OXION_PORT:-1026} && printf 'GET /health HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && read -r _ status _ <&3 && [ \"$status\" = 200 ]"]
 
