@@ -4,7 +4,8 @@
 #   1. cargo fmt --all --check
 #   2. cargo clippy --workspace --all-targets -- -D warnings
 #   3. doctests: cargo test --doc --workspace (nextest does not run them)
-#   4. tests: cargo nextest run --workspace (cargo test --workspace without nextest)
+#   4. tests: cargo nextest run --workspace (cargo test --workspace without nextest), then the
+#      conformance suite again against a broker on MongoDB
 #   5. benches compile: cargo bench --no-run -p benches
 #
 # Each step prints a banner and its duration; the first failing step stops the run with a
@@ -15,11 +16,13 @@
 # (${OXION_CACHE:-$HOME/.cache/oxion}/target), so that a fresh clone on a machine that built
 # Oxion before reuses the compiled dependencies.
 #
-# Services: the MQTT notification tests need a real MQTT broker, so before the tests this script
-# runs `scripts/services.sh start mqtt` (mosquitto on a free loopback port, installed from
-# Debian's packages if missing), exports its URL (OXION_TEST_MQTT_URL) and sets
-# OXION_REQUIRE_MQTT=1 so that those tests fail rather than skip without it; the EXIT trap stops
-# it again. MongoDB (`start mongo`, OXION_TEST_MONGO_URL) joins when its backend lands.
+# Services: the MQTT notification tests need a real MQTT broker and the MongoDB backend a real
+# MongoDB-wire server, so before the tests this script runs `scripts/services.sh start mongo
+# mqtt` (secantusdb from a pinned venv, mosquitto from Debian's packages, each installed if
+# missing, on free loopback ports), exports their URLs (OXION_TEST_MONGO_URL, OXION_TEST_MQTT_URL,
+# OXION_TEST_MONGOD) and sets OXION_REQUIRE_MQTT=1 and OXION_REQUIRE_MONGO=1 so that those tests
+# fail rather than skip without them; the EXIT trap stops them again. The conformance suite
+# runs twice: on the embedded store (step 4) and on MongoDB (OXION_TEST_STORE=mongodb).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -100,12 +103,12 @@ count_passed() {
 
 step fmt cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
-step services scripts/services.sh start mqtt
-started_services+=(mqtt)
+step services scripts/services.sh start mongo mqtt
+started_services+=(mongo mqtt)
 set -a
 eval "$(scripts/services.sh env)"
 set +a
-export OXION_REQUIRE_MQTT=1
+export OXION_REQUIRE_MQTT=1 OXION_REQUIRE_MONGO=1
 
 step doctests logged cargo test --doc --workspace
 if cargo nextest --version >/dev/null 2>&1; then
@@ -113,9 +116,14 @@ if cargo nextest --version >/dev/null 2>&1; then
     nextest_flags=()
     if [[ "${CI:-}" == "true" ]]; then nextest_flags+=(--no-fail-fast); fi
     step tests logged cargo nextest run --workspace "${nextest_flags[@]}"
+    # The black-box suite once more, on a broker whose store is MongoDB: both backends must
+    # give the same answers to the same requests.
+    step tests-mongo logged env OXION_TEST_STORE=mongodb \
+        cargo nextest run -p conformance-tests "${nextest_flags[@]}"
 else
     echo "(cargo-nextest not installed: running the tests with cargo test)"
     step tests logged cargo test --workspace
+    step tests-mongo logged env OXION_TEST_STORE=mongodb cargo test -p conformance-tests
 fi
 step benches cargo bench --no-run -p benches
 
