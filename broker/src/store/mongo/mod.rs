@@ -2,7 +2,7 @@
 //! broker instances sharing one database (a replica set or a sharded cluster).
 //!
 //! One database per tenant ([`names`]), in it the collections `entities`, `subscriptions`,
-//! `contexts`, `registrations` and `counters`. An entity is one document ([`document`]), so
+//! `contexts` and `registrations`. An entity is one document ([`document`]), so
 //! every entity write is atomic by MongoDB's single-document guarantee, and optimistic
 //! versioning is a filter on the version field: a write that lost a race matches nothing and is
 //! reported as a conflict, never half-applied. Queries are translated ([`filter`]) so that
@@ -67,6 +67,33 @@ pub struct MongoStore {
     client: Client,
     prefix: String,
     setup: Arc<setup::Setup>,
+    clock: Arc<CreationClock>,
+}
+
+/// Creation sequence numbers: microseconds since the epoch, made strictly increasing within
+/// this process. Instances sharing a database need no coordination (no counter document every
+/// creation would contend on); entities created by two instances in the same microsecond are
+/// ordered by id.
+#[derive(Debug, Default)]
+struct CreationClock(std::sync::atomic::AtomicI64);
+
+impl CreationClock {
+    fn next(&self) -> i64 {
+        let now = Utc::now().timestamp_micros();
+        let mut prev = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        loop {
+            let next = now.max(prev + 1);
+            match self.0.compare_exchange_weak(
+                prev,
+                next,
+                std::sync::atomic::Ordering::Relaxed,
+                std::sync::atomic::Ordering::Relaxed,
+            ) {
+                Ok(_) => return next,
+                Err(actual) => prev = actual,
+            }
+        }
+    }
 }
 
 impl MongoStore {
@@ -91,6 +118,7 @@ impl MongoStore {
             client,
             prefix: config.db_prefix,
             setup: Arc::new(setup::Setup::default()),
+            clock: Arc::new(CreationClock::default()),
         };
         for tenant in store.tenants().await? {
             if store.database_exists(&tenant).await? {
@@ -141,28 +169,6 @@ impl MongoStore {
         setup::create_indexes(&self.database(tenant)).await?;
         self.setup.mark_ready(tenant);
         Ok(())
-    }
-
-    /// Reserves `n` creation sequence numbers; returns the first.
-    async fn reserve_seqs(&self, tenant: &Tenant, n: u64) -> StoreResult<i64> {
-        let counters: Collection<Document> = self.database(tenant).collection("counters");
-        let n = i64::try_from(n).unwrap_or(i64::MAX);
-        let updated = counters
-            .find_one_and_update(doc! { "_id": "entities" }, doc! { "$inc": { "n": n } })
-            .upsert(true)
-            .return_document(ReturnDocument::After)
-            .await
-            .map_err(|e| store_error("reserving sequence numbers", e))?;
-        let last = updated
-            .as_ref()
-            .and_then(|d| match d.get("n") {
-                Some(Bson::Int64(v)) => Some(*v),
-                Some(Bson::Int32(v)) => Some(i64::from(*v)),
-                Some(Bson::Double(v)) => Some(*v as i64),
-                _ => None,
-            })
-            .ok_or_else(|| StoreError::Corrupt("the entity counter is not a number".into()))?;
-        Ok(last - n + 1)
     }
 
     async fn version_of(&self, tenant: &Tenant, id: &str) -> StoreResult<Option<u64>> {
@@ -273,7 +279,7 @@ impl MongoStore {
                 }
                 let mut cursor = entities
                     .find(t.filter.clone())
-                    .sort(doc! { "seq": 1 })
+                    .sort(doc! { "seq": 1, "_id": 1 })
                     .skip(query.offset as u64)
                     .limit(i64::try_from(query.limit).unwrap_or(i64::MAX))
                     .projection(read_projection())
@@ -301,7 +307,7 @@ impl MongoStore {
         }
         let mut cursor = entities
             .find(t.filter.clone())
-            .sort(doc! { "seq": 1 })
+            .sort(doc! { "seq": 1, "_id": 1 })
             .projection(read_projection())
             .await?;
         let mut page = Vec::new();
@@ -364,23 +370,10 @@ impl Store for MongoStore {
 
     async fn commit(&self, tenant: &Tenant, writes: Vec<Write>) -> StoreResult<Vec<WriteOutcome>> {
         self.ensure_tenant(tenant).await?;
-        let inserting = writes
-            .iter()
-            .filter(|w| {
-                matches!(w.action, WriteAction::Put(_))
-                    && matches!(w.precondition, Precondition::Absent | Precondition::Any)
-            })
-            .count() as u64;
-        let mut next_seq = if inserting > 0 {
-            Some(self.reserve_seqs(tenant, inserting).await?)
-        } else {
-            None
-        };
         let pending = writes.into_iter().map(|w| {
-            let seq = match (&w.action, w.precondition, next_seq.as_mut()) {
-                (WriteAction::Put(_), Precondition::Absent | Precondition::Any, Some(n)) => {
-                    *n += 1;
-                    Some(*n - 1)
+            let seq = match (&w.action, w.precondition) {
+                (WriteAction::Put(_), Precondition::Absent | Precondition::Any) => {
+                    Some(self.clock.next())
                 }
                 _ => None,
             };

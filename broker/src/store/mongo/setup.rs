@@ -10,7 +10,7 @@ use mongodb::options::IndexOptions;
 use mongodb::{Collection, Database, IndexModel};
 use ngsi_types::entity::LOCATION;
 
-use super::error::{code, store_error, DUPLICATE_KEY};
+use super::error::{code, store_error};
 
 const INDEX_OPTIONS_CONFLICT: i32 = 85;
 const INDEX_KEY_SPECS_CONFLICT: i32 = 86;
@@ -91,27 +91,11 @@ async fn create_geo_index(entities: &Collection<Document>, property: &str) -> St
 /// then creation order (queries by type), attribute names, modification and expiry times, and
 /// the `location` GeoProperty's 2dsphere index.
 pub async fn create_indexes(db: &Database) -> StoreResult<()> {
-    // The creation counter exists before the first creations race to increment it.
-    match db
-        .collection::<Document>("counters")
-        .update_one(
-            doc! { "_id": "entities" },
-            doc! { "$setOnInsert": { "n": 0_i64 } },
-        )
-        .upsert(true)
-        .await
-    {
-        // Another request created it at the same time.
-        Err(e) if code(&e) != Some(DUPLICATE_KEY) => {
-            return Err(store_error("creating the entity counter", e))
-        }
-        _ => {}
-    }
     let entities = &db.collection::<Document>("entities");
     let plain = |keys: Document| IndexModel::builder().keys(keys).build();
     let models = vec![
-        plain(doc! { "seq": 1 }),
-        plain(doc! { "types": 1, "seq": 1 }),
+        plain(doc! { "seq": 1, "_id": 1 }),
+        plain(doc! { "types": 1, "seq": 1, "_id": 1 }),
         plain(doc! { "attrs.n": 1 }),
         plain(doc! { "modifiedAt": 1 }),
         IndexModel::builder()
