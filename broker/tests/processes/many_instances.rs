@@ -5,33 +5,24 @@
 //! Needs a MongoDB-wire server (`OXION_TEST_MONGO_URL`; `OXION_REQUIRE_MONGO=1` makes its
 //! absence a failure, as `scripts/test.sh` does).
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use conformance_tests::Receiver;
 use serde_json::{json, Value};
 
+use crate::support::{free_port, mongo_setting, wait_status, Killed};
+
 /// An `oxion` process, killed when dropped.
 struct Instance {
-    child: Child,
+    _process: Killed,
     url: String,
     _data: tempfile::TempDir,
 }
 
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 impl Instance {
     async fn start(mongo_url: &str, prefix: &str) -> Instance {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        let port = free_port();
         let data = tempfile::tempdir().expect("temp dir");
         let child = Command::new(env!("CARGO_BIN_EXE_oxion"))
             .args([
@@ -51,21 +42,19 @@ impl Instance {
             .spawn()
             .expect("oxion starts");
         let instance = Instance {
-            child,
+            _process: Killed(child),
             url: format!("http://127.0.0.1:{port}"),
             _data: data,
         };
-        let http = reqwest::Client::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(r) = http.get(format!("{}/health", instance.url)).send().await {
-                if r.status().is_success() {
-                    return instance;
-                }
-            }
-            assert!(Instant::now() < deadline, "oxion did not become ready");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let health = format!("{}/health", instance.url);
+        wait_status(
+            &reqwest::Client::new(),
+            &health,
+            200,
+            Duration::from_secs(30),
+        )
+        .await;
+        instance
     }
 
     fn at(&self, path: &str) -> String {
@@ -118,16 +107,8 @@ fn notified_speed(body: &Value) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_one_mongodb_act_as_one_broker() {
-    let mongo_url = match std::env::var("OXION_TEST_MONGO_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            assert!(
-                std::env::var("OXION_REQUIRE_MONGO").as_deref() != Ok("1"),
-                "OXION_REQUIRE_MONGO=1 but OXION_TEST_MONGO_URL is not set"
-            );
-            eprintln!("skipped: no OXION_TEST_MONGO_URL");
-            return;
-        }
+    let Some(mongo_url) = mongo_setting("OXION_TEST_MONGO_URL") else {
+        return;
     };
     let prefix = format!("mi{}", std::process::id());
     let a = Instance::start(&mongo_url, &prefix).await;

@@ -5,22 +5,13 @@
 //! The test runs a MongoDB-wire server of its own (`OXION_TEST_MONGOD`, the `secantusd-py`
 //! that `scripts/services.sh` installs) so that stopping it disturbs no other test.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-/// A process, killed when dropped (also when the test fails).
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::support::{free_port, mongo_setting, wait_status, Killed};
 
 fn start_mongod(bin: &str, port: u16, dir: &Path) -> Killed {
     let config = dir.join("secantusd.toml");
@@ -38,13 +29,6 @@ fn start_mongod(bin: &str, port: u16, dir: &Path) -> Killed {
     Killed(child)
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
 /// Waits (bounded) until something accepts connections on the port.
 async fn wait_listening(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -57,32 +41,10 @@ async fn wait_listening(port: u16) {
     }
 }
 
-/// Polls `url` until it answers `status` (bounded).
-async fn wait_status(http: &reqwest::Client, url: &str, status: u16, within: Duration) {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Ok(r) = http.get(url).send().await {
-            if r.status().as_u16() == status {
-                return;
-            }
-        }
-        assert!(Instant::now() < deadline, "{url} never answered {status}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_fail_fast_while_mongodb_is_down_and_recover_when_it_returns() {
-    let bin = match std::env::var("OXION_TEST_MONGOD") {
-        Ok(bin) if !bin.is_empty() => bin,
-        _ => {
-            assert!(
-                std::env::var("OXION_REQUIRE_MONGO").as_deref() != Ok("1"),
-                "OXION_REQUIRE_MONGO=1 but OXION_TEST_MONGOD is not set"
-            );
-            eprintln!("skipped: no OXION_TEST_MONGOD");
-            return;
-        }
+    let Some(bin) = mongo_setting("OXION_TEST_MONGOD") else {
+        return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let mongo_port = free_port();

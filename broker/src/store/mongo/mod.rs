@@ -209,36 +209,53 @@ impl MongoStore {
                     Err(e) => Err(store_error("inserting an entity", e)),
                 }
             }
-            (WriteAction::Put(entity), precondition) => {
-                let filter = match precondition {
-                    Precondition::Version(v) => doc! { "_id": id, "v": v as i64 },
-                    _ => doc! { "_id": id },
-                };
+            (WriteAction::Put(entity), Precondition::Version(v)) => {
+                // The new version is known: a plain update (cheaper than find-and-modify)
+                // that matches only the version read.
+                let filter = doc! { "_id": id, "v": v as i64 };
                 let mut set = document::fields(&entity)?;
-                let mut update = update_of(&mut set, entity.expires_at.is_none());
-                if precondition == Precondition::Any {
-                    update.insert("$setOnInsert", doc! { "seq": seq.unwrap_or_default() });
-                }
-                let upsert = precondition == Precondition::Any;
-                let run = |update: Document| {
-                    entities
-                        .find_one_and_update(filter.clone(), update)
-                        .upsert(upsert)
-                        .projection(doc! { "v": 1 })
-                        .return_document(ReturnDocument::After)
-                };
-                let updated = match run(update.clone()).await {
+                let update = update_of(&set, entity.expires_at.is_none());
+                let updated = match entities.update_one(filter.clone(), update).await {
                     Err(e) if error::is_geo_key_error(&e) => {
                         without_geo(&mut set, id);
-                        update.insert("$set", set);
-                        run(update).await
+                        let update = update_of(&set, entity.expires_at.is_none());
+                        entities.update_one(filter, update).await
                     }
                     other => other,
                 }
                 .map_err(|e| store_error("updating an entity", e))?;
+                if updated.matched_count == 1 {
+                    Ok(WriteOutcome::Applied { version: v + 1 })
+                } else {
+                    conflict(self.version_of(tenant, id).await?)
+                }
+            }
+            (WriteAction::Put(entity), Precondition::Any) => {
+                // An upsert: the resulting version comes back from the database.
+                let filter = doc! { "_id": id };
+                let mut set = document::fields(&entity)?;
+                let run = |set: &Document| {
+                    let mut update = update_of(set, entity.expires_at.is_none());
+                    update.insert("$setOnInsert", doc! { "seq": seq.unwrap_or_default() });
+                    entities
+                        .find_one_and_update(filter.clone(), update)
+                        .upsert(true)
+                        .projection(doc! { "v": 1 })
+                        .return_document(ReturnDocument::After)
+                };
+                let updated = match run(&set).await {
+                    Err(e) if error::is_geo_key_error(&e) => {
+                        without_geo(&mut set, id);
+                        run(&set).await
+                    }
+                    other => other,
+                }
+                .map_err(|e| store_error("upserting an entity", e))?;
                 match updated.as_ref().and_then(document::version_of) {
                     Some(version) => Ok(WriteOutcome::Applied { version }),
-                    None => conflict(self.version_of(tenant, id).await?),
+                    None => Err(StoreError::Backend(format!(
+                        "upsert of entity {id} returned no version"
+                    ))),
                 }
             }
             (WriteAction::Delete, Precondition::Absent) => {
@@ -348,7 +365,7 @@ fn without_geo(d: &mut Document, id: &str) {
 }
 
 /// `$set` of the derived fields, `$inc` of the version, `$unset` of a dropped `expiresAt`.
-fn update_of(set: &mut Document, unset_expiry: bool) -> Document {
+fn update_of(set: &Document, unset_expiry: bool) -> Document {
     let mut update = doc! { "$set": set.clone(), "$inc": { "v": 1_i64 } };
     if unset_expiry {
         update.insert("$unset", doc! { "expiresAt": "" });
