@@ -15,6 +15,9 @@
 //!   because MongoDB computes on the sphere while NGSI-LD distances are geodesic and the
 //!   embedded store tests shapes on the plane; the exact relation is decided in Rust, so both
 //!   backends return the same entities. `disjoint` and `near;minDistance` narrow by attribute.
+//!   `near;maxDistance` narrows with its envelope too, not with `$near`/`$nearSphere`: those
+//!   order results by distance (both stores keep creation order, so pages are stable) and
+//!   MongoDB refuses them in `countDocuments`.
 //! - a Rust predicate (periodic subscriptions): not translated at all.
 //!
 //! Type expressions, ids, idPattern (a MongoDB `$regex`, as in Orion-LD), attrs, scopeQ and
