@@ -1,9 +1,10 @@
 //! The entities periodic (`timeInterval`) subscriptions notify: read from the store with the
-//! subscription's own selectors and filters.
+//! subscription's own selectors and filters, by the one instance that claims the interval.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::Utc;
 use ngsi_types::Entity;
 use subscriptions::{EntitySource, Subscription};
 
@@ -27,6 +28,19 @@ impl StoreEntitySource {
 impl EntitySource for StoreEntitySource {
     async fn matching(&self, tenant: Option<&str>, subscription: &Subscription) -> Vec<Entity> {
         let tenant = tenant.and_then(Tenant::named).unwrap_or_default();
+        // Instances sharing a store each tick; the first to claim this interval notifies it.
+        if let Some(seconds) = subscription.time_interval.filter(|s| *s > 0.0) {
+            let slot = (Utc::now().timestamp_millis() as f64 / (seconds * 1000.0)).floor();
+            let key = format!("periodic {} {slot}", subscription.id);
+            match self.store.claim(&tenant, &key).await {
+                Ok(true) => {}
+                Ok(false) => return Vec::new(),
+                Err(e) => {
+                    tracing::warn!(%tenant, error = %e, "periodic notification: claiming its slot failed");
+                    return Vec::new();
+                }
+            }
+        }
         let sub = Arc::new(subscription.clone());
         let query = EntityQuery {
             predicate: Some(Arc::new(move |e: &Entity| sub.matches_entity(e))),

@@ -192,6 +192,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Every tenant that exists (for start-up tasks such as reloading subscriptions).
     async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
 
+    /// Claims `key` for this broker instance, once: true for the first caller, false for every
+    /// later one, whichever instance sharing the store makes it. Periodic notifications claim
+    /// their time slot so that instances sharing a database send each one once.
+    async fn claim(&self, tenant: &Tenant, key: &str) -> StoreResult<bool>;
+
     /// Fails when the store cannot serve requests now (the health check): the database is
     /// unreachable, or the store was closed.
     async fn check(&self) -> StoreResult<()>;

@@ -199,3 +199,51 @@ async fn two_instances_on_one_mongodb_act_as_one_broker() {
         .expect("delete");
     assert_eq!(r.status(), 204);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_periodic_subscription_notifies_once_per_interval_across_instances() {
+    let Some(mongo_url) = mongo_setting("OXION_TEST_MONGO_URL") else {
+        return;
+    };
+    let prefix = format!("mp{}", std::process::id());
+    let a = Instance::start(&mongo_url, &prefix).await;
+    let b = Instance::start(&mongo_url, &prefix).await;
+    let http = reqwest::Client::new();
+    let car = json!({"id": "urn:ngsi-ld:Car:periodic", "type": "Car", "speed": {"type": "Property", "value": 1}});
+    let r = http
+        .post(a.at("/entities"))
+        .json(&car)
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(r.status(), 201);
+    let receiver = Receiver::start().await;
+    let sub = json!({
+        "id": "urn:ngsi-ld:Subscription:periodic",
+        "type": "Subscription",
+        "entities": [{"type": "Car"}],
+        "timeInterval": 1,
+        "notification": {"endpoint": {"uri": receiver.url("/n")}},
+    });
+    let r = http
+        .post(a.at("/subscriptions"))
+        .json(&sub)
+        .send()
+        .await
+        .expect("subscribe");
+    assert_eq!(r.status(), 201);
+    b.wait_subscriptions(1).await;
+    // Both instances tick every second; over 4 s each interval is notified once, not twice.
+    let window = Duration::from_secs(4);
+    receiver
+        .try_nth(1, Duration::from_secs(5))
+        .await
+        .expect("a first periodic notification");
+    let first = receiver.count();
+    tokio::time::sleep(window).await;
+    let during = receiver.count() - first;
+    assert!(
+        (3..=5).contains(&during),
+        "{during} periodic notifications in {window:?} from two instances (one per second expected)"
+    );
+}

@@ -285,6 +285,11 @@ impl Store for EmbeddedStore {
         Ok(self.shared.read_indexes().tenants())
     }
 
+    async fn claim(&self, _tenant: &Tenant, _key: &str) -> StoreResult<bool> {
+        // One process owns the embedded store: every claim is its own.
+        Ok(true)
+    }
+
     async fn check(&self) -> StoreResult<()> {
         if self.closed.load(Ordering::Acquire) {
             return Err(StoreError::Unavailable("the store is closed".into()));

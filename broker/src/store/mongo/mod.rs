@@ -2,7 +2,7 @@
 //! broker instances sharing one database (a replica set or a sharded cluster).
 //!
 //! One database per tenant ([`names`]), in it the collections `entities`, `subscriptions`,
-//! `contexts` and `registrations`. An entity is one document ([`document`]), so
+//! `contexts`, `registrations` and `claims` (see [`Store::claim`]). An entity is one document ([`document`]), so
 //! every entity write is atomic by MongoDB's single-document guarantee, and optimistic
 //! versioning is a filter on the version field: a write that lost a race matches nothing and is
 //! reported as a conflict, never half-applied. Queries are translated ([`filter`]) so that
@@ -628,6 +628,16 @@ impl Store for MongoStore {
         }
         tenants.sort();
         Ok(tenants)
+    }
+
+    async fn claim(&self, tenant: &Tenant, key: &str) -> StoreResult<bool> {
+        let claims: Collection<Document> = self.database(tenant).collection(setup::CLAIMS);
+        let claim = doc! { "_id": key, "at": document::date(Utc::now()) };
+        match claims.insert_one(claim).await {
+            Ok(_) => Ok(true),
+            Err(e) if error::code(&e) == Some(DUPLICATE_KEY) => Ok(false),
+            Err(e) => Err(store_error("claiming", e)),
+        }
     }
 
     async fn check(&self) -> StoreResult<()> {

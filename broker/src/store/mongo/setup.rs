@@ -12,6 +12,9 @@ use ngsi_types::entity::LOCATION;
 
 use super::error::{code, store_error};
 
+/// The collection of [`crate::store::Store::claim`]s.
+pub const CLAIMS: &str = "claims";
+
 const INDEX_OPTIONS_CONFLICT: i32 = 85;
 const INDEX_KEY_SPECS_CONFLICT: i32 = 86;
 use super::names::field;
@@ -91,6 +94,18 @@ async fn create_geo_index(entities: &Collection<Document>, property: &str) -> St
 /// then creation order (queries by type), attribute names, modification and expiry times, and
 /// the `location` GeoProperty's 2dsphere index.
 pub async fn create_indexes(db: &Database) -> StoreResult<()> {
+    // Claims only matter while their slot lasts; MongoDB's TTL monitor removes them after a day.
+    let ttl = IndexModel::builder()
+        .keys(doc! { "at": 1 })
+        .options(
+            IndexOptions::builder()
+                .expire_after(std::time::Duration::from_secs(86_400))
+                .build(),
+        )
+        .build();
+    if let Err(e) = db.collection::<Document>(CLAIMS).create_index(ttl).await {
+        tracing::warn!(error = %e, "cannot create the TTL index of claims");
+    }
     let entities = &db.collection::<Document>("entities");
     let plain = |keys: Document| IndexModel::builder().keys(keys).build();
     let models = vec![
