@@ -99,6 +99,26 @@ async fn patch_speed(http: &reqwest::Client, via: &Instance, id: &str, speed: i6
     assert_eq!(r.status(), 204, "PATCH via {}", via.url);
 }
 
+/// Two instances on the same databases (named after `prefix` and this process).
+async fn pair(prefix: &str) -> Option<(Instance, Instance)> {
+    let mongo_url = mongo_setting("OXION_TEST_MONGO_URL")?;
+    let prefix = format!("{prefix}{}", std::process::id());
+    let a = Instance::start(&mongo_url, &prefix).await;
+    let b = Instance::start(&mongo_url, &prefix).await;
+    Some((a, b))
+}
+
+/// POSTs `body` to `path` through `via` and checks the 201.
+async fn create(http: &reqwest::Client, via: &Instance, path: &str, body: &Value) {
+    let r = http
+        .post(via.at(path))
+        .json(body)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(r.status(), 201, "POST {path} via {}", via.url);
+}
+
 fn notified_speed(body: &Value) -> i64 {
     body["data"][0]["speed"]["value"]
         .as_i64()
@@ -107,24 +127,15 @@ fn notified_speed(body: &Value) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_one_mongodb_act_as_one_broker() {
-    let Some(mongo_url) = mongo_setting("OXION_TEST_MONGO_URL") else {
+    let Some((a, b)) = pair("mi").await else {
         return;
     };
-    let prefix = format!("mi{}", std::process::id());
-    let a = Instance::start(&mongo_url, &prefix).await;
-    let b = Instance::start(&mongo_url, &prefix).await;
     let http = reqwest::Client::new();
 
     // Written through A, readable through B at once.
     let id = "urn:ngsi-ld:Car:shared";
     let car = json!({"id": id, "type": "Car", "speed": {"type": "Property", "value": 0}});
-    let r = http
-        .post(a.at("/entities"))
-        .json(&car)
-        .send()
-        .await
-        .expect("create");
-    assert_eq!(r.status(), 201);
+    create(&http, &a, "/entities", &car).await;
     let got: Value = http
         .get(b.at(&format!("/entities/{id}")))
         .send()
@@ -144,13 +155,7 @@ async fn two_instances_on_one_mongodb_act_as_one_broker() {
         "watchedAttributes": ["speed"],
         "notification": {"endpoint": {"uri": receiver.url("/n")}, "format": "normalized"},
     });
-    let r = http
-        .post(a.at("/subscriptions"))
-        .json(&sub)
-        .send()
-        .await
-        .expect("subscribe");
-    assert_eq!(r.status(), 201);
+    create(&http, &a, "/subscriptions", &sub).await;
     b.wait_subscriptions(1).await;
     a.wait_subscriptions(1).await;
 
@@ -202,21 +207,12 @@ async fn two_instances_on_one_mongodb_act_as_one_broker() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_periodic_subscription_notifies_once_per_interval_across_instances() {
-    let Some(mongo_url) = mongo_setting("OXION_TEST_MONGO_URL") else {
+    let Some((a, b)) = pair("mp").await else {
         return;
     };
-    let prefix = format!("mp{}", std::process::id());
-    let a = Instance::start(&mongo_url, &prefix).await;
-    let b = Instance::start(&mongo_url, &prefix).await;
     let http = reqwest::Client::new();
     let car = json!({"id": "urn:ngsi-ld:Car:periodic", "type": "Car", "speed": {"type": "Property", "value": 1}});
-    let r = http
-        .post(a.at("/entities"))
-        .json(&car)
-        .send()
-        .await
-        .expect("create");
-    assert_eq!(r.status(), 201);
+    create(&http, &a, "/entities", &car).await;
     let receiver = Receiver::start().await;
     let sub = json!({
         "id": "urn:ngsi-ld:Subscription:periodic",
@@ -225,13 +221,7 @@ async fn a_periodic_subscription_notifies_once_per_interval_across_instances() {
         "timeInterval": 1,
         "notification": {"endpoint": {"uri": receiver.url("/n")}},
     });
-    let r = http
-        .post(a.at("/subscriptions"))
-        .json(&sub)
-        .send()
-        .await
-        .expect("subscribe");
-    assert_eq!(r.status(), 201);
+    create(&http, &a, "/subscriptions", &sub).await;
     b.wait_subscriptions(1).await;
     // Both instances tick every second; over 4 s each interval is notified once, not twice.
     let window = Duration::from_secs(4);
