@@ -387,6 +387,10 @@ impl Store for MongoStore {
 
     async fn commit(&self, tenant: &Tenant, writes: Vec<Write>) -> StoreResult<Vec<WriteOutcome>> {
         self.ensure_tenant(tenant).await?;
+        // Writes to different entities go to MongoDB concurrently; a batch that writes one
+        // entity twice is applied in order, as the embedded store does, so the last one wins.
+        let mut ids = std::collections::HashSet::with_capacity(writes.len());
+        let in_order = !writes.iter().all(|w| ids.insert(w.id.as_str()));
         let pending = writes.into_iter().map(|w| {
             let seq = match (&w.action, w.precondition) {
                 (WriteAction::Put(_), Precondition::Absent | Precondition::Any) => {
@@ -396,6 +400,13 @@ impl Store for MongoStore {
             };
             self.apply(tenant, w, seq)
         });
+        if in_order {
+            let mut outcomes = Vec::new();
+            for write in pending {
+                outcomes.push(write.await?);
+            }
+            return Ok(outcomes);
+        }
         futures_util::future::try_join_all(pending).await
     }
 

@@ -422,3 +422,32 @@ async fn an_unreachable_server_is_unavailable_quickly() {
     );
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+#[tokio::test]
+async fn a_commit_writing_one_entity_twice_applies_them_in_order() {
+    let Some(url) = server_url() else { return };
+    let store = fresh_store(&url).await;
+    let tenant = Tenant::default_tenant();
+    let version = |n: i64| {
+        entity(json!({"id": "urn:x:twice", "type": "T", "n": {"type": "Property", "value": n}}))
+    };
+    for round in 0..20 {
+        let writes = (0..4)
+            .map(|n| Write {
+                id: "urn:x:twice".into(),
+                precondition: Precondition::Any,
+                action: WriteAction::Put(version(round * 10 + n)),
+            })
+            .collect();
+        let outcomes = store.commit(&tenant, writes).await.expect("commit");
+        assert_eq!(outcomes.len(), 4);
+        let got = store
+            .get(&tenant, "urn:x:twice")
+            .await
+            .expect("get")
+            .expect("found");
+        assert_eq!(got.entity, version(round * 10 + 3), "round {round}");
+        assert_eq!(got.version, (round as u64 + 1) * 4);
+    }
+    drop_all(&store).await;
+}
