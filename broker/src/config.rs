@@ -73,6 +73,13 @@ pub struct Config {
     #[arg(long, env = "OXION_MONGO_TIMEOUT_MS", default_value_t = 3000)]
     pub mongo_timeout_ms: u64,
 
+    /// The broker's URL as clients reach it (`https://broker.example.org`), for the @context
+    /// URLs it creates (`/jsonldContexts/...`). Without it: the Host of each request, and for
+    /// work without a request (subscriptions restored at start or synced from other
+    /// instances) `http://<host>:<port>`, 127.0.0.1 when listening on every address.
+    #[arg(long, env = "OXION_PUBLIC_URL", value_parser = parse_public_url)]
+    pub public_url: Option<String>,
+
     /// Log filter (tracing's env-filter syntax: `info`, `broker=debug,info`, ...).
     #[arg(long, env = "OXION_LOG", default_value = "info")]
     pub log: String,
@@ -106,6 +113,18 @@ pub struct Config {
     pub workers: Option<usize>,
 }
 
+/// An absolute http(s) URL, kept without a trailing `/`.
+fn parse_public_url(s: &str) -> Result<String, String> {
+    let rest = s
+        .strip_prefix("http://")
+        .or_else(|| s.strip_prefix("https://"))
+        .ok_or("must start with http:// or https://")?;
+    if rest.trim_end_matches('/').is_empty() {
+        return Err("must name a host".to_owned());
+    }
+    Ok(s.trim_end_matches('/').to_owned())
+}
+
 /// A database name prefix MongoDB accepts, leaving room for the tenant suffix.
 fn parse_db_prefix(s: &str) -> Result<String, String> {
     let ok = !s.is_empty()
@@ -120,6 +139,22 @@ fn parse_db_prefix(s: &str) -> Result<String, String> {
 }
 
 impl Config {
+    /// The base of URLs the broker creates outside any request (see `--public-url`).
+    pub fn public_base(&self) -> String {
+        if let Some(url) = &self.public_url {
+            return url.clone();
+        }
+        let host = if self.host.is_unspecified() {
+            IpAddr::from([127, 0, 0, 1])
+        } else {
+            self.host
+        };
+        match host {
+            IpAddr::V6(v6) => format!("http://[{v6}]:{}", self.port),
+            IpAddr::V4(v4) => format!("http://{v4}:{}", self.port),
+        }
+    }
+
     pub fn context_timeout(&self) -> Duration {
         Duration::from_millis(self.context_timeout_ms)
     }
@@ -141,6 +176,16 @@ mod tests {
         assert_eq!(c.store, StoreKind::Embedded);
         assert_eq!(c.fsync, FsyncPolicy::Always);
         assert_eq!(c.data_dir, PathBuf::from("./oxion-data"));
+    }
+
+    #[test]
+    fn public_base_names_a_reachable_address() {
+        assert_eq!(Config::defaults().public_base(), "http://127.0.0.1:1026");
+        let c = Config::parse_from(["oxion", "--host", "10.0.0.5", "--port", "2000"]);
+        assert_eq!(c.public_base(), "http://10.0.0.5:2000");
+        let c = Config::parse_from(["oxion", "--public-url", "https://broker.example.org/"]);
+        assert_eq!(c.public_base(), "https://broker.example.org");
+        assert!(Config::try_parse_from(["oxion", "--public-url", "broker:1026"]).is_err());
     }
 
     #[test]

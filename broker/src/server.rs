@@ -100,7 +100,7 @@ fn hosted_entry(tenant: &Tenant, id: String, doc: &serde_json::Value) -> Context
 /// Files every stored subscription with the engine again.
 async fn restore_subscriptions(state: &AppState) -> anyhow::Result<()> {
     let store = state.entities.store();
-    let base = format!("http://{}:{}", state.config.host, state.config.port);
+    let base = state.config.public_base();
     for tenant in store.tenants().await? {
         for (id, doc) in store
             .list_documents(&tenant, DocumentKind::Subscription)
@@ -127,7 +127,7 @@ async fn follow_document_changes(
     state: AppState,
     mut changes: tokio::sync::mpsc::Receiver<DocumentChange>,
 ) {
-    let base = format!("http://{}:{}", state.config.host, state.config.port);
+    let base = state.config.public_base();
     while let Some(change) = changes.recv().await {
         match change {
             DocumentChange::Put {

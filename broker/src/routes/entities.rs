@@ -51,8 +51,15 @@ pub async fn link_or_core(state: &AppState, req: &HttpRequest) -> BrokerResult<R
     state.contexts.resolve(source, &base_url(req)).await
 }
 
-/// `scheme://host` of a request, where this broker serves the contexts it hosts.
+/// Where this broker serves the contexts it hosts: `--public-url`, or `scheme://host` of the
+/// request.
 pub fn base_url(req: &HttpRequest) -> String {
+    let public = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| state.config.public_url.clone());
+    if let Some(url) = public {
+        return url;
+    }
     let info = req.connection_info();
     format!("{}://{}", info.scheme(), info.host())
 }

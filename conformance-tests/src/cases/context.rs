@@ -2,7 +2,9 @@
 //! media rules) and 5.13 (`/jsonldContexts`). User contexts are served by a loopback HTTP
 //! server that each case starts.
 
-use crate::{closed_port, enc, entity_path, fixture, link, unique, urn, Client, ContextServer};
+use crate::{
+    closed_port, enc, entity_path, fixture, link, unique, urn, BrokerProcess, Client, ContextServer,
+};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -299,4 +301,22 @@ pub(crate) async fn an_invalid_remote_context_is_400() {
         assert_eq!(reply.status.as_u16(), 400, "{document}: {}", reply.text);
         assert!(reply.json["type"].is_string(), "{}", reply.text);
     }
+}
+
+/// Oxion's `--public-url`: the @context URLs the broker creates name the address clients use
+/// (behind a load balancer or a proxy), not the address it listens on.
+pub(crate) async fn hosted_context_urls_use_the_public_url() {
+    let mut broker =
+        BrokerProcess::start(&["--public-url", "https://broker.example.org/"]).expect("a broker");
+    let client = Client::new(&broker.base_url);
+    let created = client
+        .post("/ngsi-ld/v1/jsonldContexts", &fixture("user-context.json"))
+        .await;
+    created.assert_status(201);
+    let url = created.header("location").expect("Location").to_owned();
+    assert!(
+        url.starts_with("https://broker.example.org/ngsi-ld/v1/jsonldContexts/"),
+        "{url}"
+    );
+    broker.kill_hard();
 }

@@ -232,6 +232,7 @@ static CASES: &[Case] = cases! {
     context::unreachable_remote_context_is_503_ld_context_not_available ["5.5.7", "5.5.3"];
     context::malformed_link_header_is_400 ["6.3.5"];
     context::hosted_contexts_are_stored_served_listed_used_and_deleted ["5.13"];
+    context::hosted_context_urls_use_the_public_url ["5.13"] (SpawnedBroker);
     context::hosting_a_body_without_context_is_400 ["5.13"];
     context::an_invalid_remote_context_is_400 ["5.5.7"];
 
