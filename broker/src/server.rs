@@ -16,7 +16,7 @@ use crate::error::BrokerError;
 use crate::http::body::BodyLimit;
 use crate::metrics::Metrics;
 use crate::routes;
-use crate::service::{Entities, StoreEntitySource};
+use crate::service::{Entities, SharedDeliveryStatus, StoreEntitySource};
 use crate::state::AppState;
 use crate::store::embedded::{Durability, EmbeddedConfig, EmbeddedStore};
 use crate::store::mongo::{DocumentChange, MongoConfig, MongoStore};
@@ -200,12 +200,23 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         contexts: Arc::new(ContextService::new(loader, registry)),
         subscriptions: engine.clone(),
         config: config.clone(),
+        // Only a store other instances share (it reports their changes) needs shared status.
+        delivery: changes
+            .is_some()
+            .then(|| Arc::new(SharedDeliveryStatus::new(store.clone()))),
     };
     restore_subscriptions(&state).await?;
     if let Some(changes) = changes {
         tokio::spawn(follow_document_changes(state.clone(), changes));
     }
     let (stop_background, background_stopped) = tokio::sync::watch::channel(false);
+    if let Some(delivery) = &state.delivery {
+        tokio::spawn(
+            delivery
+                .clone()
+                .run(engine.clone(), background_stopped.clone()),
+        );
+    }
     let expiry = tokio::spawn(crate::expiry::run_expiry(
         state.entities.clone(),
         background_stopped,

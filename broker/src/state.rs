@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::contexts::ContextService;
-use crate::service::Entities;
+use crate::service::{Entities, SharedDeliveryStatus};
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -12,4 +12,6 @@ pub struct AppState {
     pub contexts: Arc<ContextService>,
     pub subscriptions: subscriptions::EngineHandle,
     pub config: Arc<Config>,
+    /// With a store shared by several instances: their delivery statuses, summed on reads.
+    pub delivery: Option<Arc<SharedDeliveryStatus>>,
 }

@@ -138,6 +138,16 @@ impl<T> Registry<T> {
             .flat_map(|(_, index)| index.entries.into_values())
     }
 
+    /// Every entry with its tenant and subscription id.
+    pub fn iter(&self) -> impl Iterator<Item = (&Option<String>, &String, &T)> + '_ {
+        self.tenants.iter().flat_map(|(tenant, index)| {
+            index
+                .entries
+                .iter()
+                .map(move |(id, entry)| (tenant, id, entry))
+        })
+    }
+
     /// Number of subscriptions in all tenants.
     pub fn len(&self) -> usize {
         self.tenants.values().map(|t| t.entries.len()).sum()

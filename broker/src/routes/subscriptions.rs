@@ -135,7 +135,15 @@ async fn render(
     sub: &Subscription,
     ctx: &RequestContext,
 ) -> Value {
-    let status = state.subscriptions.status(tenant.name(), &sub.id).await;
+    let mut status = state.subscriptions.status(tenant.name(), &sub.id).await;
+    if let Some(shared) = &state.delivery {
+        match shared.combined(tenant, &sub.id, status.clone()).await {
+            Ok(all) => status = all,
+            Err(e) => {
+                tracing::warn!(%tenant, error = %e, "other instances' delivery status unreadable")
+            }
+        }
+    }
     sub.render(&ctx.active, status.as_ref(), Utc::now())
 }
 
@@ -222,6 +230,9 @@ async fn delete(
         .delete_document(&tenant, DocumentKind::Subscription, &path)
         .await?;
     state.subscriptions.remove(tenant.name(), &path).await?;
+    if let Some(shared) = &state.delivery {
+        shared.forget(&tenant, &path).await?;
+    }
     if existed {
         Ok(respond::no_content())
     } else {

@@ -6,8 +6,10 @@
 //! simply run again on the fresh entity. Batches commit all their entities in one store call, so
 //! the embedded store makes them durable in one group commit.
 
+mod delivery_status;
 mod entities;
 mod entity_source;
 
+pub use delivery_status::SharedDeliveryStatus;
 pub use entities::{not_found, update_plan, Done, Entities, Plan, Planned};
 pub use entity_source::StoreEntitySource;

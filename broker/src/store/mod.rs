@@ -130,6 +130,8 @@ pub enum DocumentKind {
     Subscription,
     JsonLdContext,
     Registration,
+    /// A subscription's delivery status as one broker instance last published it.
+    DeliveryStatus,
 }
 
 /// The storage interface every backend implements. All methods are per tenant; a tenant exists

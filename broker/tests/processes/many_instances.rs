@@ -89,6 +89,37 @@ impl Instance {
     }
 }
 
+impl Instance {
+    /// Waits (bounded) until the subscription's `timesSent`, read through this instance,
+    /// reaches `n`; fails if it passes `n`.
+    async fn wait_times_sent(&self, id: &str, n: u64) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let sub: Value = reqwest::get(self.at(&format!("/subscriptions/{id}")))
+                .await
+                .expect("retrieve")
+                .json()
+                .await
+                .expect("json");
+            let sent = sub["notification"]["timesSent"].as_u64().unwrap_or(0);
+            assert!(
+                sent <= n,
+                "{sent} notifications counted through {}: {sub}",
+                self.url
+            );
+            if sent == n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timesSent through {} stays {sent}, not {n}: {sub}",
+                self.url
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
 async fn patch_speed(http: &reqwest::Client, via: &Instance, id: &str, speed: i64) {
     let r = http
         .patch(via.at(&format!("/entities/{id}/attrs")))
@@ -180,6 +211,13 @@ async fn two_instances_on_one_mongodb_act_as_one_broker() {
         .try_nth(speeds.len() + 1, Duration::from_millis(500))
         .await
         .is_none());
+
+    // Either instance reports every notification in the subscription's status (each sent
+    // some; the other's part is published within about a second).
+    for via in [&a, &b] {
+        via.wait_times_sent("urn:ngsi-ld:Subscription:shared", speeds.len() as u64)
+            .await;
+    }
 
     // Deleted through B: stops on A as well.
     let r = http

@@ -111,6 +111,18 @@ impl Dispatcher {
                 }
                 let _ = done.send(found);
             }
+            Control::Statuses { reply } => {
+                let all = self
+                    .registry
+                    .iter()
+                    .map(|(tenant, id, w)| {
+                        let mut s = w.status.borrow().clone();
+                        s.times_failed += w.mailbox.pending_evicted();
+                        (tenant.clone(), id.clone(), s)
+                    })
+                    .collect();
+                let _ = reply.send(all);
+            }
             Control::Status { tenant, id, reply } => {
                 let status = self.registry.get(&tenant, &id).map(|w| {
                     let mut s = w.status.borrow().clone();

@@ -161,6 +161,9 @@ enum Control {
         id: String,
         reply: oneshot::Sender<Option<SubscriptionStatus>>,
     },
+    Statuses {
+        reply: oneshot::Sender<Vec<(Option<String>, String, SubscriptionStatus)>>,
+    },
 }
 
 /// Starts the engine.
@@ -283,6 +286,20 @@ impl EngineHandle {
             .await
             .ok()?;
         wait.await.ok().flatten()
+    }
+
+    /// The delivery status of every subscription, with its tenant and id.
+    pub async fn statuses(&self) -> Vec<(Option<String>, String, SubscriptionStatus)> {
+        let (reply, wait) = oneshot::channel();
+        if self
+            .control
+            .send(Control::Statuses { reply })
+            .await
+            .is_err()
+        {
+            return Vec::new();
+        }
+        wait.await.unwrap_or_default()
     }
 
     /// Engine-wide counters.

@@ -39,6 +39,7 @@ pub fn kind_code(kind: DocumentKind) -> u8 {
         DocumentKind::Subscription => 1,
         DocumentKind::JsonLdContext => 2,
         DocumentKind::Registration => 3,
+        DocumentKind::DeliveryStatus => 4,
     }
 }
 

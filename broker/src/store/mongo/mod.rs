@@ -146,6 +146,7 @@ impl MongoStore {
             DocumentKind::Subscription => watch::SUBSCRIPTIONS,
             DocumentKind::JsonLdContext => watch::CONTEXTS,
             DocumentKind::Registration => "registrations",
+            DocumentKind::DeliveryStatus => "deliveryStatus",
         };
         self.database(tenant).collection(name)
     }
