@@ -18,6 +18,7 @@ use crate::http::media::{negotiate, MediaType};
 use crate::http::params::Params;
 use crate::http::respond;
 use crate::http::tenant::tenant_of;
+use crate::service::OtherInstances;
 use crate::state::AppState;
 use crate::store::{DocumentKind, Tenant};
 
@@ -129,21 +130,31 @@ async fn create(
         .finish())
 }
 
+/// With a store shared by several instances, what the others sent (a read failure only costs
+/// their part of the counters, so it is logged, not returned).
+async fn other_instances(state: &AppState, tenant: &Tenant) -> Option<OtherInstances> {
+    let shared = state.delivery.as_ref()?;
+    match shared.others(tenant).await {
+        Ok(others) => Some(others),
+        Err(e) => {
+            tracing::warn!(%tenant, error = %e, "other instances' delivery status unreadable");
+            None
+        }
+    }
+}
+
 async fn render(
     state: &AppState,
     tenant: &Tenant,
     sub: &Subscription,
     ctx: &RequestContext,
+    others: Option<&OtherInstances>,
 ) -> Value {
-    let mut status = state.subscriptions.status(tenant.name(), &sub.id).await;
-    if let Some(shared) = &state.delivery {
-        match shared.combined(tenant, &sub.id, status.clone()).await {
-            Ok(all) => status = all,
-            Err(e) => {
-                tracing::warn!(%tenant, error = %e, "other instances' delivery status unreadable")
-            }
-        }
-    }
+    let local = state.subscriptions.status(tenant.name(), &sub.id).await;
+    let status = match others {
+        Some(others) => others.add_to(&sub.id, local),
+        None => local,
+    };
     sub.render(&ctx.active, status.as_ref(), Utc::now())
 }
 
@@ -162,10 +173,11 @@ async fn list(state: web::Data<AppState>, req: HttpRequest) -> BrokerResult<Http
         .list_documents(&tenant, DocumentKind::Subscription)
         .await?;
     let total = docs.len();
+    let others = other_instances(&state, &tenant).await;
     let mut out = Vec::new();
     for (id, doc) in docs.into_iter().skip(offset).take(limit) {
         match serde_json::from_value::<Subscription>(doc) {
-            Ok(sub) => out.push(render(&state, &tenant, &sub, &ctx).await),
+            Ok(sub) => out.push(render(&state, &tenant, &sub, &ctx, others.as_ref()).await),
             Err(e) => {
                 tracing::error!(%tenant, %id, error = %e, "stored subscription does not decode")
             }
@@ -189,7 +201,8 @@ async fn retrieve(
     let ctx = link_or_core(&state, &req).await?;
     state.entities.check_tenant(&tenant).await?;
     let sub = load(&state, &tenant, &path).await?;
-    let body = render(&state, &tenant, &sub, &ctx).await;
+    let others = other_instances(&state, &tenant).await;
+    let body = render(&state, &tenant, &sub, &ctx, others.as_ref()).await;
     Ok(respond::json(StatusCode::OK, media, &ctx, body))
 }
 

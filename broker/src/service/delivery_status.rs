@@ -74,23 +74,32 @@ impl SharedDeliveryStatus {
         }
     }
 
-    /// The local status plus what the other instances published for the subscription.
-    pub async fn combined(
-        &self,
-        tenant: &Tenant,
-        subscription: &str,
-        local: Option<SubscriptionStatus>,
-    ) -> StoreResult<Option<SubscriptionStatus>> {
-        let mut total = local.clone().unwrap_or_default();
-        let mut any = local.is_some();
-        for (_, doc) in self.others(tenant, subscription).await? {
+    /// What the other instances published in a tenant, summed per subscription: read once
+    /// for any number of subscriptions rendered together.
+    pub async fn others(&self, tenant: &Tenant) -> StoreResult<OtherInstances> {
+        let mut by_subscription: HashMap<String, SubscriptionStatus> = HashMap::new();
+        let docs = self
+            .store
+            .list_documents(tenant, DocumentKind::DeliveryStatus)
+            .await?;
+        for (_, doc) in docs {
+            let (Some(sub), Some(instance)) =
+                (doc["subscription"].as_str(), doc["instance"].as_str())
+            else {
+                continue;
+            };
+            if instance == self.instance {
+                continue;
+            }
             if let Ok(status) = serde_json::from_value::<SubscriptionStatus>(doc["status"].clone())
             {
-                total.absorb(&status);
-                any = true;
+                by_subscription
+                    .entry(sub.to_owned())
+                    .or_default()
+                    .absorb(&status);
             }
         }
-        Ok(any.then_some(total))
+        Ok(OtherInstances(by_subscription))
     }
 
     /// Removes every instance's status of a deleted subscription.
@@ -101,17 +110,6 @@ impl SharedDeliveryStatus {
                 .await?;
         }
         Ok(())
-    }
-
-    async fn others(
-        &self,
-        tenant: &Tenant,
-        subscription: &str,
-    ) -> StoreResult<Vec<(String, serde_json::Value)>> {
-        let mine = self.document_id(subscription);
-        let mut all = self.all_of(tenant, subscription).await?;
-        all.retain(|(id, _)| *id != mine);
-        Ok(all)
     }
 
     async fn all_of(
@@ -125,5 +123,27 @@ impl SharedDeliveryStatus {
             .await?;
         docs.retain(|(_, doc)| doc["subscription"] == subscription);
         Ok(docs)
+    }
+}
+
+/// The delivery statuses other instances published, summed per subscription id.
+#[derive(Debug, Default)]
+pub struct OtherInstances(HashMap<String, SubscriptionStatus>);
+
+impl OtherInstances {
+    /// This instance's live status of a subscription plus the others'.
+    pub fn add_to(
+        &self,
+        subscription: &str,
+        local: Option<SubscriptionStatus>,
+    ) -> Option<SubscriptionStatus> {
+        match (local, self.0.get(subscription)) {
+            (Some(mut mine), Some(theirs)) => {
+                mine.absorb(theirs);
+                Some(mine)
+            }
+            (None, Some(theirs)) => Some(theirs.clone()),
+            (local, None) => local,
+        }
     }
 }

@@ -10,6 +10,6 @@ mod delivery_status;
 mod entities;
 mod entity_source;
 
-pub use delivery_status::SharedDeliveryStatus;
+pub use delivery_status::{OtherInstances, SharedDeliveryStatus};
 pub use entities::{not_found, update_plan, Done, Entities, Plan, Planned};
 pub use entity_source::StoreEntitySource;
