@@ -26,6 +26,8 @@ use crate::receiver::Received;
 #[derive(Debug)]
 pub(crate) struct Mailbox {
     pub requests: Mutex<Vec<Received>>,
+    /// Requests answered with a non-2xx status (failed deliveries the broker will retry).
+    pub refused: Mutex<Vec<Received>>,
     pub arrived: Notify,
     /// The status of the next answers (a 2xx is a delivered notification).
     pub status: AtomicU16,
@@ -35,6 +37,7 @@ impl Default for Mailbox {
     fn default() -> Self {
         Self {
             requests: Mutex::default(),
+            refused: Mutex::default(),
             arrived: Notify::new(),
             status: AtomicU16::new(204),
         }
@@ -182,17 +185,19 @@ async fn serve(stream: TcpStream) {
                 }
                 // Only delivered notifications count as arrivals; an error answer is a failure
                 // the broker sees, not a notification the case receives.
+                let received = Received {
+                    method,
+                    path: path.to_owned(),
+                    headers,
+                    body: serde_json::from_slice(&body).unwrap_or(Value::Null),
+                    at: tokio::time::Instant::now(),
+                };
                 if (200..300).contains(&code) {
-                    let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                    mailbox.requests.lock().expect("inbox").push(Received {
-                        method,
-                        path: path.to_owned(),
-                        headers,
-                        body,
-                        at: tokio::time::Instant::now(),
-                    });
-                    mailbox.arrived.notify_waiters();
+                    mailbox.requests.lock().expect("inbox").push(received);
+                } else {
+                    mailbox.refused.lock().expect("inbox").push(received);
                 }
+                mailbox.arrived.notify_waiters();
             }
             Route::Document(document) => {
                 let answer = format!(

@@ -46,6 +46,8 @@ impl Received {
 pub struct Receiver {
     number: u64,
     inbox: Arc<Mailbox>,
+    /// Requests already handed out by [`Receiver::next`].
+    taken: std::sync::atomic::AtomicUsize,
 }
 
 /// A receiver's address before it is up: requests to it find nothing listening.
@@ -79,6 +81,7 @@ impl Receiver {
         Receiver {
             number: reserved.number,
             inbox,
+            taken: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -122,6 +125,37 @@ impl Receiver {
                 return None;
             }
         }
+    }
+
+    /// The first request answered with a non-2xx status (see [`Receiver::answer_with`]),
+    /// awaited for at most `wait`.
+    pub async fn first_refused(&self, wait: Duration) -> Option<Received> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let arrived = self.inbox.arrived.notified();
+            if let Some(r) = self.inbox.refused.lock().expect("inbox").first() {
+                return Some(r.clone());
+            }
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                return None;
+            }
+        }
+    }
+
+    /// The request after the last one `next` or `try_next` returned, awaited for at most
+    /// `wait`; `None` if it did not come.
+    pub async fn try_next(&self, wait: Duration) -> Option<Received> {
+        let n = self.taken.load(Ordering::SeqCst) + 1;
+        let received = self.try_nth(n, wait).await?;
+        self.taken.store(n, Ordering::SeqCst);
+        Some(received)
+    }
+
+    /// The request after the last one `next` returned, or a panic after `wait`.
+    pub async fn next(&self, wait: Duration) -> Received {
+        self.try_next(wait)
+            .await
+            .unwrap_or_else(|| panic!("no notification within {wait:?}"))
     }
 
     /// The `n`th request (1-based), or a panic after `wait`.

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::Utc;
-use common::receiver::Receiver;
 use common::{
     created, ctx, deleted, engine, engine_with, entity, subscription, updated, QUIET, WAIT,
 };
+use conformance_tests::Receiver;
 use ngsi_types::Entity;
 use serde_json::{json, Value};
 use subscriptions::{
@@ -372,7 +372,7 @@ async fn failed_attempts_are_retried_until_the_receiver_answers() {
     let sub = sub_for(&r, json!({}));
     subscribe(&engine, None, &sub).await;
     engine.notify(created(None, car(1))).expect("queued");
-    let first = r.next(WAIT).await;
+    let first = r.first_refused(WAIT).await.expect("a first attempt");
     r.answer_with(204);
     let retry = r.next(WAIT).await;
     assert_eq!(
@@ -389,16 +389,13 @@ async fn failed_attempts_are_retried_until_the_receiver_answers() {
 
 #[tokio::test]
 async fn a_receiver_that_is_down_fails_then_comes_up_and_succeeds() {
-    // A port with nothing listening.
-    let addr = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        l.local_addr().expect("addr")
-    };
+    // An address nothing answers at yet.
+    let reserved = Receiver::reserve();
     let engine = engine();
     let sub = subscription(json!({
         "type": "Subscription",
         "entities": [{"type": "Vehicle"}],
-        "notification": {"endpoint": {"uri": format!("http://{addr}/notify")}}
+        "notification": {"endpoint": {"uri": reserved.url("/notify")}}
     }));
     subscribe(&engine, None, &sub).await;
     engine.notify(created(None, car(1))).expect("queued");
@@ -411,7 +408,7 @@ async fn a_receiver_that_is_down_fails_then_comes_up_and_succeeds() {
     let rendered = sub.render(&ctx(), Some(&status), Utc::now());
     assert_eq!(rendered["notification"]["status"], "failed");
 
-    let r = Receiver::bind(addr).await;
+    let r = Receiver::bind(reserved).await;
     engine.notify(created(None, car(2))).expect("queued");
     assert_eq!(r.next(WAIT).await.body["data"][0]["speed"]["value"], 2);
     let status = status_when(&engine, &sub.id, |s| s.ok == Some(true)).await;

@@ -1,7 +1,6 @@
-//! Shared test parts: a real HTTP receiver, entities and events.
+//! Shared test parts: entities and events (notifications arrive at the black-box suite's
+//! HTTP receiver, `conformance_tests::Receiver`).
 #![allow(dead_code)]
-
-pub mod receiver;
 
 use std::sync::Arc;
 use std::time::Duration;
