@@ -531,7 +531,13 @@ impl Store for MongoStore {
         if tenant.is_default() || self.setup.is_ready(tenant) {
             return Ok(true);
         }
-        self.database_exists(tenant).await
+        // Another instance created it: prepare it here once (its indexes exist, so this is a
+        // no-op for MongoDB), which also spares later requests the database listing.
+        if !self.database_exists(tenant).await? {
+            return Ok(false);
+        }
+        self.ensure_tenant(tenant).await?;
+        Ok(true)
     }
 
     async fn expired(&self, now: DateTime<Utc>) -> StoreResult<Vec<(Tenant, String)>> {

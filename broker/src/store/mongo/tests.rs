@@ -347,8 +347,25 @@ async fn tenants_documents_and_summaries() {
     let store = fresh_store(&url).await;
     let city = Tenant::named("city").expect("tenant");
     assert!(!store.tenant_exists(&city).await.expect("exists"));
+    // Another instance on the same databases, started before the tenant existed.
+    let other = MongoStore::open(MongoConfig {
+        url: url.clone(),
+        db_prefix: store.prefix.clone(),
+        timeout: Duration::from_secs(5),
+    })
+    .await
+    .expect("opens");
     load(&store, &city, &fixtures()[..6]).await;
     assert!(store.tenant_exists(&city).await.expect("exists"));
+    assert!(other.tenant_exists(&city).await.expect("exists"));
+    assert!(
+        other.setup.is_ready(&city),
+        "prepared once, not listed again"
+    );
+    assert!(!other
+        .tenant_exists(&Tenant::named("nowhere").expect("tenant"))
+        .await
+        .expect("exists"));
     assert_eq!(
         store.tenants().await.expect("tenants"),
         vec![Tenant::default_tenant(), city.clone()]
