@@ -5,65 +5,43 @@
 //! Needs a MongoDB-wire server (`OXION_TEST_MONGO_URL`; `OXION_REQUIRE_MONGO=1` makes its
 //! absence a failure, as `scripts/test.sh` does).
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use conformance_tests::Receiver;
+use conformance_tests::{BrokerProcess, Receiver};
 use serde_json::{json, Value};
 
-use crate::support::{free_port, mongo_setting, wait_status, Killed};
+use crate::support::mongo_setting;
 
-/// An `oxion` process, killed when dropped.
+/// An `oxion` process on MongoDB, killed when dropped.
 struct Instance {
-    _process: Killed,
-    url: String,
-    _data: tempfile::TempDir,
+    process: BrokerProcess,
 }
 
 impl Instance {
-    async fn start(mongo_url: &str, prefix: &str) -> Instance {
-        let port = free_port();
-        let data = tempfile::tempdir().expect("temp dir");
-        let child = Command::new(env!("CARGO_BIN_EXE_oxion"))
-            .args([
-                "--host",
-                "127.0.0.1",
-                "--port",
-                &port.to_string(),
-                "--log",
-                "warn",
-            ])
-            .args(["--store", "mongodb", "--mongo-url", mongo_url])
-            .args(["--mongo-db-prefix", prefix])
-            .arg("--data-dir")
-            .arg(data.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("oxion starts");
-        let instance = Instance {
-            _process: Killed(child),
-            url: format!("http://127.0.0.1:{port}"),
-            _data: data,
-        };
-        let health = format!("{}/health", instance.url);
-        wait_status(
-            &reqwest::Client::new(),
-            &health,
-            200,
-            Duration::from_secs(30),
-        )
-        .await;
-        instance
+    fn start(mongo_url: &str, prefix: &str) -> Instance {
+        let process = BrokerProcess::start(&[
+            "--store",
+            "mongodb",
+            "--mongo-url",
+            mongo_url,
+            "--mongo-db-prefix",
+            prefix,
+        ])
+        .expect("oxion starts");
+        Instance { process }
+    }
+
+    fn url(&self) -> &str {
+        &self.process.base_url
     }
 
     fn at(&self, path: &str) -> String {
-        format!("{}/ngsi-ld/v1{path}", self.url)
+        format!("{}/ngsi-ld/v1{path}", self.url())
     }
 
     /// How many subscriptions this instance holds (its /metrics gauge).
     async fn subscriptions_held(&self) -> u64 {
-        let text = reqwest::get(format!("{}/metrics", self.url))
+        let text = reqwest::get(format!("{}/metrics", self.url()))
             .await
             .expect("metrics")
             .text()
@@ -82,7 +60,7 @@ impl Instance {
             assert!(
                 Instant::now() < deadline,
                 "{} never held {n} subscriptions",
-                self.url
+                self.url()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -105,7 +83,7 @@ impl Instance {
             assert!(
                 sent <= n,
                 "{sent} notifications counted through {}: {sub}",
-                self.url
+                self.url()
             );
             if sent == n {
                 return;
@@ -113,7 +91,7 @@ impl Instance {
             assert!(
                 Instant::now() < deadline,
                 "timesSent through {} stays {sent}, not {n}: {sub}",
-                self.url
+                self.url()
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -127,15 +105,15 @@ async fn patch_speed(http: &reqwest::Client, via: &Instance, id: &str, speed: i6
         .send()
         .await
         .expect("patch");
-    assert_eq!(r.status(), 204, "PATCH via {}", via.url);
+    assert_eq!(r.status(), 204, "PATCH via {}", via.url());
 }
 
 /// Two instances on the same databases (named after `prefix` and this process).
 async fn pair(prefix: &str) -> Option<(Instance, Instance)> {
     let mongo_url = mongo_setting("OXION_TEST_MONGO_URL")?;
     let prefix = format!("{prefix}{}", std::process::id());
-    let a = Instance::start(&mongo_url, &prefix).await;
-    let b = Instance::start(&mongo_url, &prefix).await;
+    let a = Instance::start(&mongo_url, &prefix);
+    let b = Instance::start(&mongo_url, &prefix);
     Some((a, b))
 }
 
@@ -147,7 +125,7 @@ async fn create(http: &reqwest::Client, via: &Instance, path: &str, body: &Value
         .send()
         .await
         .expect("POST");
-    assert_eq!(r.status(), 201, "POST {path} via {}", via.url);
+    assert_eq!(r.status(), 201, "POST {path} via {}", via.url());
 }
 
 fn notified_speed(body: &Value) -> i64 {

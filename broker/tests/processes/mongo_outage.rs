@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use conformance_tests::BrokerProcess;
+
 use crate::support::{free_port, mongo_setting, wait_status, Killed};
 
 fn start_mongod(bin: &str, port: u16, dir: &Path) -> Killed {
@@ -55,28 +57,20 @@ async fn requests_fail_fast_while_mongodb_is_down_and_recover_when_it_returns() 
         .build()
         .expect("client");
 
-    let port = free_port();
-    let _oxion = Command::new(env!("CARGO_BIN_EXE_oxion"))
-        .args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port.to_string(),
-            "--log",
-            "error",
-        ])
-        .args(["--store", "mongodb", "--mongo-db-prefix", "outage"])
-        .args(["--mongo-url", &format!("mongodb://127.0.0.1:{mongo_port}")])
-        .args(["--mongo-timeout-ms", "1500"])
-        .arg("--data-dir")
-        .arg(dir.path().join("oxion"))
-        .stdout(Stdio::null())
-        .spawn()
-        .map(Killed)
-        .expect("oxion starts");
-    let base = format!("http://127.0.0.1:{port}");
+    let mongo_url = format!("mongodb://127.0.0.1:{mongo_port}");
+    let oxion = BrokerProcess::start(&[
+        "--store",
+        "mongodb",
+        "--mongo-db-prefix",
+        "outage",
+        "--mongo-url",
+        &mongo_url,
+        "--mongo-timeout-ms",
+        "1500",
+    ])
+    .expect("oxion starts");
+    let base = oxion.base_url.clone();
     let health = format!("{base}/health");
-    wait_status(&http, &health, 200, Duration::from_secs(60)).await;
 
     let entity = json!({"id": "urn:ngsi-ld:Car:1", "type": "Car", "speed": {"type": "Property", "value": 1}});
     let r = http
