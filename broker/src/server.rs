@@ -106,19 +106,31 @@ async fn restore_subscriptions(state: &AppState) -> anyhow::Result<()> {
             .list_documents(&tenant, DocumentKind::Subscription)
             .await?
         {
-            let restored = match serde_json::from_value::<subscriptions::Subscription>(doc) {
-                Ok(sub) => routes::subscriptions::activate(state, &tenant, sub, &base).await,
-                Err(e) => {
-                    tracing::error!(%tenant, %id, error = %e, "stored subscription does not decode; skipped");
-                    continue;
-                }
-            };
-            if let Err(e) = restored {
-                tracing::error!(%tenant, %id, error = %e, "stored subscription could not be restored");
-            }
+            activate_stored(state, &tenant, &id, doc, &base).await;
         }
     }
     Ok(())
+}
+
+/// Files a stored subscription with the engine; one that does not decode or activate is
+/// logged and skipped (the others still serve).
+async fn activate_stored(
+    state: &AppState,
+    tenant: &Tenant,
+    id: &str,
+    doc: serde_json::Value,
+    base: &str,
+) {
+    match serde_json::from_value::<subscriptions::Subscription>(doc) {
+        Ok(sub) => {
+            if let Err(e) = routes::subscriptions::activate(state, tenant, sub, base).await {
+                tracing::error!(%tenant, %id, error = %e, "stored subscription could not be activated");
+            }
+        }
+        Err(e) => {
+            tracing::error!(%tenant, %id, error = %e, "stored subscription does not decode; skipped")
+        }
+    }
 }
 
 /// Keeps this instance's subscriptions and hosted @contexts equal to the shared store's, as
@@ -135,18 +147,7 @@ async fn follow_document_changes(
                 kind: DocumentKind::Subscription,
                 id,
                 doc,
-            } => match serde_json::from_value::<subscriptions::Subscription>(doc) {
-                Ok(sub) => {
-                    if let Err(e) =
-                        routes::subscriptions::activate(&state, &tenant, sub, &base).await
-                    {
-                        tracing::warn!(%tenant, %id, error = %e, "changed subscription not activated");
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(%tenant, %id, error = %e, "changed subscription does not decode")
-                }
-            },
+            } => activate_stored(&state, &tenant, &id, doc, &base).await,
             DocumentChange::Deleted {
                 tenant,
                 kind: DocumentKind::Subscription,
