@@ -11,16 +11,16 @@ use actix_web::{web, App, HttpServer};
 use tracing::Instrument;
 
 use crate::config::{Config, FsyncPolicy, StoreKind};
-use crate::contexts::{ContextEntry, ContextKind, ContextRegistry, ContextService, HttpLoader};
+use crate::contexts::{ContextRegistry, ContextService, HttpLoader};
 use crate::error::BrokerError;
 use crate::http::body::BodyLimit;
 use crate::metrics::Metrics;
 use crate::routes;
-use crate::service::{Entities, SharedDeliveryStatus, StoreEntitySource};
+use crate::service::{SharedDeliveryStatus, StoreEntitySource};
 use crate::state::AppState;
 use crate::store::embedded::{Durability, EmbeddedConfig, EmbeddedStore};
 use crate::store::mongo::{DocumentChange, MongoConfig, MongoStore};
-use crate::store::{DocumentKind, Store, Tenant};
+use crate::store::{DocumentKind, Store};
 
 /// The store, and the changes other broker instances make to its documents when it is shared.
 #[derive(Debug)]
@@ -63,76 +63,6 @@ pub async fn open_store(config: &Config) -> anyhow::Result<OpenStore> {
     }
 }
 
-/// Loads the @contexts clients stored (`POST /jsonldContexts`) into the registry.
-async fn restore_hosted_contexts(
-    store: &dyn Store,
-    registry: &ContextRegistry,
-) -> anyhow::Result<()> {
-    for tenant in store.tenants().await? {
-        for (id, doc) in store
-            .list_documents(&tenant, DocumentKind::JsonLdContext)
-            .await?
-        {
-            registry.insert(hosted_entry(&tenant, id, &doc));
-        }
-    }
-    Ok(())
-}
-
-/// The registry entry of a stored hosted @context.
-fn hosted_entry(tenant: &Tenant, id: String, doc: &serde_json::Value) -> ContextEntry {
-    let created_at = doc["createdAt"]
-        .as_str()
-        .and_then(ngsi_types::datetime::parse_datetime)
-        .unwrap_or_else(chrono::Utc::now);
-    ContextEntry {
-        id,
-        url: doc["url"].as_str().unwrap_or_default().to_owned(),
-        kind: ContextKind::Hosted,
-        document: Arc::new(doc["document"].clone()),
-        tenant: Some(tenant.clone()),
-        created_at,
-        last_usage: None,
-        hits: 0,
-    }
-}
-
-/// Files every stored subscription with the engine again.
-async fn restore_subscriptions(state: &AppState) -> anyhow::Result<()> {
-    let store = state.entities.store();
-    let base = state.config.public_base();
-    for tenant in store.tenants().await? {
-        for (id, doc) in store
-            .list_documents(&tenant, DocumentKind::Subscription)
-            .await?
-        {
-            activate_stored(state, &tenant, &id, doc, &base).await;
-        }
-    }
-    Ok(())
-}
-
-/// Files a stored subscription with the engine; one that does not decode or activate is
-/// logged and skipped (the others still serve).
-async fn activate_stored(
-    state: &AppState,
-    tenant: &Tenant,
-    id: &str,
-    doc: serde_json::Value,
-    base: &str,
-) {
-    match serde_json::from_value::<subscriptions::Subscription>(doc) {
-        Ok(sub) => {
-            if let Err(e) = routes::subscriptions::activate(state, tenant, sub, base).await {
-                tracing::error!(%tenant, %id, error = %e, "stored subscription could not be activated");
-            }
-        }
-        Err(e) => {
-            tracing::error!(%tenant, %id, error = %e, "stored subscription does not decode; skipped")
-        }
-    }
-}
-
 /// Keeps this instance's subscriptions and hosted @contexts equal to the shared store's, as
 /// other instances (and this one: applying its own changes again is harmless) change them.
 async fn follow_document_changes(
@@ -147,32 +77,30 @@ async fn follow_document_changes(
                 kind: DocumentKind::Subscription,
                 id,
                 doc,
-            } => activate_stored(&state, &tenant, &id, doc, &base).await,
+            } => {
+                state
+                    .subscriptions
+                    .activate_stored(&tenant, &id, doc, &base)
+                    .await
+            }
             DocumentChange::Deleted {
                 tenant,
                 kind: DocumentKind::Subscription,
                 id,
-            } => {
-                let _ = state.subscriptions.remove(tenant.name(), &id).await;
-            }
+            } => state.subscriptions.deactivate(&tenant, &id).await,
             DocumentChange::Put {
                 tenant,
                 kind: DocumentKind::JsonLdContext,
                 id,
                 doc,
-            } => state
-                .contexts
-                .registry()
-                .insert(hosted_entry(&tenant, id, &doc)),
+            } => state.jsonld_contexts.hosted(&tenant, id, &doc),
             DocumentChange::Deleted {
                 kind: DocumentKind::JsonLdContext,
                 id,
                 ..
-            } => {
-                state.contexts.registry().remove(&id);
-            }
+            } => state.jsonld_contexts.forget(&id),
             DocumentChange::Resync => {
-                if let Err(e) = restore_subscriptions(&state).await {
+                if let Err(e) = state.subscriptions.restore(&base).await {
                     tracing::warn!(error = %e, "reloading subscriptions failed");
                 }
             }
@@ -186,7 +114,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let OpenStore { store, changes } = open_store(&config).await?;
     let config = Arc::new(config);
     let registry = Arc::new(ContextRegistry::new());
-    restore_hosted_contexts(store.as_ref(), &registry).await?;
     let loader = HttpLoader::new(
         config.context_timeout(),
         config.context_max_bytes,
@@ -196,22 +123,24 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         subscriptions::EngineConfig::default(),
         Arc::new(StoreEntitySource::new(store.clone())),
     );
-    let state = AppState {
-        entities: Entities::new(store.clone(), Some(engine.clone())),
-        contexts: Arc::new(ContextService::new(loader, registry)),
-        subscriptions: engine.clone(),
-        config: config.clone(),
-        // Only a store other instances share (it reports their changes) needs shared status.
-        delivery: changes
-            .is_some()
-            .then(|| Arc::new(SharedDeliveryStatus::new(store.clone()))),
-    };
-    restore_subscriptions(&state).await?;
+    // Only a store other instances share (it reports their changes) needs shared status.
+    let delivery = changes
+        .is_some()
+        .then(|| Arc::new(SharedDeliveryStatus::new(store.clone())));
+    let state = AppState::new(
+        store.clone(),
+        engine.clone(),
+        Arc::new(ContextService::new(loader, registry)),
+        delivery.clone(),
+        config.clone(),
+    );
+    state.jsonld_contexts.restore().await?;
+    state.subscriptions.restore(&config.public_base()).await?;
     if let Some(changes) = changes {
         tokio::spawn(follow_document_changes(state.clone(), changes));
     }
     let (stop_background, background_stopped) = tokio::sync::watch::channel(false);
-    if let Some(delivery) = &state.delivery {
+    if let Some(delivery) = &delivery {
         tokio::spawn(
             delivery
                 .clone()

@@ -1,17 +1,54 @@
-//! What every request handler shares: the services and the configuration.
+//! What every request handler shares: the services, the request @context resolver (used by
+//! the `http` extractors), and the configuration.
 
 use std::sync::Arc;
 
+use subscriptions::EngineHandle;
+
 use crate::config::Config;
 use crate::contexts::ContextService;
-use crate::service::{Entities, SharedDeliveryStatus};
+use crate::service::{
+    Catalog, Clock, Entities, Health, JsonLdContexts, SharedDeliveryStatus, Subscriptions,
+};
+use crate::store::Store;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub entities: Entities,
+    pub subscriptions: Subscriptions,
+    pub jsonld_contexts: JsonLdContexts,
+    pub catalog: Catalog,
+    pub health: Health,
+    /// Resolves the @context of each request.
     pub contexts: Arc<ContextService>,
-    pub subscriptions: subscriptions::EngineHandle,
     pub config: Arc<Config>,
-    /// With a store shared by several instances: their delivery statuses, summed on reads.
-    pub delivery: Option<Arc<SharedDeliveryStatus>>,
+}
+
+impl AppState {
+    /// The services over one store. `delivery`: with a store other instances share, their
+    /// delivery statuses, summed on reads.
+    pub fn new(
+        store: Arc<dyn Store>,
+        engine: EngineHandle,
+        contexts: Arc<ContextService>,
+        delivery: Option<Arc<SharedDeliveryStatus>>,
+        config: Arc<Config>,
+    ) -> Self {
+        let clock = Clock::system();
+        Self {
+            entities: Entities::new(store.clone(), Some(engine.clone()), clock.clone()),
+            subscriptions: Subscriptions::new(
+                store.clone(),
+                engine,
+                contexts.clone(),
+                delivery,
+                clock.clone(),
+            ),
+            jsonld_contexts: JsonLdContexts::new(store.clone(), contexts.clone(), clock),
+            catalog: Catalog::new(store.clone()),
+            health: Health::new(store),
+            contexts,
+            config,
+        }
+    }
 }

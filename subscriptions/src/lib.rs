@@ -61,7 +61,7 @@ pub use engine::{
 pub use error::{Error, Result};
 pub use event::ChangeEvent;
 pub use model::{
-    Accept, ActiveSubscription, Endpoint, EntitySelector, KeyValue, NotificationParams, State,
+    Accept, ActiveSubscription, Endpoint, EntitySelection, KeyValue, NotificationParams, State,
     Subscription, Trigger, CORE_CONTEXT_URL,
 };
 pub use notification::Notification;

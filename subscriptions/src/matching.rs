@@ -32,15 +32,7 @@ pub fn trigger_reason(
 
 /// True if one of the entity selectors selects the entity (or there are none).
 pub fn selects(sub: &Subscription, entity: &Entity) -> bool {
-    sub.entities.is_empty()
-        || sub.entities.iter().any(|sel| {
-            let id_ok = match (&sel.id, &sel.id_pattern) {
-                (Some(id), _) => *id == entity.id,
-                (None, Some(p)) => p.is_match(&entity.id),
-                (None, None) => true,
-            };
-            id_ok && sel.type_expr.matches(entity)
-        })
+    sub.entities.is_empty() || sub.entities.iter().any(|e| e.selector.matches(entity))
 }
 
 /// `q`, `scopeQ` and `geoQ`, all of which must hold.

@@ -196,12 +196,12 @@ fn keys_of(sub: &Subscription) -> Vec<Key> {
     }
     let mut keys = Vec::new();
     for sel in &sub.entities {
-        if let Some(id) = &sel.id {
-            keys.push(Key::Id(id.clone()));
-        } else if contains_any(sel.type_expr.node()) {
-            keys.push(Key::Any);
-        } else {
-            keys.extend(sel.type_expr.types().map(|t| Key::Type(t.to_owned())));
+        match (&sel.selector.id, &sel.selector.types) {
+            (Some(id), _) => keys.push(Key::Id(id.clone())),
+            (None, Some(types)) if !contains_any(types.node()) => {
+                keys.extend(types.types().map(|t| Key::Type(t.to_owned())));
+            }
+            (None, _) => keys.push(Key::Any),
         }
     }
     keys

@@ -52,7 +52,12 @@ fn minimal_subscription_gets_an_id_and_the_defaults() {
     assert_eq!(sub.notification.format, Format::Normalized);
     assert_eq!(sub.notification.endpoint.accept, Accept::Json);
     assert_eq!(
-        sub.entities[0].type_expr.types().collect::<Vec<_>>(),
+        sub.entities[0]
+            .selector
+            .types
+            .iter()
+            .flat_map(|t| t.types())
+            .collect::<Vec<_>>(),
         [iri("Vehicle")]
     );
 }
@@ -366,8 +371,10 @@ fn storage_form_round_trips_through_json() {
         .collect();
     assert_eq!(q_terms[0], "https://example.org/speed");
     assert!(back.entities[1]
-        .type_expr
-        .types()
+        .selector
+        .types
+        .iter()
+        .flat_map(|t| t.types())
         .any(|t| t == "https://example.org/Car"));
 }
 

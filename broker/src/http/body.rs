@@ -155,6 +155,16 @@ pub fn parse_json_body(
     })
 }
 
+/// A body's `id`, if present, must be the id of the path.
+pub fn check_body_id(body_id: Option<&str>, path_id: &str) -> BrokerResult<()> {
+    match body_id {
+        Some(b) if b != path_id => Err(BrokerError::BadRequestData(format!(
+            "the payload's id '{b}' differs from the entity id '{path_id}' of the URL"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::nesting_depth;

@@ -1,8 +1,10 @@
 //! The HTTP binding's plumbing (GS CIM 009 clause 6.3): what every route needs before and
-//! after calling a service: the tenant, the request body and its media type, content
-//! negotiation, the request's @context, query parameters, and rendering a response.
+//! after calling a service. [`extract`] turns a request into typed values (tenant, @context,
+//! body, parameters, path ids) as actix extractors; the modules below it hold the rules they
+//! apply; [`respond`] renders responses.
 
 pub mod body;
+pub mod extract;
 pub mod media;
 pub mod params;
 pub mod query_request;

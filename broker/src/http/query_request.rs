@@ -2,8 +2,6 @@
 //! body of POST /entityOperations/query (clause 5.2.23): parsed, expanded with the request's
 //! @context, and turned into a store query plus what the response rendering needs.
 
-use std::sync::Arc;
-
 use ngsi_types::context::ActiveContext;
 use ngsi_types::entity::LOCATION;
 use ngsi_types::format::{Format, RenderOptions};
@@ -20,55 +18,60 @@ use crate::error::{BrokerError, BrokerResult};
 use crate::http::params::Params;
 use crate::store::{EntityFilter, EntityQuery, EntitySelector};
 
-/// URI parameters of GET /entities.
-pub const QUERY_PARAMS: &[&str] = &[
-    "id",
-    "type",
-    "idPattern",
-    "attrs",
-    "pick",
-    "omit",
-    "q",
-    "scopeQ",
-    "georel",
-    "geometry",
-    "coordinates",
-    "geoproperty",
-    "geometryProperty",
-    "csf",
-    "lang",
-    "limit",
-    "offset",
-    "count",
-    "options",
-    "format",
-    "local",
-    "datasetId",
-    "containedBy",
-    "join",
-    "joinLevel",
-];
+crate::param_set! {
+    /// URI parameters of GET /entities.
+    pub QueryParams = [
+        "id", "type", "idPattern", "attrs", "pick", "omit", "q", "scopeQ", "georel",
+        "geometry", "coordinates", "geoproperty", "geometryProperty", "csf", "lang", "limit",
+        "offset", "count", "options", "format", "local", "datasetId", "containedBy", "join",
+        "joinLevel",
+    ];
+}
+
+/// How entities are rendered in a response (clause 6.3.7-6.3.9, 4.15, 5.2.4): representation
+/// and sysAttrs (`options`, `format`), projection (`attrs`, `pick`, `omit`), language
+/// (`lang`), and the GeoProperty that is a GeoJSON Feature's geometry.
+#[derive(Debug, Default)]
+pub struct EntityRendering {
+    pub options: Options,
+    pub projection: Projection,
+    pub lang: Option<LangFilter>,
+    /// Expanded name of the GeoProperty that is a GeoJSON Feature's geometry.
+    pub geometry_property: String,
+}
+
+impl EntityRendering {
+    /// From the URI parameters of a retrieval or a query.
+    pub fn from_params(p: &Params, ctx: &ActiveContext) -> BrokerResult<Self> {
+        Ok(Self {
+            options: p.options()?,
+            projection: Projection::parse(p.get("attrs")?, p.get("pick")?, p.get("omit")?, ctx)?,
+            lang: p.get("lang")?.map(LangFilter::parse).transpose()?,
+            geometry_property: p
+                .get("geometryProperty")?
+                .map_or_else(|| LOCATION.to_owned(), |g| ctx.expand_term(g).into_owned()),
+        })
+    }
+
+    pub fn render_options(&self) -> RenderOptions<'_> {
+        RenderOptions {
+            format: self.options.format.unwrap_or(Format::Normalized),
+            sys_attrs: self.options.sys_attrs,
+            lang: self.lang.as_ref(),
+            projection: Some(&self.projection),
+        }
+    }
+}
 
 /// Everything a query request asks for.
 #[derive(Debug, Default)]
 pub struct QueryRequest {
-    pub ids: Option<Vec<String>>,
-    /// Several EntitySelectors of a Query body, any of which an entity must match (a single
-    /// selector is held in `ids`, `id_pattern` and `types` instead).
-    pub selectors: Vec<EntitySelector>,
-    pub id_pattern: Option<IdPattern>,
-    pub types: Option<TypeExpr>,
+    /// Which entities: the EntitySelectors of a Query body, or `id`, `type` and `idPattern`,
+    /// and `q`, `scopeQ`, `geoQ` (its geoproperty expanded).
+    pub filter: EntityFilter,
     /// Expanded `attrs`: entities must have one of them, and only they are rendered.
     pub attrs: Option<Vec<String>>,
-    pub q: Option<Query>,
-    pub scope_q: Option<ScopeQuery>,
-    /// The geo-query, with its geoproperty expanded.
-    pub geo_q: Option<GeoQuery>,
-    pub projection: Projection,
-    pub lang: Option<LangFilter>,
-    pub options: Options,
-    /// Expanded name of the GeoProperty that is a GeoJSON Feature's geometry.
-    pub geometry_property: String,
+    pub rendering: EntityRendering,
     pub limit: usize,
     pub offset: usize,
     pub count: bool,
@@ -126,25 +129,20 @@ impl QueryRequest {
                 "too broad query: give at least one of id, idPattern, type, attrs, q, scopeQ, geoQ or local=true".into(),
             ));
         }
-        let projection = Projection::parse(p.get("attrs")?, p.get("pick")?, p.get("omit")?, ctx)?;
-        let lang = p.get("lang")?.map(LangFilter::parse).transpose()?;
-        let geometry_property = p
-            .get("geometryProperty")?
-            .map_or_else(|| LOCATION.to_owned(), |g| ctx.expand_term(g).into_owned());
+        let rendering = EntityRendering::from_params(p, ctx)?;
         let limit = p.limit(config.default_limit, config.max_limit)?;
         Ok(Self {
-            ids,
-            selectors: Vec::new(),
-            id_pattern,
-            types,
+            filter: EntityFilter {
+                ids,
+                types,
+                id_pattern,
+                q,
+                scope_q,
+                geo_q,
+                ..EntityFilter::default()
+            },
             attrs,
-            q,
-            scope_q,
-            geo_q,
-            projection,
-            lang,
-            options: p.options()?,
-            geometry_property,
+            rendering,
             limit,
             offset: p.number("offset")?.unwrap_or(0),
             count: p.flag("count")?,
@@ -174,8 +172,11 @@ impl QueryRequest {
             limit: p.limit(config.default_limit, config.max_limit)?,
             offset: p.number("offset")?.unwrap_or(0),
             count: p.flag("count")?,
-            options: p.options()?,
-            geometry_property: LOCATION.to_owned(),
+            rendering: EntityRendering {
+                options: p.options()?,
+                geometry_property: LOCATION.to_owned(),
+                ..EntityRendering::default()
+            },
             ..Self::default()
         };
         let text = |member: &str| -> BrokerResult<Option<&str>> {
@@ -227,16 +228,7 @@ impl QueryRequest {
                     types: ty.map(TypeExpr::parse).transpose()?.map(|t| t.expand(ctx)),
                 });
             }
-            // The store narrows by id when every selector names one.
-            if !parsed.is_empty() && parsed.iter().all(|s| s.id.is_some()) {
-                request.ids = Some(parsed.iter().filter_map(|s| s.id.clone()).collect());
-            }
-            if let [one] = parsed.as_slice() {
-                request.id_pattern = one.id_pattern.clone();
-                request.types = one.types.clone();
-            } else {
-                request.selectors = parsed;
-            }
+            request.filter.selectors = parsed;
         }
         if let Some(attrs) = map.get("attrs") {
             let names: Vec<String> = attrs
@@ -245,7 +237,8 @@ impl QueryRequest {
                 .ok_or_else(|| {
                     BrokerError::BadRequestData("Query.attrs must be an array of names".into())
                 })?;
-            request.projection = Projection::parse(Some(&names.join(",")), None, None, ctx)?;
+            request.rendering.projection =
+                Projection::parse(Some(&names.join(",")), None, None, ctx)?;
             request.attrs = Some(
                 names
                     .iter()
@@ -253,28 +246,28 @@ impl QueryRequest {
                     .collect(),
             );
         }
-        request.q = text("q")?
+        request.filter.q = text("q")?
             .map(Query::parse)
             .transpose()?
             .map(|q| q.expand(ctx));
-        request.scope_q = text("scopeQ")?.map(ScopeQuery::parse).transpose()?;
-        request.lang = text("lang")?.map(LangFilter::parse).transpose()?;
+        request.filter.scope_q = text("scopeQ")?.map(ScopeQuery::parse).transpose()?;
+        request.rendering.lang = text("lang")?.map(LangFilter::parse).transpose()?;
         // GS CIM 009 5.2.23: the Query's geoQ is a GeoQuery object (clause 5.2.13).
-        request.geo_q = map
-            .get("geoQ")
-            .map(GeoQuery::from_json)
-            .transpose()?
-            .map(|mut g| {
-                g.expand(ctx);
-                g
-            });
+        request.filter.geo_q =
+            map.get("geoQ")
+                .map(GeoQuery::from_json)
+                .transpose()?
+                .map(|mut g| {
+                    g.expand(ctx);
+                    g
+                });
         // The same restriction as GET /entities (clause 5.7.2, 6.4.3.2): a Query must narrow
         // the result by something.
         if !map.contains_key("entities")
             && request.attrs.is_none()
-            && request.q.is_none()
-            && request.scope_q.is_none()
-            && request.geo_q.is_none()
+            && request.filter.q.is_none()
+            && request.filter.scope_q.is_none()
+            && request.filter.geo_q.is_none()
             && !p.flag("local")?
         {
             return Err(BrokerError::BadRequestData(
@@ -284,55 +277,14 @@ impl QueryRequest {
         Ok(request)
     }
 
-    /// The store query: index hints plus the exact filter.
+    /// The store query: the exact filter with the index hints it implies, `attrs`, paging.
     pub fn store_query(&self) -> EntityQuery {
-        let filter = EntityFilter {
-            selectors: self.selectors.clone(),
-            types: self.types.clone(),
-            id_pattern: self.id_pattern.clone(),
-            q: self.q.clone(),
-            scope_q: self.scope_q.clone(),
-            geo_q: self.geo_q.clone(),
-        };
         EntityQuery {
-            ids: self.ids.clone(),
-            any_type: self.any_type_hint(),
             any_attribute: self.attrs.clone(),
-            geo_envelope: self
-                .geo_q
-                .as_ref()
-                .and_then(|g| Some((g.geoproperty.clone(), g.search_envelope()?))),
-            filter: (!filter.is_empty()).then(|| Arc::new(filter)),
-            predicate: None,
             offset: self.offset,
             limit: self.limit,
             count: self.count,
-        }
-    }
-
-    /// Types of which every match has at least one, when the type filters say so.
-    fn any_type_hint(&self) -> Option<Vec<String>> {
-        let any_of = |t: &TypeExpr| -> Option<Vec<String>> {
-            t.as_any_of()
-                .map(|types| types.into_iter().map(str::to_owned).collect())
-        };
-        if self.selectors.is_empty() {
-            return self.types.as_ref().and_then(any_of);
-        }
-        let mut all = Vec::new();
-        for sel in &self.selectors {
-            all.extend(sel.types.as_ref().and_then(any_of)?);
-        }
-        Some(all)
-    }
-
-    /// How to render the results.
-    pub fn render_options(&self) -> RenderOptions<'_> {
-        RenderOptions {
-            format: self.options.format.unwrap_or(Format::Normalized),
-            sys_attrs: self.options.sys_attrs,
-            lang: self.lang.as_ref(),
-            projection: Some(&self.projection),
+            ..EntityQuery::filtered(self.filter.clone())
         }
     }
 }

@@ -1,13 +1,17 @@
 //! Writing NGSI-LD responses: JSON bodies with the @context where the media type puts it
 //! (a Link header for application/json, an `@context` member for application/ld+json).
 
-use actix_web::http::header::LINK;
+use actix_web::http::header::{LINK, LOCATION};
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
+use ngsi_types::format::{render_entity, render_feature, render_feature_collection};
+use ngsi_types::Entity;
 use serde_json::Value;
 
 use crate::contexts::RequestContext;
 use crate::http::media::{MediaType, JSONLD_CONTEXT_REL};
+use crate::http::query_request::EntityRendering;
+use crate::store::QueryPage;
 
 /// A JSON response in the negotiated media type, carrying the request's @context.
 pub fn json(
@@ -75,6 +79,61 @@ pub fn with_count(mut response: HttpResponse, total: Option<u64>) -> HttpRespons
 /// 204 No Content.
 pub fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()
+}
+
+/// 201 Created, with the new resource's URL in `Location`.
+pub fn created(location: String) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((LOCATION, location))
+        .finish()
+}
+
+/// The path of an entity's resource (a Location header).
+pub fn entity_location(id: &str) -> String {
+    format!("/ngsi-ld/v1/entities/{}", path_segment(id))
+}
+
+/// One entity (Retrieve Entity, 5.7.1), as JSON, JSON-LD or a GeoJSON Feature.
+pub fn entity(
+    media: MediaType,
+    ctx: &RequestContext,
+    rendering: &EntityRendering,
+    entity: &Entity,
+) -> HttpResponse {
+    let opts = rendering.render_options();
+    let body = if media == MediaType::GeoJson {
+        render_feature(entity, &ctx.active, &opts, &rendering.geometry_property)
+    } else {
+        Value::Object(render_entity(entity, &ctx.active, &opts))
+    };
+    json(StatusCode::OK, media, ctx, body)
+}
+
+/// A page of entities (Query Entities, 5.7.2), as an array or a GeoJSON FeatureCollection,
+/// with `NGSILD-Results-Count` when the query counted.
+pub fn entities(
+    media: MediaType,
+    ctx: &RequestContext,
+    rendering: &EntityRendering,
+    page: &QueryPage,
+) -> HttpResponse {
+    let opts = rendering.render_options();
+    let body = if media == MediaType::GeoJson {
+        render_feature_collection(
+            &page.entities,
+            &ctx.active,
+            &opts,
+            &rendering.geometry_property,
+        )
+    } else {
+        Value::Array(
+            page.entities
+                .iter()
+                .map(|e| Value::Object(render_entity(e, &ctx.active, &opts)))
+                .collect(),
+        )
+    };
+    with_count(json(StatusCode::OK, media, ctx, body), page.total)
 }
 
 #[cfg(test)]

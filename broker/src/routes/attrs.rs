@@ -1,23 +1,22 @@
 //! `/entities/{entityId}/attrs` and `/entities/{entityId}/attrs/{attrId}` (clause 6.6, 6.7).
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
 use ngsi_types::context::ActiveContext;
 use ngsi_types::format::{parse_attribute, parse_attributes};
-use ngsi_types::update::{
-    append_attributes, delete_attribute, partial_update_attribute, replace_attribute,
-    update_attributes, Changes,
-};
+use ngsi_types::update::Changes;
 use ngsi_types::Attribute;
 use serde_json::json;
 
-use super::entities::{body_and_context, check_body_id, entity_id, link_or_core};
 use super::method_not_allowed;
+use crate::contexts::RequestContext;
 use crate::error::{BrokerError, BrokerResult};
-use crate::http::body::RawBody;
-use crate::http::params::Params;
+use crate::http::body::check_body_id;
+use crate::http::extract::{EntityId, LdBody, PatchBody, UriParams};
 use crate::http::respond;
-use crate::http::tenant::tenant_of;
+use crate::param_set;
+use crate::service::EntityOperation;
 use crate::state::AppState;
+use crate::store::Tenant;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -35,16 +34,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
+param_set! {
+    AppendParams = ["options", "local"];
+    UpdateParams = ["options", "local"];
+    AttributeParams = ["local"];
+    DeleteParams = ["datasetId", "deleteAll", "local"];
+}
+
+/// The `{attrId}` of the path.
+#[derive(Debug, serde::Deserialize)]
+struct AttrPath {
+    #[serde(rename = "attrId")]
+    attr: String,
+}
+
 /// 204 when every attribute was applied, else 207 with an UpdateResult (clause 5.2.18).
 fn update_result(changes: &Changes, ctx: &ActiveContext) -> HttpResponse {
     if changes.not_updated.is_empty() {
         return respond::no_content();
     }
     let updated: Vec<String> = changes
-        .created
-        .iter()
-        .chain(&changes.updated)
-        .chain(&changes.deleted)
+        .touched()
         .map(|n| ctx.compact_iri(n).into_owned())
         .collect();
     let not_updated: Vec<_> = changes
@@ -58,61 +68,35 @@ fn update_result(changes: &Changes, ctx: &ActiveContext) -> HttpResponse {
 /// Append Entity Attributes (5.6.3).
 async fn append(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    raw: RawBody,
-    path: web::Path<String>,
+    params: UriParams<AppendParams>,
+    EntityId(id): EntityId,
+    tenant: Tenant,
+    body: LdBody,
 ) -> BrokerResult<HttpResponse> {
-    let params = Params::parse(&req, &["options", "local"])?;
     let no_overwrite = params.options()?.no_overwrite;
-    let id = entity_id(&path)?.to_owned();
-    let tenant = tenant_of(&req)?;
-    let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
-    let fragment = parse_attributes(body.json, &ctx.active, false)?;
+    let fragment = parse_attributes(body.json, &body.ctx.active, false)?;
     check_body_id(fragment.id.as_deref(), &id)?;
-    state.entities.check_tenant(&tenant).await?;
-    let done = state
-        .entities
-        .modify(&tenant, &id, move |entity| {
-            for ty in &fragment.types {
-                if !entity.has_type(ty) {
-                    entity.types.push(ty.clone());
-                }
-            }
-            let changes = append_attributes(
-                entity,
-                fragment.attributes.clone(),
-                no_overwrite,
-                chrono::Utc::now(),
-            );
-            Ok(changes)
-        })
-        .await?;
-    Ok(update_result(&done.changes, &ctx.active))
+    let operation = EntityOperation::Append {
+        fragment,
+        no_overwrite,
+    };
+    let done = state.entities.apply(&tenant, &id, operation).await?;
+    Ok(update_result(&done.changes, &body.ctx.active))
 }
 
 /// Update Entity Attributes (5.6.2).
 async fn update(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    raw: RawBody,
-    path: web::Path<String>,
+    _: UriParams<UpdateParams>,
+    EntityId(id): EntityId,
+    tenant: Tenant,
+    body: PatchBody,
 ) -> BrokerResult<HttpResponse> {
-    Params::parse(&req, &["options", "local"])?;
-    let id = entity_id(&path)?.to_owned();
-    let tenant = tenant_of(&req)?;
-    let (body, ctx) = body_and_context(&state, &req, &raw, true).await?;
-    let fragment = parse_attributes(body.json, &ctx.active, true)?;
+    let fragment = parse_attributes(body.json, &body.ctx.active, true)?;
     check_body_id(fragment.id.as_deref(), &id)?;
-    state.entities.check_tenant(&tenant).await?;
-    let done = state
-        .entities
-        .modify(&tenant, &id, move |entity| {
-            let changes =
-                update_attributes(entity, fragment.attributes.clone(), chrono::Utc::now());
-            Ok(changes)
-        })
-        .await?;
-    Ok(update_result(&done.changes, &ctx.active))
+    let operation = EntityOperation::Update { fragment };
+    let done = state.entities.apply(&tenant, &id, operation).await?;
+    Ok(update_result(&done.changes, &body.ctx.active))
 }
 
 /// The single attribute instance of an `/attrs/{attrId}` body.
@@ -128,85 +112,54 @@ fn one_instance(name: &str, mut instances: Vec<Attribute>) -> BrokerResult<Attri
 /// Partial Attribute Update (5.6.4).
 async fn partial_update(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    raw: RawBody,
-    path: web::Path<(String, String)>,
+    _: UriParams<AttributeParams>,
+    EntityId(id): EntityId,
+    path: web::Path<AttrPath>,
+    tenant: Tenant,
+    body: PatchBody,
 ) -> BrokerResult<HttpResponse> {
-    Params::parse(&req, &["local"])?;
-    let (id, attr) = path.into_inner();
-    entity_id(&id)?;
-    let tenant = tenant_of(&req)?;
-    let (body, ctx) = body_and_context(&state, &req, &raw, true).await?;
-    let (name, instances) = parse_attribute(&attr, body.json, &ctx.active, true)?;
-    let fragment = one_instance(&attr, instances)?;
-    state.entities.check_tenant(&tenant).await?;
-    state
-        .entities
-        .modify(&tenant, &id, move |entity| {
-            let changes =
-                partial_update_attribute(entity, &name, fragment.clone(), chrono::Utc::now())?;
-            Ok(changes)
-        })
-        .await?;
+    let (name, instances) = parse_attribute(&path.attr, body.json, &body.ctx.active, true)?;
+    let instance = one_instance(&path.attr, instances)?;
+    let operation = EntityOperation::UpdateAttribute { name, instance };
+    state.entities.apply(&tenant, &id, operation).await?;
     Ok(respond::no_content())
 }
 
 /// Replace Attribute (5.6.19).
 async fn replace(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    raw: RawBody,
-    path: web::Path<(String, String)>,
+    _: UriParams<AttributeParams>,
+    EntityId(id): EntityId,
+    path: web::Path<AttrPath>,
+    tenant: Tenant,
+    body: LdBody,
 ) -> BrokerResult<HttpResponse> {
-    Params::parse(&req, &["local"])?;
-    let (id, attr) = path.into_inner();
-    entity_id(&id)?;
-    let tenant = tenant_of(&req)?;
-    let (body, ctx) = body_and_context(&state, &req, &raw, false).await?;
-    let (name, instances) = parse_attribute(&attr, body.json, &ctx.active, false)?;
-    let new = one_instance(&attr, instances)?;
-    state.entities.check_tenant(&tenant).await?;
-    state
-        .entities
-        .modify(&tenant, &id, move |entity| {
-            let changes = replace_attribute(entity, &name, new.clone(), chrono::Utc::now())?;
-            Ok(changes)
-        })
-        .await?;
+    let (name, instances) = parse_attribute(&path.attr, body.json, &body.ctx.active, false)?;
+    let instance = one_instance(&path.attr, instances)?;
+    let operation = EntityOperation::ReplaceAttribute { name, instance };
+    state.entities.apply(&tenant, &id, operation).await?;
     Ok(respond::no_content())
 }
 
 /// Delete Attribute (5.6.5): `datasetId` picks an instance, `deleteAll=true` removes all.
 async fn delete(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
+    params: UriParams<DeleteParams>,
+    EntityId(id): EntityId,
+    path: web::Path<AttrPath>,
+    tenant: Tenant,
+    ctx: RequestContext,
 ) -> BrokerResult<HttpResponse> {
-    let params = Params::parse(&req, &["datasetId", "deleteAll", "local"])?;
-    let (id, attr) = path.into_inner();
-    entity_id(&id)?;
-    ngsi_types::ident::check_attribute_name(&attr)?;
+    ngsi_types::ident::check_attribute_name(&path.attr)?;
     let dataset_id = params.get("datasetId")?.map(str::to_owned);
     if let Some(d) = &dataset_id {
         ngsi_types::ident::check_uri("datasetId", d)?;
     }
-    let delete_all = params.flag("deleteAll")?;
-    let tenant = tenant_of(&req)?;
-    let ctx = link_or_core(&state, &req).await?;
-    let name = ctx.active.expand_term(&attr).into_owned();
-    state.entities.check_tenant(&tenant).await?;
-    state
-        .entities
-        .modify(&tenant, &id, move |entity| {
-            let changes = delete_attribute(
-                entity,
-                &name,
-                dataset_id.as_deref(),
-                delete_all,
-                chrono::Utc::now(),
-            )?;
-            Ok(changes)
-        })
-        .await?;
+    let operation = EntityOperation::DeleteAttribute {
+        name: ctx.active.expand_term(&path.attr).into_owned(),
+        dataset_id,
+        delete_all: params.flag("deleteAll")?,
+    };
+    state.entities.apply(&tenant, &id, operation).await?;
     Ok(respond::no_content())
 }

@@ -29,7 +29,7 @@ async fn version() -> HttpResponse {
 
 /// 200 when the store answers, 503 (ProblemDetails) when it does not.
 async fn health(state: web::Data<AppState>) -> BrokerResult<HttpResponse> {
-    state.entities.store().check().await?;
+    state.health.check().await?;
     Ok(HttpResponse::Ok().json(json!({"status": "ok"})))
 }
 

@@ -6,7 +6,7 @@ mod batch;
 mod contexts;
 mod entities;
 mod meta;
-pub mod subscriptions;
+mod subscriptions;
 mod types;
 
 use actix_web::{web, HttpRequest, HttpResponse};

@@ -1,18 +1,19 @@
 //! `/types`, `/types/{type}`, `/attributes`, `/attributes/{attrId}` (clause 5.7.5-5.7.10,
-//! 6.25-6.28): what entity types and attributes exist in a tenant, from the store's summaries.
+//! 6.25-6.28): what entity types and attributes exist in a tenant.
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpResponse};
+use ngsi_types::context::ActiveContext;
 use serde_json::{json, Value};
 
-use super::entities::link_or_core;
 use super::method_not_allowed;
-use crate::error::{BrokerError, BrokerResult};
-use crate::http::media::{negotiate, MediaType};
-use crate::http::params::Params;
+use crate::contexts::RequestContext;
+use crate::error::BrokerResult;
+use crate::http::extract::{JsonMedia, UriParams};
 use crate::http::respond;
-use crate::http::tenant::tenant_of;
+use crate::param_set;
 use crate::state::AppState;
+use crate::store::{AttributeSummary, Tenant, TypeSummary};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -37,18 +38,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
+param_set! {
+    ListParams = ["details", "local"];
+    InfoParams = ["local"];
+}
+
+/// The id of a list resource (EntityTypeList, AttributeList), new on every response.
 fn list_id(kind: &str) -> String {
     format!("urn:ngsi-ld:{kind}:{}", uuid::Uuid::new_v4())
 }
 
 /// Retrieve Available Entity Types (5.7.5) and their details (5.7.6).
-async fn types(state: web::Data<AppState>, req: HttpRequest) -> BrokerResult<HttpResponse> {
-    let params = Params::parse(&req, &["details", "local"])?;
-    let media = negotiate(&req, &[MediaType::Json, MediaType::JsonLd])?;
-    let tenant = tenant_of(&req)?;
-    let ctx = link_or_core(&state, &req).await?;
-    state.entities.check_tenant(&tenant).await?;
-    let summaries = state.entities.store().types(&tenant).await?;
+async fn types(
+    state: web::Data<AppState>,
+    params: UriParams<ListParams>,
+    media: JsonMedia,
+    tenant: Tenant,
+    ctx: RequestContext,
+) -> BrokerResult<HttpResponse> {
+    let summaries = state.catalog.types(&tenant).await?;
     let compact = |iri: &str| ctx.active.compact_iri(iri).into_owned();
     let body = if params.flag("details")? {
         Value::Array(
@@ -64,49 +72,44 @@ async fn types(state: web::Data<AppState>, req: HttpRequest) -> BrokerResult<Htt
         let names: Vec<String> = summaries.iter().map(|t| compact(&t.name)).collect();
         json!({"id": list_id("EntityTypeList"), "type": "EntityTypeList", "typeList": names})
     };
-    Ok(respond::json(StatusCode::OK, media, &ctx, body))
+    Ok(respond::json(StatusCode::OK, media.0, &ctx, body))
 }
 
 /// Retrieve Entity Type Information (5.7.7).
 async fn type_info(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
+    _: UriParams<InfoParams>,
+    media: JsonMedia,
+    tenant: Tenant,
+    ctx: RequestContext,
+    name: web::Path<String>,
 ) -> BrokerResult<HttpResponse> {
-    Params::parse(&req, &["local"])?;
-    let media = negotiate(&req, &[MediaType::Json, MediaType::JsonLd])?;
-    let tenant = tenant_of(&req)?;
-    let ctx = link_or_core(&state, &req).await?;
-    ngsi_types::ident::check_name("type", &path)?;
-    let expanded = ctx.active.expand_term(&path).into_owned();
-    state.entities.check_tenant(&tenant).await?;
-    let summaries = state.entities.store().types(&tenant).await?;
-    let summary = summaries
-        .iter()
-        .find(|t| t.name == expanded)
-        .ok_or_else(|| BrokerError::NotFound(format!("no entity of type '{}'", path.as_str())))?;
+    ngsi_types::ident::check_name("type", &name)?;
+    let expanded = ctx.active.expand_term(&name);
+    let summary = state.catalog.entity_type(&tenant, &expanded).await?;
+    let body = type_info_json(&summary, &ctx.active);
+    Ok(respond::json(StatusCode::OK, media.0, &ctx, body))
+}
+
+fn type_info_json(summary: &TypeSummary, ctx: &ActiveContext) -> Value {
     let details: Vec<Value> = summary
         .attributes
         .iter()
         .map(|(name, kinds)| {
             let kinds: Vec<&str> = kinds.iter().map(|k| k.0).collect();
-            json!({"id": name, "type": "Attribute", "attributeName": ctx.active.compact_iri(name), "attributeTypes": kinds})
+            json!({"id": name, "type": "Attribute", "attributeName": ctx.compact_iri(name), "attributeTypes": kinds})
         })
         .collect();
-    let body = json!({
+    json!({
         "id": summary.name,
         "type": "EntityTypeInfo",
-        "typeName": ctx.active.compact_iri(&summary.name),
+        "typeName": ctx.compact_iri(&summary.name),
         "entityCount": summary.entity_count,
         "attributeDetails": details,
-    });
-    Ok(respond::json(StatusCode::OK, media, &ctx, body))
+    })
 }
 
-fn attribute_json(
-    a: &crate::store::AttributeSummary,
-    ctx: &ngsi_types::context::ActiveContext,
-) -> Value {
+fn attribute_json(a: &AttributeSummary, ctx: &ActiveContext) -> Value {
     let kinds: Vec<&str> = a.kinds.iter().map(|k| k.0).collect();
     let types: Vec<String> = a
         .types
@@ -124,13 +127,14 @@ fn attribute_json(
 }
 
 /// Retrieve Available Attributes (5.7.8) and their details (5.7.9).
-async fn attributes(state: web::Data<AppState>, req: HttpRequest) -> BrokerResult<HttpResponse> {
-    let params = Params::parse(&req, &["details", "local"])?;
-    let media = negotiate(&req, &[MediaType::Json, MediaType::JsonLd])?;
-    let tenant = tenant_of(&req)?;
-    let ctx = link_or_core(&state, &req).await?;
-    state.entities.check_tenant(&tenant).await?;
-    let summaries = state.entities.store().attributes(&tenant).await?;
+async fn attributes(
+    state: web::Data<AppState>,
+    params: UriParams<ListParams>,
+    media: JsonMedia,
+    tenant: Tenant,
+    ctx: RequestContext,
+) -> BrokerResult<HttpResponse> {
+    let summaries = state.catalog.attributes(&tenant).await?;
     let body = if params.flag("details")? {
         Value::Array(
             summaries
@@ -145,31 +149,21 @@ async fn attributes(state: web::Data<AppState>, req: HttpRequest) -> BrokerResul
             .collect();
         json!({"id": list_id("AttributeList"), "type": "AttributeList", "attributeList": names})
     };
-    Ok(respond::json(StatusCode::OK, media, &ctx, body))
+    Ok(respond::json(StatusCode::OK, media.0, &ctx, body))
 }
 
 /// Retrieve Attribute Information (5.7.10).
 async fn attribute_info(
     state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
+    _: UriParams<InfoParams>,
+    media: JsonMedia,
+    tenant: Tenant,
+    ctx: RequestContext,
+    name: web::Path<String>,
 ) -> BrokerResult<HttpResponse> {
-    Params::parse(&req, &["local"])?;
-    let media = negotiate(&req, &[MediaType::Json, MediaType::JsonLd])?;
-    let tenant = tenant_of(&req)?;
-    let ctx = link_or_core(&state, &req).await?;
-    ngsi_types::ident::check_name("attrId", &path)?;
-    let expanded = ctx.active.expand_term(&path).into_owned();
-    state.entities.check_tenant(&tenant).await?;
-    let summaries = state.entities.store().attributes(&tenant).await?;
-    let summary = summaries
-        .iter()
-        .find(|a| a.name == expanded)
-        .ok_or_else(|| BrokerError::NotFound(format!("no attribute '{}'", path.as_str())))?;
-    Ok(respond::json(
-        StatusCode::OK,
-        media,
-        &ctx,
-        attribute_json(summary, &ctx.active),
-    ))
+    ngsi_types::ident::check_name("attrId", &name)?;
+    let expanded = ctx.active.expand_term(&name);
+    let summary = state.catalog.attribute(&tenant, &expanded).await?;
+    let body = attribute_json(&summary, &ctx.active);
+    Ok(respond::json(StatusCode::OK, media.0, &ctx, body))
 }

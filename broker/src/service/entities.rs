@@ -2,12 +2,16 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use ngsi_types::query::type_expr::TypeExpr;
 use ngsi_types::update::Changes;
 use ngsi_types::Entity;
 
 use subscriptions::{ChangeEvent, EngineHandle};
 
+use super::clock::Clock;
+use super::operation::{not_found, EntityOperation, Planned};
+use super::tenancy::require_tenant;
 use crate::error::{BrokerError, BrokerResult};
 use crate::store::{
     EntityQuery, Precondition, QueryPage, Store, Tenant, Versioned, Write, WriteAction,
@@ -17,17 +21,8 @@ use crate::store::{
 /// How many times a write is re-planned after losing an optimistic-concurrency race.
 const MAX_ATTEMPTS: usize = 32;
 
-/// What a plan decided to do with one entity.
-#[derive(Debug)]
-pub enum Planned {
-    /// Store this entity; `changes` says what changed.
-    Put(Box<Entity>, Changes),
-    /// Delete the entity.
-    Delete,
-}
-
-/// A write plan: from the entity as stored now (or `None`), what to write.
-pub type Plan = Box<dyn Fn(Option<&Entity>) -> BrokerResult<Planned> + Send + Sync>;
+/// How many entities one round of a purge deletes (one store commit).
+const PURGE_PAGE: usize = 1000;
 
 /// The result of one planned write.
 #[derive(Debug, Clone)]
@@ -41,17 +36,40 @@ pub struct Done {
     pub after: Option<Entity>,
 }
 
+/// The kinds of batch operation (clause 5.6.7-5.6.10, 5.6.20). Batches that can create
+/// entities create their tenant; the others need it to exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchKind {
+    Create,
+    Upsert,
+    Update,
+    Merge,
+    Delete,
+}
+
+/// One entity of a batch: the id it names (for the report) and its operation, or why its
+/// item could not be read.
+pub type BatchItem = (String, BrokerResult<EntityOperation>);
+
+/// The outcome of one entity of a batch, in the order of the request.
+pub type BatchResult = (String, BrokerResult<Done>);
+
 /// Entity operations over a store; every applied write is told to the subscription engine.
 #[derive(Debug, Clone)]
 pub struct Entities {
     store: Arc<dyn Store>,
     engine: Option<EngineHandle>,
+    clock: Clock,
 }
 
 impl Entities {
     /// `engine`: where change events go (`None`: nowhere, for tools and tests of the store).
-    pub fn new(store: Arc<dyn Store>, engine: Option<EngineHandle>) -> Self {
-        Self { store, engine }
+    pub fn new(store: Arc<dyn Store>, engine: Option<EngineHandle>, clock: Clock) -> Self {
+        Self {
+            store,
+            engine,
+            clock,
+        }
     }
 
     /// Tells the subscription engine about an applied write. Never waits: an overloaded
@@ -71,15 +89,11 @@ impl Entities {
             before: done.before.clone(),
             after: done.after.clone(),
             changes: done.changes.clone(),
-            at: Utc::now(),
+            at: self.clock.now(),
         };
         if let Err(e) = engine.notify(event) {
             tracing::warn!(%tenant, %id, error = %e, "change event not delivered to the subscription engine");
         }
-    }
-
-    pub fn store(&self) -> &Arc<dyn Store> {
-        &self.store
     }
 
     /// True if writes must keep their before/after entities for change events: there is an
@@ -88,31 +102,26 @@ impl Entities {
         self.engine.as_ref().is_some_and(|e| !e.is_idle())
     }
 
-    /// Fails with NonexistentTenant unless the tenant exists (clause 6.3.14: reading a tenant
-    /// that was never written to).
-    pub async fn check_tenant(&self, tenant: &Tenant) -> BrokerResult<()> {
-        if self.store.tenant_exists(tenant).await? {
-            Ok(())
-        } else {
-            Err(BrokerError::NonexistentTenant(format!(
-                "tenant '{tenant}' does not exist"
-            )))
-        }
-    }
-
-    /// The entity with this id.
-    pub async fn retrieve(&self, tenant: &Tenant, id: &str) -> BrokerResult<Entity> {
-        self.check_tenant(tenant).await?;
+    /// The entity with this id; with `types`, only if it matches that type expression.
+    pub async fn retrieve(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        types: Option<&TypeExpr>,
+    ) -> BrokerResult<Entity> {
+        require_tenant(self.store.as_ref(), tenant).await?;
         self.store
             .get(tenant, id)
             .await?
             .map(|v| v.entity)
+            .filter(|e| types.is_none_or(|t| t.matches(e)))
             .ok_or_else(|| not_found(id))
     }
 
-    /// Creates an entity; AlreadyExists if the id is taken.
+    /// Creates an entity; AlreadyExists if the id is taken. One store call, no read: the
+    /// store's absence precondition decides.
     pub async fn create(&self, tenant: &Tenant, mut entity: Entity) -> BrokerResult<()> {
-        stamp_new(&mut entity);
+        stamp_new(&mut entity, self.clock.now());
         let id = entity.id.clone();
         // The creation is a change event like any other write (entityCreated,
         // attributeCreated); the copy is only made when subscriptions may want it.
@@ -140,43 +149,133 @@ impl Entities {
         }
     }
 
-    /// Modifies an existing entity with `apply` (ResourceNotFound if there is none), retrying
-    /// on conflicts: the shape of every update operation on one entity.
-    pub async fn modify(
+    /// Applies one operation to one entity, re-planning on conflicts. Operations that cannot
+    /// create the entity need its tenant to exist (NonexistentTenant otherwise).
+    pub async fn apply(
         &self,
         tenant: &Tenant,
         id: &str,
-        apply: impl Fn(&mut Entity) -> BrokerResult<Changes> + Send + Sync + 'static,
+        operation: EntityOperation,
     ) -> BrokerResult<Done> {
-        self.execute_one(tenant, id, update_plan(id, apply)).await
-    }
-
-    /// Runs one plan against one entity, retrying on conflicts.
-    pub async fn execute_one(&self, tenant: &Tenant, id: &str, plan: Plan) -> BrokerResult<Done> {
-        let mut results = self.execute(tenant, vec![(id.to_owned(), plan)]).await?;
+        if !operation.creates() {
+            require_tenant(self.store.as_ref(), tenant).await?;
+        }
+        let mut results = self
+            .execute(tenant, vec![(id.to_owned(), operation)])
+            .await?;
         results.pop().unwrap_or_else(|| Err(not_found(id)))
     }
 
-    /// Runs plans against many entities: all first attempts are committed together; entities
-    /// that lost a race are re-planned and committed again. Per-entity failures are returned
-    /// in input order; only a store failure fails the whole call.
-    pub async fn execute(
+    /// Runs a batch: the items that were read are executed together, those that were not
+    /// keep their error; results in request order. Only a store failure (or a missing tenant
+    /// for a batch that cannot create it) fails the whole call.
+    pub async fn batch(
         &self,
         tenant: &Tenant,
-        plans: Vec<(String, Plan)>,
+        kind: BatchKind,
+        items: Vec<BatchItem>,
+    ) -> BrokerResult<Vec<BatchResult>> {
+        if !matches!(kind, BatchKind::Create | BatchKind::Upsert) {
+            require_tenant(self.store.as_ref(), tenant).await?;
+        }
+        let mut ids = Vec::with_capacity(items.len());
+        let mut results: Vec<Option<BrokerResult<Done>>> = Vec::with_capacity(items.len());
+        let mut operations = Vec::new();
+        let mut positions = Vec::new();
+        for (i, (id, operation)) in items.into_iter().enumerate() {
+            match operation {
+                Ok(op) => {
+                    positions.push(i);
+                    operations.push((id.clone(), op));
+                    results.push(None);
+                }
+                Err(e) => results.push(Some(Err(e))),
+            }
+            ids.push(id);
+        }
+        for (pos, result) in positions
+            .into_iter()
+            .zip(self.execute(tenant, operations).await?)
+        {
+            results[pos] = Some(result);
+        }
+        Ok(ids
+            .into_iter()
+            .zip(results)
+            .map(|(id, r)| (id, r.unwrap_or_else(|| Err(not_attempted()))))
+            .collect())
+    }
+
+    /// Purge Entities (5.6.21): deletes every entity the query matches, a page at a time.
+    pub async fn purge(&self, tenant: &Tenant, mut query: EntityQuery) -> BrokerResult<()> {
+        query.offset = 0;
+        query.limit = PURGE_PAGE;
+        query.count = false;
+        loop {
+            let page = self.query(tenant, &query).await?;
+            if page.entities.is_empty() {
+                return Ok(());
+            }
+            let deletions = page
+                .entities
+                .into_iter()
+                .map(|e| (e.id, EntityOperation::Delete))
+                .collect();
+            // Entities deleted meanwhile by someone else are fine: they are gone either way. A
+            // round that deletes nothing (every entity failed) ends the purge rather than loop.
+            let results = self.execute(tenant, deletions).await?;
+            if results.iter().all(Result::is_err) {
+                return Err(BrokerError::Contention(
+                    "purge made no progress; entities are being modified concurrently".into(),
+                ));
+            }
+        }
+    }
+
+    /// Deletes the transient entities whose `expiresAt` is at or before `now` (clause 4.23 of
+    /// v1.8), each re-checked under the write's precondition; returns how many went.
+    pub async fn delete_expired(&self, now: DateTime<Utc>) -> BrokerResult<usize> {
+        let mut deleted = 0;
+        for (tenant, id) in self.store.expired(now).await? {
+            match self
+                .apply(&tenant, &id, EntityOperation::Expire { at: now })
+                .await
+            {
+                Ok(_) => {
+                    tracing::debug!(%tenant, %id, "transient entity expired");
+                    deleted += 1;
+                }
+                Err(BrokerError::NotFound(_)) => {}
+                Err(e) => {
+                    tracing::warn!(%tenant, %id, error = %e, "deleting an expired entity failed")
+                }
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Plans operations against many entities: all first attempts are committed together;
+    /// entities that lost a race are re-planned and committed again. Per-entity failures are
+    /// returned in input order; only a store failure fails the whole call.
+    async fn execute(
+        &self,
+        tenant: &Tenant,
+        operations: Vec<(String, EntityOperation)>,
     ) -> BrokerResult<Vec<BrokerResult<Done>>> {
-        let mut results: Vec<Option<BrokerResult<Done>>> = (0..plans.len()).map(|_| None).collect();
-        let mut pending: Vec<usize> = (0..plans.len()).collect();
+        let mut results: Vec<Option<BrokerResult<Done>>> =
+            (0..operations.len()).map(|_| None).collect();
+        let mut pending: Vec<usize> = (0..operations.len()).collect();
         for _ in 0..MAX_ATTEMPTS {
             if pending.is_empty() {
                 break;
             }
+            let now = self.clock.now();
             let mut writes = Vec::with_capacity(pending.len());
             let mut planned = Vec::with_capacity(pending.len());
             for &i in &pending {
-                let (id, plan) = &plans[i];
+                let (id, operation) = &operations[i];
                 let current = self.store.get(tenant, id).await?;
-                match plan_write(id, plan, current, self.wants_events()) {
+                match plan_write(id, operation, current, now, self.wants_events()) {
                     Ok((write, done)) => {
                         writes.push(write);
                         planned.push((i, done));
@@ -189,7 +288,7 @@ impl Entities {
             for ((i, done), outcome) in planned.into_iter().zip(outcomes) {
                 match outcome {
                     WriteOutcome::Applied { .. } => {
-                        self.emit(tenant, &done, &plans[i].0);
+                        self.emit(tenant, &done, &operations[i].0);
                         results[i] = Some(Ok(done));
                     }
                     WriteOutcome::Conflict { .. } => retry.push(i),
@@ -200,57 +299,44 @@ impl Entities {
         for i in pending {
             results[i] = Some(Err(BrokerError::Contention(format!(
                 "entity '{}' is being modified concurrently; try again",
-                plans[i].0
+                operations[i].0
             ))));
         }
         Ok(results
             .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(BrokerError::Contention("not attempted".into()))))
+            .map(|r| r.unwrap_or_else(|| Err(not_attempted())))
             .collect())
     }
 
     /// Entities matching a query.
     pub async fn query(&self, tenant: &Tenant, query: &EntityQuery) -> BrokerResult<QueryPage> {
-        if !self.store.tenant_exists(tenant).await? {
-            return Err(BrokerError::NonexistentTenant(format!(
-                "tenant '{tenant}' does not exist"
-            )));
-        }
+        require_tenant(self.store.as_ref(), tenant).await?;
         Ok(self.store.query(tenant, query).await?)
     }
 }
 
-/// The plan of every update of one existing entity: ResourceNotFound when it is absent,
-/// else `apply` to a copy of it.
-pub fn update_plan(
-    id: &str,
-    apply: impl Fn(&mut Entity) -> BrokerResult<Changes> + Send + Sync + 'static,
-) -> Plan {
-    let id = id.to_owned();
-    Box::new(move |current| {
-        let mut entity = current.cloned().ok_or_else(|| not_found(&id))?;
-        let changes = apply(&mut entity)?;
-        Ok(Planned::Put(Box::new(entity), changes))
-    })
+fn not_attempted() -> BrokerError {
+    BrokerError::Contention("not attempted".into())
 }
 
-/// Turns a plan's decision into a store write and the result to report if it is applied.
+/// Turns an operation's plan into a store write and the result to report if it is applied.
 fn plan_write(
     id: &str,
-    plan: &Plan,
+    operation: &EntityOperation,
     current: Option<Versioned>,
+    now: DateTime<Utc>,
     keep_entities: bool,
 ) -> BrokerResult<(Write, Done)> {
     let (precondition, before) = match current {
         Some(v) => (Precondition::Version(v.version), Some(v.entity)),
         None => (Precondition::Absent, None),
     };
-    let planned = plan(before.as_ref())?;
+    let planned = operation.plan(id, before.as_ref(), now)?;
     let created = before.is_none();
     let (action, done) = match planned {
         Planned::Put(mut entity, changes) => {
             let changes = if created {
-                stamp_new(&mut entity);
+                stamp_new(&mut entity, now);
                 creation_changes(&entity)
             } else {
                 changes
@@ -264,21 +350,18 @@ fn plan_write(
             (WriteAction::Put(*entity), done)
         }
         Planned::Delete => {
-            if created {
+            let Some(old) = before else {
                 return Err(not_found(id));
-            }
+            };
             let changes = Changes {
-                deleted: before
-                    .as_ref()
-                    .map(|e| e.attributes.keys().cloned().collect())
-                    .unwrap_or_default(),
+                deleted: old.attributes.keys().cloned().collect(),
                 entity_changed: true,
                 ..Changes::default()
             };
             let done = Done {
                 created: false,
                 changes,
-                before: before.filter(|_| keep_entities),
+                before: keep_entities.then_some(old),
                 after: None,
             };
             (WriteAction::Delete, done)
@@ -304,8 +387,7 @@ fn creation_changes(entity: &Entity) -> Changes {
 }
 
 /// Sets the system timestamps of a new entity and its attributes.
-fn stamp_new(entity: &mut Entity) {
-    let now = Utc::now();
+fn stamp_new(entity: &mut Entity, now: DateTime<Utc>) {
     entity.created_at = Some(now);
     entity.modified_at = Some(now);
     for instances in entity.attributes.values_mut() {
@@ -313,8 +395,4 @@ fn stamp_new(entity: &mut Entity) {
             attr.stamp(now, Some(now));
         }
     }
-}
-
-pub fn not_found(id: &str) -> BrokerError {
-    BrokerError::NotFound(format!("entity '{id}' not found"))
 }

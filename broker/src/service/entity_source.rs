@@ -1,5 +1,7 @@
 //! The entities periodic (`timeInterval`) subscriptions notify: read from the store with the
-//! subscription's own selectors and filters, by the one instance that claims the interval.
+//! subscription's own selectors and filters (the shared `EntityFilter`, so the store uses its
+//! indexes and the MongoDB backend filters in the database), by the one instance that claims
+//! the interval.
 
 use std::sync::Arc;
 
@@ -41,11 +43,11 @@ impl EntitySource for StoreEntitySource {
                 }
             }
         }
-        let sub = Arc::new(subscription.clone());
+        // The subscription's selectors and filters, through the store's indexes like any
+        // query.
         let query = EntityQuery {
-            predicate: Some(Arc::new(move |e: &Entity| sub.matches_entity(e))),
             limit: MAX_PERIODIC_ENTITIES,
-            ..EntityQuery::default()
+            ..EntityQuery::filtered(subscription.entity_filter())
         };
         match self.store.query(&tenant, &query).await {
             Ok(page) => page.entities,

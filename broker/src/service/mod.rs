@@ -1,15 +1,45 @@
-//! The broker's operations on entities, between the HTTP routes and the store: tenant checks,
-//! read-modify-write with optimistic concurrency, and batches.
+//! The broker's operations, one service per resource family, between the HTTP routes and the
+//! store. Routes hand a service a typed command (an [`EntityOperation`], a parsed query, a
+//! subscription body with its @context) and render what it returns; nothing above this
+//! module calls the store. Each service owns its store documents, applies the tenancy rule
+//! ([`tenancy`]) itself, and reads the time from its [`Clock`].
 //!
-//! Every write is planned by a pure function of the entity as it is now (the semantics live in
-//! `ngsi_types::update`), then committed under a version precondition; on a conflict the plan is
-//! simply run again on the fresh entity. Batches commit all their entities in one store call, so
-//! the embedded store makes them durable in one group commit.
+//! | family | service | store data |
+//! |---|---|---|
+//! | entities, attributes, batches, purge, expiry (5.6, 5.7.1-5.7.2) | [`Entities`] | entities |
+//! | subscriptions (5.8) | [`Subscriptions`] | `Subscription` documents, the engine |
+//! | @contexts (5.13) | [`JsonLdContexts`] | `JsonLdContext` documents, the registry |
+//! | types and attributes (5.7.5-5.7.10) | [`Catalog`] | the store's summaries |
+//! | health | [`Health`] | the store's own check |
+//!
+//! The API families still to come get a service of their own here, in the same shape:
+//! temporal entities (5.6.11-5.6.16, 5.7.3-5.7.4) in `temporal`, context source registrations
+//! and their subscriptions (5.9-5.11) in `registrations` (the store already keeps
+//! `Registration` documents), entity maps and snapshots in `entity_maps`.
+//!
+//! Every entity write is planned by a pure function of the entity as it is now (the
+//! semantics live in `ngsi_types::update`, chosen by [`EntityOperation`]), then committed under
+//! a version precondition; on a conflict the plan is simply run again on the fresh entity.
+//! Batches commit all their entities in one store call, so the embedded store makes them
+//! durable in one group commit.
 
+mod catalog;
+mod clock;
 mod delivery_status;
 mod entities;
 mod entity_source;
+mod health;
+mod jsonld_contexts;
+mod operation;
+mod subscriptions;
+pub mod tenancy;
 
+pub use catalog::Catalog;
+pub use clock::Clock;
 pub use delivery_status::{OtherInstances, SharedDeliveryStatus};
-pub use entities::{not_found, update_plan, Done, Entities, Plan, Planned};
+pub use entities::{BatchItem, BatchKind, BatchResult, Done, Entities};
 pub use entity_source::StoreEntitySource;
+pub use health::Health;
+pub use jsonld_contexts::JsonLdContexts;
+pub use operation::{not_found, EntityOperation, Planned, UpsertMode};
+pub use subscriptions::{SubscriptionPage, SubscriptionView, Subscriptions};

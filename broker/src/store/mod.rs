@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ngsi_types::{AttributeKind, Entity};
 
-pub use query::{EntityFilter, EntityPredicate, EntityQuery, EntitySelector};
+pub use query::{EntityFilter, EntityQuery, EntitySelector};
 pub use tenant::Tenant;
 
 /// An entity as stored, with the version that optimistic concurrency checks against.

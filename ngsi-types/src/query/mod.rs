@@ -1,6 +1,7 @@
 //! The NGSI-LD query language (clause 4.9 - 4.11, 4.15-4.21): parsed into typed ASTs and evaluated
 //! against entities in Rust.
 
+pub mod filter;
 pub mod geo;
 pub mod options;
 pub mod projection;

@@ -20,10 +20,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use ngsi_types::format::Format;
+use ngsi_types::query::filter::{EntityFilter, EntitySelector};
 use ngsi_types::query::geo::GeoQuery;
 use ngsi_types::query::q::Query;
 use ngsi_types::query::scope::ScopeQuery;
-use ngsi_types::query::type_expr::{IdPattern, TypeExpr};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -39,7 +39,7 @@ pub struct Subscription {
     pub subscription_name: Option<String>,
     pub description: Option<String>,
     /// The entities watched; empty means any entity (then `watched_attributes` is set).
-    pub entities: Vec<EntitySelector>,
+    pub entities: Vec<EntitySelection>,
     /// Expanded attribute names whose changes trigger notifications; empty means any.
     pub watched_attributes: Vec<String>,
     /// The triggers, never empty (the default applied at parse time).
@@ -71,16 +71,14 @@ pub struct Subscription {
     pub modified_at: Option<DateTime<Utc>>,
 }
 
-/// EntitySelector (clause 5.2.33): `type` (a type expression, clause 4.17), and `id` or
-/// `idPattern`. When both are given, `id` decides.
+/// One member of `entities`: an EntitySelector (clause 5.2.33; `type` is mandatory here), as
+/// the shared `ngsi-types` model that matching and the store's queries apply, with its type
+/// expression as the client wrote it (rendered back as is).
 #[derive(Debug, Clone, PartialEq)]
-pub struct EntitySelector {
-    pub id: Option<String>,
-    pub id_pattern: Option<IdPattern>,
-    /// The type expression as the client wrote it (rendered back as is).
+pub struct EntitySelection {
+    /// Expanded.
+    pub selector: EntitySelector,
     pub type_text: String,
-    /// The same, expanded.
-    pub type_expr: TypeExpr,
 }
 
 /// A compiled `q` with the text the client wrote.
@@ -272,6 +270,18 @@ mod format_name {
 }
 
 impl Subscription {
+    /// The entities this subscription is about: its selectors and its `q`, `scopeQ` and
+    /// `geoQ`, as the filter a store query takes (periodic notifications read them so).
+    pub fn entity_filter(&self) -> EntityFilter {
+        EntityFilter {
+            selectors: self.entities.iter().map(|e| e.selector.clone()).collect(),
+            q: self.q.as_ref().map(|q| q.query.clone()),
+            scope_q: self.scope_q.clone(),
+            geo_q: self.geo_q.clone(),
+            ..EntityFilter::default()
+        }
+    }
+
     /// True if the entity is one this subscription selects and passes its `q`, `scopeQ` and
     /// `geoQ` (for an [`crate::EntitySource`] filtering candidates).
     pub fn matches_entity(&self, entity: &ngsi_types::Entity) -> bool {

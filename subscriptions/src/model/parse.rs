@@ -11,6 +11,7 @@ use indexmap::IndexMap;
 use ngsi_types::context::ActiveContext;
 use ngsi_types::datetime::parse_datetime_member;
 use ngsi_types::ident::check_uri;
+use ngsi_types::query::filter::EntitySelector;
 use ngsi_types::query::geo::GeoQuery;
 use ngsi_types::query::projection::LangFilter;
 use ngsi_types::query::q::{Condition, Operand, Query};
@@ -21,7 +22,7 @@ use serde_json::Value;
 
 use super::members::{bad, is_null, names, non_empty_array, opt_string, positive, string, Result};
 use super::params::parse_notification;
-use super::{EntitySelector, QueryFilter, Subscription, Trigger, CORE_CONTEXT_URL};
+use super::{EntitySelection, QueryFilter, Subscription, Trigger, CORE_CONTEXT_URL};
 
 impl Subscription {
     /// Reads a subscription from its API JSON, names expanded with `ctx` (the request's
@@ -210,7 +211,7 @@ impl Subscription {
         Ok(())
     }
 
-    fn parse_selector(&mut self, value: &Value, ctx: &ActiveContext) -> Result<EntitySelector> {
+    fn parse_selector(&mut self, value: &Value, ctx: &ActiveContext) -> Result<EntitySelection> {
         const MEMBER: &str = "entities";
         let obj = value.as_object().ok_or_else(|| {
             bad(
@@ -239,11 +240,13 @@ impl Subscription {
             Some(v) => Some(IdPattern::new(string("entities[].idPattern", v)?)?),
             None => None,
         };
-        Ok(EntitySelector {
-            id,
-            id_pattern,
+        Ok(EntitySelection {
+            selector: EntitySelector {
+                id,
+                id_pattern,
+                types: Some(raw.expand(ctx)),
+            },
             type_text: type_text.to_owned(),
-            type_expr: raw.expand(ctx),
         })
     }
 

@@ -33,10 +33,10 @@ impl Subscription {
                 .iter()
                 .map(|s| {
                     let mut sel = Map::new();
-                    if let Some(id) = &s.id {
+                    if let Some(id) = &s.selector.id {
                         sel.insert("id".into(), json!(id));
                     }
-                    if let Some(p) = &s.id_pattern {
+                    if let Some(p) = &s.selector.id_pattern {
                         sel.insert("idPattern".into(), json!(p.as_str()));
                     }
                     sel.insert("type".into(), json!(s.type_text));

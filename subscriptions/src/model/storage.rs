@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use ngsi_types::context::ActiveContext;
+use ngsi_types::query::filter::EntitySelector;
 use ngsi_types::query::geo::GeoQuery;
 use ngsi_types::query::q::Query;
 use ngsi_types::query::scope::ScopeQuery;
@@ -16,7 +17,7 @@ use ngsi_types::NgsiError;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::{EntitySelector, NotificationParams, QueryFilter, Subscription, Trigger};
+use super::{EntitySelection, NotificationParams, QueryFilter, Subscription, Trigger};
 
 /// The document form of [`Subscription`]; `Subscription` (de)serializes through it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -82,8 +83,12 @@ impl From<&Subscription> for SubscriptionDoc {
                 .entities
                 .iter()
                 .map(|e| SelectorDoc {
-                    id: e.id.clone(),
-                    id_pattern: e.id_pattern.as_ref().map(|p| p.as_str().to_owned()),
+                    id: e.selector.id.clone(),
+                    id_pattern: e
+                        .selector
+                        .id_pattern
+                        .as_ref()
+                        .map(|p| p.as_str().to_owned()),
                     type_text: e.type_text.clone(),
                 })
                 .collect(),
@@ -129,11 +134,13 @@ impl TryFrom<SubscriptionDoc> for Subscription {
             .entities
             .iter()
             .map(|e| {
-                Ok(EntitySelector {
-                    id: e.id.clone(),
-                    id_pattern: e.id_pattern.as_deref().map(IdPattern::new).transpose()?,
+                Ok(EntitySelection {
+                    selector: EntitySelector {
+                        id: e.id.clone(),
+                        id_pattern: e.id_pattern.as_deref().map(IdPattern::new).transpose()?,
+                        types: Some(TypeExpr::parse(&e.type_text)?.expand(&ctx)),
+                    },
                     type_text: e.type_text.clone(),
-                    type_expr: TypeExpr::parse(&e.type_text)?.expand(&ctx),
                 })
             })
             .collect::<Result<_, NgsiError>>()?;

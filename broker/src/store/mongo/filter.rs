@@ -18,7 +18,6 @@
 //!   `near;maxDistance` narrows with its envelope too, not with `$near`/`$nearSphere`: those
 //!   order results by distance (both stores keep creation order, so pages are stable) and
 //!   MongoDB refuses them in `countDocuments`.
-//! - a Rust predicate (periodic subscriptions): not translated at all.
 //!
 //! Type expressions, ids, idPattern (a MongoDB `$regex`, as in Orion-LD), attrs, scopeQ and
 //! q terms on attribute values with `==`, `!=`, ranges, lists and number comparisons are exact.
@@ -86,14 +85,11 @@ impl Translation {
     }
 }
 
-/// The whole query: hints, the NGSI-LD filter and the predicate.
+/// The whole query: hints and the NGSI-LD filter.
 pub fn translate(query: &EntityQuery) -> Translation {
     let mut parts = hints(query);
     if let Some(filter) = &query.filter {
         parts.push(entity_filter(filter));
-    }
-    if query.predicate.is_some() {
-        parts.push(Translation::narrowing(Document::new()));
     }
     Translation::all(parts)
 }
@@ -126,6 +122,9 @@ fn entity_filter(f: &EntityFilter) -> Translation {
     if !f.selectors.is_empty() {
         parts.push(Translation::any(f.selectors.iter().map(selector).collect()));
     }
+    if let Some(ids) = &f.ids {
+        parts.push(Translation::exact(doc! { "_id": { "$in": ids } }));
+    }
     if let Some(types) = &f.types {
         parts.push(type_node(types.node()));
     }
@@ -146,10 +145,10 @@ fn entity_filter(f: &EntityFilter) -> Translation {
 
 fn selector(s: &EntitySelector) -> Translation {
     let mut parts = Vec::new();
+    // GS CIM 009 5.2.33: id takes precedence over idPattern.
     if let Some(id) = &s.id {
         parts.push(Translation::exact(doc! { "_id": id }));
-    }
-    if let Some(p) = &s.id_pattern {
+    } else if let Some(p) = &s.id_pattern {
         parts.push(Translation::exact(doc! { "_id": { "$regex": p.as_str() } }));
     }
     if let Some(t) = &s.types {

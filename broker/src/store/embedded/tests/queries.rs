@@ -119,10 +119,15 @@ async fn pages_are_in_creation_order_and_counted() {
     assert_eq!(only_count.total, Some(700));
 
     // The filter decides; the count counts filtered matches only.
+    let ctx = ngsi_types::context::ActiveContext::from_inline(&json!({ "speed": SPEED }))
+        .expect("context");
+    let speed_zero = ngsi_types::query::q::Query::parse("speed==0")
+        .expect("q")
+        .expand(&ctx);
     let even = EntityQuery {
-        predicate: Some(Arc::new(|e: &Entity| {
-            e.attribute(SPEED)
-                .is_some_and(|a| a.value == ngsi_types::AttributeValue::Property(json!(0)))
+        filter: Some(Arc::new(crate::store::EntityFilter {
+            q: Some(speed_zero),
+            ..crate::store::EntityFilter::default()
         })),
         any_type: Some(vec![U.into(), T.into()]),
         count: true,

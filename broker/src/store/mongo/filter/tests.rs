@@ -108,12 +108,3 @@ fn types_scopes_and_hints() {
     let hints = translate_hints(&query);
     assert!(!hints.exact);
 }
-
-#[test]
-fn a_rust_predicate_is_never_translated() {
-    let query = EntityQuery {
-        predicate: Some(Arc::new(|_: &ngsi_types::Entity| true)),
-        ..EntityQuery::default()
-    };
-    assert!(!translate(&query).exact);
-}

@@ -1,0 +1,369 @@
+//! actix extractors for what every handler needs before it calls a service, so a handler's
+//! signature is its prologue: the URI parameters it accepts ([`UriParams`]), the tenant
+//! ([`Tenant`]), the response media type ([`EntityMedia`], [`JsonMedia`]), the request's
+//! @context from the Link header or the core context ([`RequestContext`]), or a body with the
+//! @context it is read with ([`LdBody`], [`PatchBody`], [`BatchBody`]), and the broker's base
+//! URL ([`BaseUrl`]).
+//!
+//! actix runs extractors in argument order and answers with the first error, so a handler
+//! lists them in the order their checks take (GS CIM 009 6.3: parameters, then headers, then
+//! the body): a request with several faults gets the same error whatever the handler.
+
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::{ready, LocalBoxFuture, Ready};
+use ngsi_types::context::ContextSource;
+use serde_json::Value;
+
+use crate::contexts::RequestContext;
+use crate::error::{BrokerError, BrokerResult};
+use crate::http::body::{parse_json_body, JsonBody, RawBody};
+use crate::http::media::{link_context, negotiate, MediaType};
+use crate::http::params::Params;
+use crate::http::tenant::tenant_of;
+use crate::state::AppState;
+use crate::store::{StoreError, Tenant};
+
+/// The services of the server this request reached.
+fn app_state(req: &HttpRequest) -> BrokerResult<web::Data<AppState>> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| {
+            BrokerError::Store(StoreError::Backend(
+                "the server has no services configured".into(),
+            ))
+        })
+}
+
+/// Where this broker serves the contexts it hosts: `--public-url`, or `scheme://host` of the
+/// request.
+pub fn base_url(req: &HttpRequest) -> String {
+    let public = req
+        .app_data::<web::Data<AppState>>()
+        .and_then(|state| state.config.public_url.clone());
+    if let Some(url) = public {
+        return url;
+    }
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
+/// The URI parameters an operation accepts, named by a marker type (see [`param_set!`]).
+pub trait ParamSet {
+    const NAMES: &'static [&'static str];
+}
+
+/// Declares marker types for [`UriParams`]: `param_set!(pub Retrieve = ["attrs", "lang"]);`.
+#[macro_export]
+macro_rules! param_set {
+    ($($(#[$meta:meta])* $vis:vis $name:ident = [$($param:literal),* $(,)?];)+) => {
+        $(
+            $(#[$meta])*
+            #[derive(Debug)]
+            $vis struct $name;
+            impl $crate::http::extract::ParamSet for $name {
+                const NAMES: &'static [&'static str] = &[$($param),*];
+            }
+        )+
+    };
+}
+
+/// The query string, parsed and checked against the operation's [`ParamSet`]: an unknown or
+/// repeated parameter is refused before anything else is looked at.
+#[derive(Debug)]
+pub struct UriParams<S> {
+    params: Params,
+    set: PhantomData<S>,
+}
+
+impl<S> Deref for UriParams<S> {
+    type Target = Params;
+
+    fn deref(&self) -> &Params {
+        &self.params
+    }
+}
+
+impl<S: ParamSet> FromRequest for UriParams<S> {
+    type Error = BrokerError;
+    type Future = Ready<BrokerResult<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Params::parse(req, S::NAMES).map(|params| Self {
+            params,
+            set: PhantomData,
+        }))
+    }
+}
+
+impl FromRequest for Tenant {
+    type Error = BrokerError;
+    type Future = Ready<BrokerResult<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(tenant_of(req))
+    }
+}
+
+/// The broker's base URL for this request (see [`base_url`]).
+#[derive(Debug, Clone)]
+pub struct BaseUrl(pub String);
+
+impl FromRequest for BaseUrl {
+    type Error = BrokerError;
+    type Future = Ready<BrokerResult<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self(base_url(req))))
+    }
+}
+
+/// A segment of the request path, percent-decoded as `web::Path` decodes it.
+fn path_segment<T: serde::de::DeserializeOwned>(req: &HttpRequest, name: &str) -> BrokerResult<T> {
+    web::Path::<T>::from_request(req, &mut Payload::None)
+        .into_inner()
+        .map(web::Path::into_inner)
+        .map_err(|_| BrokerError::BadRequestData(format!("the path has no valid {name}")))
+}
+
+/// A path segment that must be a URI (an entity or subscription id).
+fn uri_in_path<T: serde::de::DeserializeOwned>(
+    req: &HttpRequest,
+    name: &str,
+    id: impl FnOnce(T) -> String,
+) -> BrokerResult<String> {
+    let id = id(path_segment(req, name)?);
+    ngsi_types::ident::check_uri(name, &id)?;
+    Ok(id)
+}
+
+#[derive(serde::Deserialize)]
+struct EntityIdSegment {
+    #[serde(rename = "entityId")]
+    id: String,
+}
+
+#[derive(serde::Deserialize)]
+struct SubscriptionIdSegment {
+    #[serde(rename = "subscriptionId")]
+    id: String,
+}
+
+/// The `{entityId}` of the path, checked to be a URI before anything else of the request.
+#[derive(Debug, Clone)]
+pub struct EntityId(pub String);
+
+impl FromRequest for EntityId {
+    type Error = BrokerError;
+    type Future = Ready<BrokerResult<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(uri_in_path(req, "entityId", |s: EntityIdSegment| s.id).map(Self))
+    }
+}
+
+/// The `{subscriptionId}` of the path, checked to be a URI.
+#[derive(Debug, Clone)]
+pub struct SubscriptionId(pub String);
+
+impl FromRequest for SubscriptionId {
+    type Error = BrokerError;
+    type Future = Ready<BrokerResult<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(uri_in_path(req, "subscriptionId", |s: SubscriptionIdSegment| s.id).map(Self))
+    }
+}
+
+/// The negotiated response media type (clause 6.3.6); with `GEOJSON`, GeoJSON is offered too.
+#[derive(Debug, Clone, Copy)]
+pub struct Negotiated<const GEOJSON: bool>(pub MediaType);
+
+/// Entity retrieval and query: JSON, JSON-LD or GeoJSON.
+pub type EntityMedia = Negotiated<true>;
+/// Every other resource: JSON or JSON-LD.
+pub type JsonMedia = Negotiated<false>;
+
+impl<const GEOJSON: bool> FromRequest for Negotiated<GEOJSON> {
+    type Error = BrokerError;
+    type Future = Ready<BrokerResult<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let offered: &[MediaType] = if GEOJSON {
+            &[MediaType::Json, MediaType::JsonLd, MediaType::GeoJson]
+        } else {
+            &[MediaType::Json, MediaType::JsonLd]
+        };
+        ready(negotiate(req, offered).map(Self))
+    }
+}
+
+/// The @context of a request without a body: its Link header's, or the core context.
+impl FromRequest for RequestContext {
+    type Error = BrokerError;
+    type Future = LocalBoxFuture<'static, BrokerResult<Self>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let source = match link_context(&req)? {
+                Some(url) => ContextSource::Link(url),
+                None => ContextSource::Core,
+            };
+            resolve(&req, source).await
+        })
+    }
+}
+
+async fn resolve(req: &HttpRequest, source: ContextSource) -> BrokerResult<RequestContext> {
+    app_state(req)?
+        .contexts
+        .resolve(source, &base_url(req))
+        .await
+}
+
+/// A JSON body under the media type rules of clause 6.3.4, with the @context it is read with
+/// (inline, Link header or core). `MERGE_PATCH` admits `application/merge-patch+json`.
+#[derive(Debug)]
+pub struct Body<const MERGE_PATCH: bool> {
+    pub json: Value,
+    pub ctx: RequestContext,
+}
+
+/// The body of a POST or PUT.
+pub type LdBody = Body<false>;
+/// The body of a PATCH.
+pub type PatchBody = Body<true>;
+
+impl<const MERGE_PATCH: bool> FromRequest for Body<MERGE_PATCH> {
+    type Error = BrokerError;
+    type Future = LocalBoxFuture<'static, BrokerResult<Self>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let raw = RawBody::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let body = parse_json_body(&req, &raw.await?, MERGE_PATCH)?;
+            let ctx = resolve(&req, body.context).await?;
+            Ok(Self {
+                json: body.json,
+                ctx,
+            })
+        })
+    }
+}
+
+/// The body of a batch operation: a non-empty JSON array, each item with the @context it is
+/// read with. With `application/json` every item shares the request's (Link header or core);
+/// with `application/ld+json` each item carries its own (GS CIM 009 6.3.5), and an item
+/// without one fails alone with BadRequestData.
+#[derive(Debug)]
+pub struct BatchBody {
+    pub items: Vec<(Value, BrokerResult<RequestContext>)>,
+}
+
+impl FromRequest for BatchBody {
+    type Error = BrokerError;
+    type Future = LocalBoxFuture<'static, BrokerResult<Self>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let raw = RawBody::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let body = parse_json_body(&req, &raw.await?, false)?;
+            let inline = matches!(body.context, ContextSource::Inline(_));
+            let items = batch_items(body.json)?;
+            if !inline {
+                let ctx = resolve(&req, body.context).await?;
+                let items = items.into_iter().map(|i| (i, Ok(ctx.clone()))).collect();
+                return Ok(Self { items });
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                let ctx = match item.get("@context") {
+                    Some(c) => resolve(&req, ContextSource::Inline(c.clone())).await,
+                    None => Err(BrokerError::BadRequestData(
+                        "each entity of an application/ld+json batch needs its own @context".into(),
+                    )),
+                };
+                out.push((item, ctx));
+            }
+            Ok(Self { items: out })
+        })
+    }
+}
+
+/// The body of Batch Entity Delete: a non-empty JSON array (of entity ids), read under the
+/// media type rules but without an @context: ids are not expanded.
+#[derive(Debug)]
+pub struct BatchIds {
+    pub items: Vec<Value>,
+}
+
+impl FromRequest for BatchIds {
+    type Error = BrokerError;
+    type Future = LocalBoxFuture<'static, BrokerResult<Self>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let raw = RawBody::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let JsonBody { json, .. } = parse_json_body(&req, &raw.await?, false)?;
+            Ok(Self {
+                items: batch_items(json)?,
+            })
+        })
+    }
+}
+
+/// The array of a batch body.
+fn batch_items(json: Value) -> BrokerResult<Vec<Value>> {
+    let Value::Array(items) = json else {
+        return Err(BrokerError::BadRequestData(
+            "a batch operation takes a JSON array".into(),
+        ));
+    };
+    if items.is_empty() {
+        return Err(BrokerError::BadRequestData("the batch is empty".into()));
+    }
+    Ok(items)
+}
+
+/// A JSON document that is stored, not read as NGSI-LD (Add @context, 5.13.2): its own
+/// `@context` is the thing stored, so it is neither resolved nor checked against a Link
+/// header. JSON or JSON-LD media types only.
+#[derive(Debug)]
+pub struct JsonDocument(pub Value);
+
+impl FromRequest for JsonDocument {
+    type Error = BrokerError;
+    type Future = LocalBoxFuture<'static, BrokerResult<Self>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let raw = RawBody::from_request(req, payload);
+        let content_type = req
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Box::pin(async move {
+            let document: Value = serde_json::from_slice(&raw.await?.0).map_err(|e| {
+                BrokerError::InvalidRequest(format!("the request body is not valid JSON: {e}"))
+            })?;
+            match content_type.as_deref() {
+                Some(ct)
+                    if ct.starts_with("application/json")
+                        || ct.starts_with("application/ld+json") =>
+                {
+                    Ok(Self(document))
+                }
+                _ => Err(BrokerError::UnsupportedMediaType(
+                    "use Content-Type application/json or application/ld+json".into(),
+                )),
+            }
+        })
+    }
+}

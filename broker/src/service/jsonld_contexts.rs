@@ -1,0 +1,150 @@
+//! `/jsonldContexts` operations (clause 5.13): @contexts clients store here (Hosted, kept as
+//! documents of their tenant so they survive restarts and are shared by the instances of one
+//! MongoDB), and the Cached and ImplicitlyCreated ones the resolver keeps, listed, served,
+//! deleted or reloaded. The registry is the resolver's too: a hosted context is read from it,
+//! never fetched.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use super::clock::Clock;
+use crate::contexts::{ContextEntry, ContextKind, ContextService, HOSTED_PATH};
+use crate::error::{BrokerError, BrokerResult};
+use crate::store::{DocumentKind, Store, Tenant};
+
+#[derive(Debug, Clone)]
+pub struct JsonLdContexts {
+    store: Arc<dyn Store>,
+    contexts: Arc<ContextService>,
+    clock: Clock,
+}
+
+impl JsonLdContexts {
+    pub fn new(store: Arc<dyn Store>, contexts: Arc<ContextService>, clock: Clock) -> Self {
+        Self {
+            store,
+            contexts,
+            clock,
+        }
+    }
+
+    /// Add @context (5.13.2): `document` is a JSON-LD document whose `@context` member is the
+    /// thing stored, after it was processed (so what it references is reachable). Returns
+    /// the URL it is served at, under `base`.
+    pub async fn add(&self, tenant: &Tenant, document: Value, base: &str) -> BrokerResult<String> {
+        let context = document
+            .get("@context")
+            .filter(|c| c.is_object() || c.is_array() || c.is_string())
+            .ok_or_else(|| {
+                BrokerError::BadRequestData(
+                    "the body must be a JSON object with an @context member".into(),
+                )
+            })?;
+        self.contexts.validate(context).await?;
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let url = format!("{base}{HOSTED_PATH}{id}");
+        let created_at = self.clock.now();
+        let stored = json!({
+            "url": url,
+            "document": document,
+            "createdAt": ngsi_types::datetime::format_datetime(&created_at),
+        });
+        self.store
+            .put_document(tenant, DocumentKind::JsonLdContext, &id, stored)
+            .await?;
+        self.register(tenant, id, url.clone(), document, created_at);
+        Ok(url)
+    }
+
+    /// List @contexts (5.13.4): those the tenant sees, optionally of one kind.
+    pub fn list(&self, tenant: &Tenant, kind: Option<ContextKind>) -> Vec<ContextEntry> {
+        self.contexts.registry().list(tenant, kind)
+    }
+
+    /// Serve @context (5.13.3): the entry with this local id, if the tenant sees it.
+    pub fn get(&self, tenant: &Tenant, id: &str) -> BrokerResult<ContextEntry> {
+        self.contexts
+            .registry()
+            .get(id)
+            .filter(|e| e.visible_to(tenant))
+            .ok_or_else(|| BrokerError::NotFound(format!("no @context with id '{id}'")))
+    }
+
+    /// Delete and Reload @context (5.13.5): removes a Hosted one; forgets (or with `reload`
+    /// fetches again) a Cached one.
+    pub async fn delete(&self, tenant: &Tenant, id: &str, reload: bool) -> BrokerResult<()> {
+        let entry = self.get(tenant, id)?;
+        match entry.kind {
+            ContextKind::Hosted if reload => {
+                return Err(BrokerError::BadRequestData(
+                    "a Hosted @context cannot be reloaded".into(),
+                ))
+            }
+            ContextKind::Hosted => {
+                self.store
+                    .delete_document(tenant, DocumentKind::JsonLdContext, &entry.id)
+                    .await?;
+                self.contexts.registry().remove(&entry.id);
+            }
+            ContextKind::Cached | ContextKind::ImplicitlyCreated => {
+                self.contexts.registry().remove(&entry.id);
+            }
+        }
+        self.contexts.invalidate(&entry.url);
+        if reload && entry.kind == ContextKind::Cached {
+            self.contexts.document(&entry.url).await?;
+        }
+        Ok(())
+    }
+
+    /// Loads every stored Hosted @context into the registry (start-up).
+    pub async fn restore(&self) -> BrokerResult<()> {
+        for tenant in self.store.tenants().await? {
+            for (id, doc) in self
+                .store
+                .list_documents(&tenant, DocumentKind::JsonLdContext)
+                .await?
+            {
+                self.hosted(&tenant, id, &doc);
+            }
+        }
+        Ok(())
+    }
+
+    /// Registers a Hosted @context as stored (restored, or added by another instance).
+    pub fn hosted(&self, tenant: &Tenant, id: String, doc: &Value) {
+        let created_at = doc["createdAt"]
+            .as_str()
+            .and_then(ngsi_types::datetime::parse_datetime)
+            .unwrap_or_else(|| self.clock.now());
+        let url = doc["url"].as_str().unwrap_or_default().to_owned();
+        self.register(tenant, id, url, doc["document"].clone(), created_at);
+    }
+
+    fn register(
+        &self,
+        tenant: &Tenant,
+        id: String,
+        url: String,
+        document: Value,
+        created_at: DateTime<Utc>,
+    ) {
+        self.contexts.registry().insert(ContextEntry {
+            id,
+            url,
+            kind: ContextKind::Hosted,
+            document: Arc::new(document),
+            tenant: Some(tenant.clone()),
+            created_at,
+            last_usage: None,
+            hits: 0,
+        });
+    }
+
+    /// Forgets a Hosted @context another instance deleted.
+    pub fn forget(&self, id: &str) {
+        self.contexts.registry().remove(id);
+    }
+}
