@@ -13,6 +13,8 @@ mod geo_envelope;
 pub mod mongo;
 mod query;
 mod tenant;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
