@@ -9,9 +9,12 @@
 //! and the semantics in one place.
 
 pub mod embedded;
+mod geo_envelope;
 pub mod mongo;
 mod query;
 mod tenant;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -18,8 +18,9 @@
 //!
 //! Files: [`config`] (how to open), [`tables`] and [`record`] (the on-disk layout), [`open`]
 //! (open and rebuild), [`request`], [`writer`] and [`transaction`] (the write path),
-//! [`read`] and [`query`] (the read path), [`redb_error`] (error mapping).
+//! [`read`] and [`query`] (the read path), [`claims`], [`redb_error`] (error mapping).
 
+mod claims;
 mod config;
 mod index;
 mod open;
@@ -81,6 +82,7 @@ pub struct EmbeddedStore {
     requests: Option<mpsc::Sender<Request>>,
     closed: AtomicBool,
     writer: Mutex<Option<JoinHandle<()>>>,
+    claims: claims::Claims,
 }
 
 impl EmbeddedStore {
@@ -114,6 +116,7 @@ impl EmbeddedStore {
             requests: Some(sender),
             closed: AtomicBool::new(false),
             writer: Mutex::new(Some(writer)),
+            claims: claims::Claims::default(),
         })
     }
 
@@ -285,9 +288,8 @@ impl Store for EmbeddedStore {
         Ok(self.shared.read_indexes().tenants())
     }
 
-    async fn claim(&self, _tenant: &Tenant, _key: &str) -> StoreResult<bool> {
-        // One process owns the embedded store: every claim is its own.
-        Ok(true)
+    async fn claim(&self, tenant: &Tenant, key: &str) -> StoreResult<bool> {
+        Ok(self.claims.claim(tenant, key))
     }
 
     async fn check(&self) -> StoreResult<()> {

@@ -8,14 +8,12 @@
 //! and creation order holds. Everything acknowledged before the query began is seen, because
 //! the writer updates the indexes before it acknowledges.
 
-use geo::{BoundingRect, Intersects};
-use ngsi_types::{AttributeValue, Entity};
-
 use super::index::Plan;
 use super::record;
 use super::redb_error::OrBackend;
 use super::tables::{tenant_key, ENTITIES};
 use super::Shared;
+use crate::store::geo_envelope::within_envelope;
 use crate::store::{EntityQuery, QueryPage, StoreResult, Tenant};
 
 pub fn run(shared: &Shared, tenant: &Tenant, query: &EntityQuery) -> StoreResult<QueryPage> {
@@ -74,25 +72,4 @@ pub fn run(shared: &Shared, tenant: &Tenant, query: &EntityQuery) -> StoreResult
         entities,
         total: query.count.then_some(matched),
     })
-}
-
-/// The envelope hint as a restriction: whichever index chose the candidates, an entity is only
-/// returned if its geoproperty's extent meets the envelope (the filter decides the exact
-/// relation).
-fn within_envelope(query: &EntityQuery, entity: &Entity) -> bool {
-    let Some((property, envelope)) = &query.geo_envelope else {
-        return true;
-    };
-    entity
-        .attributes
-        .get(property)
-        .into_iter()
-        .flatten()
-        .any(|instance| match &instance.value {
-            AttributeValue::GeoProperty(g) => g
-                .as_geo()
-                .bounding_rect()
-                .is_some_and(|rect| rect.intersects(envelope)),
-            _ => false,
-        })
 }

@@ -18,10 +18,12 @@
 //!   `near;maxDistance` narrows with its envelope too, not with `$near`/`$nearSphere`: those
 //!   order results by distance (both stores keep creation order, so pages are stable) and
 //!   MongoDB refuses them in `countDocuments`.
+//! - the `geo_envelope` hint: narrowed like a geoQ's envelope, decided in Rust.
 //!
 //! Type expressions, ids, idPattern (a MongoDB `$regex`, as in Orion-LD), attrs, scopeQ and
 //! q terms on attribute values with `==`, `!=`, ranges, lists and number comparisons are exact.
 
+use geo::Rect;
 use mongodb::bson::{doc, Bson, Document};
 use ngsi_types::query::geo::GeoQuery;
 use ngsi_types::query::q::{Condition, Expr, Operand, Operator, QueryTerm, Value};
@@ -94,7 +96,7 @@ pub fn translate(query: &EntityQuery) -> Translation {
     Translation::all(parts)
 }
 
-/// Only the index hints (ids, types, attributes): what is left when MongoDB rejects the full
+/// Only the index hints (ids, types, attributes, geo envelope): what is left when MongoDB rejects the full
 /// translation (a regular expression or a geometry it does not accept); the broker decides
 /// the rest.
 pub fn translate_hints(query: &EntityQuery) -> Translation {
@@ -113,6 +115,11 @@ fn hints(query: &EntityQuery) -> Vec<Translation> {
     }
     if let Some(attrs) = &query.any_attribute {
         parts.push(Translation::exact(doc! { "attrs.n": { "$in": attrs } }));
+    }
+    if let Some((property, rect)) = &query.geo_envelope {
+        // Narrowing only: the broker decides the envelope as the embedded store does
+        // (`crate::store::geo_envelope`), on the plane.
+        parts.push(envelope(property, *rect));
     }
     parts
 }
@@ -297,10 +304,16 @@ fn looks_like_datetime(s: &str) -> bool {
 const MAX_ENVELOPE_DEGREES: f64 = 20.0;
 
 fn geo(g: &GeoQuery) -> Translation {
-    let has_attribute = doc! { "attrs.n": &g.geoproperty };
-    let Some(rect) = g.search_envelope() else {
-        return Translation::narrowing(has_attribute);
-    };
+    match g.search_envelope() {
+        Some(rect) => envelope(&g.geoproperty, rect),
+        None => Translation::narrowing(doc! { "attrs.n": &g.geoproperty }),
+    }
+}
+
+/// Entities whose `property` may meet the lon/lat rectangle (`$geoIntersects` on a slightly
+/// larger box; a box too wide for that narrows to entities having the property).
+fn envelope(property: &str, rect: Rect<f64>) -> Translation {
+    let has_attribute = doc! { "attrs.n": property };
     let (w, h) = (rect.width(), rect.height());
     if w > MAX_ENVELOPE_DEGREES || h > MAX_ENVELOPE_DEGREES {
         return Translation::narrowing(has_attribute);
@@ -319,7 +332,7 @@ fn geo(g: &GeoQuery) -> Translation {
         vec![west, north],
         vec![west, south],
     ];
-    let path = format!("geo.{}", field(&g.geoproperty));
+    let path = format!("geo.{}", field(property));
     Translation::narrowing(doc! {
         path: { "$geoIntersects": { "$geometry": { "type": "Polygon", "coordinates": [ring] } } }
     })

@@ -1,105 +1,11 @@
-//! Tenants, expiration, and what survives a close and reopen.
+//! What survives a close and reopen, durability modes, the file lock, a closed store.
 
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
+use serde_json::json;
 
 use super::*;
 use crate::store::embedded::Durability;
-use crate::store::DocumentKind;
-
-#[tokio::test]
-async fn tenants_are_isolated_and_exist_once_written() {
-    let (_dir, store) = temp_store();
-    let (city, farm) = (tenant("city"), tenant("farm"));
-    assert!(store
-        .tenant_exists(&default_tenant())
-        .await
-        .expect("exists"));
-    assert!(!store.tenant_exists(&city).await.expect("exists"));
-    assert_eq!(store.tenants().await.expect("tenants"), [default_tenant()]);
-
-    create(&store, &city, vec![entity("urn:a", T, 1)]).await;
-    create(&store, &default_tenant(), vec![entity("urn:a", U, 2)]).await;
-    // A write that changes nothing does not bring a tenant into existence.
-    let out = store
-        .commit(
-            &farm,
-            vec![put(entity("urn:a", T, 1), Precondition::Version(3))],
-        )
-        .await
-        .expect("commit");
-    assert_eq!(
-        out,
-        [crate::store::WriteOutcome::Conflict { current: None }]
-    );
-    assert!(!store.tenant_exists(&farm).await.expect("exists"));
-
-    assert!(store.tenant_exists(&city).await.expect("exists"));
-    let got = store
-        .get(&city, "urn:a")
-        .await
-        .expect("get")
-        .expect("exists");
-    assert_eq!(got.entity, entity("urn:a", T, 1));
-    assert_eq!(ids(&store, &city, &all()).await, ["urn:a"]);
-    assert_eq!(store.types(&city).await.expect("types")[0].name, T);
-    assert_eq!(
-        store.types(&default_tenant()).await.expect("types")[0].name,
-        U
-    );
-    assert_eq!(
-        store.tenants().await.expect("tenants"),
-        [default_tenant(), city.clone()]
-    );
-
-    // Deleting everything leaves the tenant in existence.
-    store
-        .commit(&city, vec![delete("urn:a", Precondition::Any)])
-        .await
-        .expect("delete");
-    assert!(store.tenant_exists(&city).await.expect("exists"));
-}
-
-fn transient(id: &str, seconds: i64) -> ngsi_types::Entity {
-    let mut e = entity(id, T, 0);
-    e.expires_at = Utc.timestamp_opt(seconds, 0).single();
-    e
-}
-
-#[tokio::test]
-async fn expired_lists_transient_entities_over_all_tenants() {
-    let (_dir, store) = temp_store();
-    let city = tenant("city");
-    create(
-        &store,
-        &default_tenant(),
-        vec![transient("urn:soon", 100), transient("urn:late", 300)],
-    )
-    .await;
-    create(
-        &store,
-        &city,
-        vec![transient("urn:city", 100), entity("urn:kept", T, 1)],
-    )
-    .await;
-    let at = |s| Utc.timestamp_opt(s, 0).single().expect("valid");
-    assert!(store.expired(at(99)).await.expect("expired").is_empty());
-    assert_eq!(
-        store.expired(at(100)).await.expect("expired"),
-        [
-            (default_tenant(), "urn:soon".to_owned()),
-            (city.clone(), "urn:city".to_owned())
-        ]
-    );
-    // Extending the expiration moves the entity out of the expired set.
-    store
-        .commit(
-            &city,
-            vec![put(transient("urn:city", 500), Precondition::Any)],
-        )
-        .await
-        .expect("extend");
-    assert_eq!(store.expired(at(300)).await.expect("expired").len(), 2);
-}
+use crate::store::{DocumentKind, EntityQuery, Precondition, Store, StoreError};
 
 /// Everything observable through the indexes, for comparing two opens of one file.
 async fn observe(store: &EmbeddedStore) -> Vec<String> {
@@ -217,8 +123,30 @@ async fn eventual_durability_is_flushed_by_close_and_by_drop() {
 async fn a_file_is_opened_by_one_store_at_a_time() {
     let (dir, _store) = temp_store();
     let second = EmbeddedStore::open(config(&dir));
+    assert!(matches!(second, Err(StoreError::Unavailable(_))));
+}
+
+#[tokio::test]
+async fn a_closed_store_refuses_writes_and_still_reads() {
+    let (_dir, store) = temp_store();
+    let t = default_tenant();
+    create(&store, &t, vec![entity("urn:a", T, 1)]).await;
+    store.close().await.expect("close");
+    store.close().await.expect("closing twice is harmless");
     assert!(matches!(
-        second,
-        Err(crate::store::StoreError::Unavailable(_))
+        store.check().await,
+        Err(StoreError::Unavailable(_))
     ));
+    let refused = store
+        .commit(&t, vec![put(entity("urn:b", T, 1), Precondition::Any)])
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Unavailable(_))),
+        "{refused:?}"
+    );
+    let refused = store
+        .put_document(&t, DocumentKind::Subscription, "s", json!({}))
+        .await;
+    assert!(matches!(refused, Err(StoreError::Unavailable(_))));
+    assert!(store.get(&t, "urn:a").await.expect("get").is_some());
 }

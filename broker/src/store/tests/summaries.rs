@@ -2,10 +2,9 @@
 //! deletes.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
-use ngsi_types::entity::LOCATION;
-use ngsi_types::Attribute;
-
+use super::fixtures;
 use super::*;
 use crate::store::AttributeKindName;
 
@@ -13,14 +12,13 @@ fn kinds(names: &[&'static str]) -> BTreeSet<AttributeKindName> {
     names.iter().map(|n| AttributeKindName(n)).collect()
 }
 
-#[tokio::test]
-async fn summaries_follow_every_change() {
-    let (_dir, store) = temp_store();
+pub async fn summaries_follow_every_change(store: Arc<dyn Store>) {
+    let store = &*store;
     let t = default_tenant();
     let mut two_types = located(entity("urn:b", T, 2), 1.0, 1.0);
     two_types.types.push(U.into());
     two_types.put_attribute(NAME, Attribute::relationship("urn:x"));
-    create(&store, &t, vec![entity("urn:a", T, 1), two_types]).await;
+    create(store, &t, vec![entity("urn:a", T, 1), two_types]).await;
 
     let types = store.types(&t).await.expect("types");
     assert_eq!(types.len(), 2);
@@ -67,4 +65,30 @@ async fn summaries_follow_every_change() {
         .expect("delete");
     assert!(store.types(&t).await.expect("types").is_empty());
     assert!(store.attributes(&t).await.expect("attributes").is_empty());
+}
+
+pub async fn summaries_count_entities_per_type_and_attribute(store: Arc<dyn Store>) {
+    let store = &*store;
+    let city = tenant("city");
+    create(store, &city, fixtures::cars()[..6].to_vec()).await;
+    let types = store.types(&city).await.expect("types");
+    let names: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "https://uri.etsi.org/ngsi-ld/default-context/Car",
+            "https://uri.etsi.org/ngsi-ld/default-context/Vehicle"
+        ]
+    );
+    assert_eq!((types[0].entity_count, types[1].entity_count), (6, 2));
+    let attrs = store.attributes(&city).await.expect("attributes");
+    let speed = attrs.iter().find(|a| a.name == SPEED).expect("speed");
+    assert_eq!(speed.attribute_count, 6);
+    assert_eq!(speed.types.len(), 2);
+    // The default tenant has none of them.
+    assert!(store
+        .types(&default_tenant())
+        .await
+        .expect("types")
+        .is_empty());
 }
