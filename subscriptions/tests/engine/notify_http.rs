@@ -1,15 +1,13 @@
 //! The engine end to end over HTTP: real notifications to a real receiver on loopback.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use chrono::Utc;
-use common::{
+use crate::fixtures::{
     created, ctx, deleted, engine, engine_with, entity, subscription, updated, QUIET, WAIT,
 };
+use async_trait::async_trait;
+use chrono::Utc;
 use conformance_tests::Receiver;
 use ngsi_types::Entity;
 use serde_json::{json, Value};
@@ -233,7 +231,9 @@ async fn show_changes_adds_previous_values_and_deletions_notify_id_type_deleted_
     );
 
     let mut without_brand = car(20);
-    without_brand.attributes.shift_remove(&common::iri("brand"));
+    without_brand
+        .attributes
+        .shift_remove(&crate::fixtures::iri("brand"));
     engine
         .notify(updated(None, car(20), without_brand))
         .expect("queued");

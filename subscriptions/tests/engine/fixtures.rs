@@ -1,6 +1,6 @@
-//! Shared test parts: entities and events (notifications arrive at the black-box suite's
-//! HTTP receiver, `conformance_tests::Receiver`).
-#![allow(dead_code)]
+//! What every module builds its cases from: entities, change events, subscriptions and an
+//! engine with quick retries (notifications arrive at the black-box suite's HTTP receiver,
+//! `conformance_tests::Receiver`).
 
 use std::sync::Arc;
 use std::time::Duration;
