@@ -16,8 +16,6 @@ use subscriptions::{
 
 /// Generous bound for a notification that should come.
 pub const WAIT: Duration = Duration::from_secs(5);
-/// How long to wait for one that should not come.
-pub const QUIET: Duration = Duration::from_millis(400);
 
 pub fn ctx() -> Arc<ActiveContext> {
     ActiveContext::core()
