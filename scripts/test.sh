@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
 # The full Oxion check, the one CI runs (.ci/run execs this script):
 #
-#   1. cargo fmt --all --check
-#   2. cargo clippy --workspace --all-targets -- -D warnings
-#   3. doctests: cargo test --doc --workspace (nextest does not run them)
-#   4. tests: cargo nextest run --workspace (cargo test --workspace without nextest), then the
-#      conformance suite again against a broker on MongoDB
-#   5. benches compile: cargo bench --no-run -p benches
+#   1. fmt:         cargo fmt --all --check
+#   2. clippy:      cargo clippy --workspace --all-targets -- -D warnings
+#   3. services:    scripts/services.sh start mongo mqtt (see below)
+#   4. tests:       cargo nextest run --workspace
+#   5. doctests:    cargo test --doc --workspace (nextest does not run them)
+#   6. tests-mongo: the conformance suite again, against a broker on MongoDB:
+#                   cargo nextest run --workspace -E 'package(conformance-tests)'
+#   7. benches:     cargo test --workspace --bench '*' --no-run (the benchmarks compile and link)
+#
+# The workspace is compiled twice, no more: once as a check build for clippy, once for the
+# tests (step 4). Every later step reuses that build and compiles only its own final targets
+# (the doctests, the bench binary), so each selects the same packages as step 4 (--workspace,
+# a filter rather than -p: with -p cargo resolves the features of fewer packages and rebuilds
+# the dependencies they share). The benchmarks are built in the test profile, not optimized:
+# whether they build is the check, their numbers come from `cargo bench`; `--bench '*'`, as
+# `--benches` would also build every library and binary as a benchmark. Without nextest,
+# step 4 is `cargo test --workspace`, which runs the doctests too (no step 5), and step 6
+# `cargo test --workspace --test api`.
 #
 # Each step prints a banner and its duration; the first failing step stops the run with a
-# non-zero exit. The last line of a passing run counts the tests of steps 3 and 4 as
+# non-zero exit. The last line of a passing run counts the tests of steps 4 to 6 as
 # "tests: N passed, 0 failed", so that a run which executed no test is visible as one.
 #
 # Builds go to CARGO_TARGET_DIR, by default a cache outside the clone
@@ -22,7 +34,7 @@
 # missing, on free loopback ports), exports their URLs (OXION_TEST_MONGO_URL, OXION_TEST_MQTT_URL,
 # OXION_TEST_MONGOD) and sets OXION_REQUIRE_MQTT=1 and OXION_REQUIRE_MONGO=1 so that those tests
 # fail rather than skip without them; the EXIT trap stops them again. The conformance suite
-# runs twice: on the embedded store (step 4) and on MongoDB (OXION_TEST_STORE=mongodb).
+# runs twice: on the embedded store (step 4) and on MongoDB (step 6, OXION_TEST_STORE=mongodb).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -110,22 +122,22 @@ eval "$(scripts/services.sh env)"
 set +a
 export OXION_REQUIRE_MQTT=1 OXION_REQUIRE_MONGO=1
 
-step doctests logged cargo test --doc --workspace
 if cargo nextest --version >/dev/null 2>&1; then
     # In CI, report every failing test rather than stopping at the first.
     nextest_flags=()
     if [[ "${CI:-}" == "true" ]]; then nextest_flags+=(--no-fail-fast); fi
     step tests logged cargo nextest run --workspace "${nextest_flags[@]}"
+    step doctests logged cargo test --doc --workspace
     # The black-box suite once more, on a broker whose store is MongoDB: both backends must
     # give the same answers to the same requests.
     step tests-mongo logged env OXION_TEST_STORE=mongodb \
-        cargo nextest run -p conformance-tests "${nextest_flags[@]}"
+        cargo nextest run --workspace -E 'package(conformance-tests)' "${nextest_flags[@]}"
 else
     echo "(cargo-nextest not installed: running the tests with cargo test)"
     step tests logged cargo test --workspace
-    step tests-mongo logged env OXION_TEST_STORE=mongodb cargo test -p conformance-tests
+    step tests-mongo logged env OXION_TEST_STORE=mongodb cargo test --workspace --test api
 fi
-step benches cargo bench --no-run -p benches
+step benches cargo test --workspace --bench '*' --no-run
 
 print_summary
 echo "==> all checks passed"

@@ -1,10 +1,8 @@
 //! Which events concern which subscription, and with which triggerReason: every trigger,
 //! watchedAttributes, selectors and filters, state.
 
-mod common;
-
+use crate::fixtures::{created, deleted, entity, subscription, updated};
 use chrono::{Duration, Utc};
-use common::{created, deleted, entity, subscription, updated};
 use serde_json::{json, Value};
 use subscriptions::matching::trigger_reason;
 use subscriptions::{ChangeEvent, Subscription, Trigger};
@@ -56,7 +54,10 @@ fn default_triggers_notify_creations_and_updates_but_not_deletions() {
 #[test]
 fn each_trigger_fires_only_for_its_change() {
     let mut with_color = car(1);
-    with_color.put_attribute(common::iri("color"), ngsi_types::Attribute::property("red"));
+    with_color.put_attribute(
+        crate::fixtures::iri("color"),
+        ngsi_types::Attribute::property("red"),
+    );
     let create = created(None, car(1));
     let update = updated(None, car(1), car(2));
     let add_attr = updated(None, car(1), with_color.clone());
@@ -114,7 +115,7 @@ fn watched_attributes_restrict_the_changes_that_count() {
     let s = sub(json!({"watchedAttributes": ["speed"]}));
     let mut other = car(1);
     other.put_attribute(
-        common::iri("brand"),
+        crate::fixtures::iri("brand"),
         ngsi_types::Attribute::property("Audi"),
     );
     assert_eq!(reason(&s, &updated(None, car(1), other)), None);

@@ -1,15 +1,21 @@
 //! The engine end to end over HTTP: real notifications to a real receiver on loopback.
-
-mod common;
+//!
+//! A test that something is *not* notified awaits a sentinel rather than a quiet period: an
+//! event that must notify, sent after the one that must not. The dispatcher handles events in
+//! order and a subscription's worker delivers in order, so when the sentinel's notification
+//! is the next one that subscription's receiver gets, nothing came for the event before it.
+//! Subscription changes (upsert, remove) are served before queued events, so a test that
+//! changes a subscription after a non-event first awaits a `witness`: another subscription's
+//! notification of that event, which says the dispatcher is past it.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::fixtures::{
+    created, ctx, deleted, engine, engine_with, entity, subscription, updated, WAIT,
+};
 use async_trait::async_trait;
 use chrono::Utc;
-use common::{
-    created, ctx, deleted, engine, engine_with, entity, subscription, updated, QUIET, WAIT,
-};
 use conformance_tests::Receiver;
 use ngsi_types::Entity;
 use serde_json::{json, Value};
@@ -233,7 +239,9 @@ async fn show_changes_adds_previous_values_and_deletions_notify_id_type_deleted_
     );
 
     let mut without_brand = car(20);
-    without_brand.attributes.shift_remove(&common::iri("brand"));
+    without_brand
+        .attributes
+        .shift_remove(&crate::fixtures::iri("brand"));
     engine
         .notify(updated(None, car(20), without_brand))
         .expect("queued");
@@ -263,9 +271,12 @@ async fn a_subscription_on_one_type_never_sees_another() {
     let bus = entity("urn:ngsi-ld:Bus:1", "Bus", &[("speed", json!(1))]);
     engine.notify(created(None, bus)).expect("queued");
     engine.notify(created(None, car(1))).expect("queued");
-    // Events are handled in order: if the Bus had matched, it would come first.
-    assert_eq!(r.next(WAIT).await.body["data"][0]["type"], "Vehicle");
-    assert!(r.try_next(QUIET).await.is_none());
+    engine.notify(created(None, car(2))).expect("queued");
+    // Had the Bus matched, it would come first; a second notification of car 1, second.
+    let first = r.next(WAIT).await;
+    assert_eq!(first.entity()["type"], "Vehicle");
+    assert_eq!(first.entity()["speed"]["value"], 1);
+    assert_eq!(r.next(WAIT).await.entity()["speed"]["value"], 2);
     engine.shutdown().await;
 }
 
@@ -281,15 +292,17 @@ async fn tenants_are_isolated() {
         .expect("queued");
     let req = acme.next(WAIT).await;
     assert_eq!(req.headers["ngsild-tenant"], "acme");
-    assert!(default.try_next(QUIET).await.is_none());
-    // The empty tenant name is the default tenant.
+    // The empty tenant name is the default tenant. Its event is the default subscription's
+    // sentinel: had the acme event reached that subscription, it would come first.
     engine.notify(created(Some(""), car(2))).expect("queued");
-    assert!(!default
-        .next(WAIT)
-        .await
-        .headers
-        .contains_key("ngsild-tenant"));
-    assert!(acme.try_next(QUIET).await.is_none());
+    let req = default.next(WAIT).await;
+    assert!(!req.headers.contains_key("ngsild-tenant"));
+    assert_eq!(req.entity()["speed"]["value"], 2);
+    // And the next acme event is acme's sentinel for the default tenant's event.
+    engine
+        .notify(created(Some("acme"), car(3)))
+        .expect("queued");
+    assert_eq!(acme.next(WAIT).await.entity()["speed"]["value"], 3);
     engine.shutdown().await;
 }
 
@@ -297,26 +310,37 @@ async fn tenants_are_isolated() {
 async fn throttling_skips_notifications_within_the_period() {
     let r = Receiver::start().await;
     let engine = engine();
-    let sub = sub_for(&r, json!({"throttling": 0.5}));
+    let period = Duration::from_millis(500);
+    let sub = sub_for(&r, json!({"throttling": period.as_secs_f64()}));
     subscribe(&engine, None, &sub).await;
     for speed in 1..=3 {
         engine
             .notify(updated(None, car(speed), car(speed + 10)))
             .expect("queued");
     }
-    assert_eq!(r.next(WAIT).await.body["data"][0]["speed"]["value"], 11);
-    assert!(
-        r.try_next(QUIET).await.is_none(),
-        "throttled notifications are skipped"
-    );
-    assert_eq!(engine.stats().notifications_throttled, 2);
-    // QUIET (400 ms) plus this wait exceed the period (500 ms): the next one goes out.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let first = r.next(WAIT).await;
+    assert_eq!(first.entity()["speed"]["value"], 11);
+    // Once the period has passed since the first went out, the next change goes out, and it
+    // is the next notification: a throttled one that had been sent would come before it.
+    tokio::time::sleep_until(first.at + period + Duration::from_millis(100)).await;
     engine
         .notify(updated(None, car(4), car(40)))
         .expect("queued");
-    assert_eq!(r.next(WAIT).await.body["data"][0]["speed"]["value"], 40);
+    assert_eq!(r.next(WAIT).await.entity()["speed"]["value"], 40);
+    assert_eq!(
+        engine.stats().notifications_throttled,
+        2,
+        "throttled notifications are skipped"
+    );
     engine.shutdown().await;
+}
+
+/// A receiver with a subscription to every Vehicle: its notification of an event says the
+/// dispatcher has handled that event for every subscription.
+async fn witness(engine: &EngineHandle) -> Receiver {
+    let r = Receiver::start().await;
+    subscribe(engine, None, &sub_for(&r, json!({}))).await;
+    r
 }
 
 #[tokio::test]
@@ -325,28 +349,33 @@ async fn paused_subscriptions_do_not_notify_until_resumed_and_expired_ones_never
     let engine = engine();
     let mut sub = sub_for(&r, json!({"isActive": false}));
     subscribe(&engine, None, &sub).await;
+    let witness = witness(&engine).await;
     engine.notify(created(None, car(1))).expect("queued");
-    assert!(r.try_next(QUIET).await.is_none());
+    witness.nth(1, WAIT).await;
 
     sub.is_active = true;
     subscribe(&engine, None, &sub).await;
     engine.notify(created(None, car(2))).expect("queued");
-    assert_eq!(r.next(WAIT).await.body["data"][0]["speed"]["value"], 2);
+    // Its first notification: one of car 1 (sent while paused) would come before it.
+    assert_eq!(r.next(WAIT).await.entity()["speed"]["value"], 2);
 
     sub.expires_at = Some(Utc::now() - chrono::Duration::seconds(1));
     subscribe(&engine, None, &sub).await;
-    engine.notify(created(None, car(3))).expect("queued");
-    assert!(r.try_next(QUIET).await.is_none());
     assert_eq!(sub.render(&ctx(), None, Utc::now())["status"], "expired");
-    // The worker kept its counters across the updates.
+    engine.notify(created(None, car(3))).expect("queued");
     assert_eq!(
-        engine
-            .status(None, &sub.id)
-            .await
-            .expect("known")
-            .times_sent,
-        1
+        witness.nth(3, WAIT).await.entity()["speed"]["value"],
+        3,
+        "the witness saw cars 1, 2, 3"
     );
+    // Given a future expiresAt it notifies again, car 4 next: car 3 (expired) would be first.
+    sub.expires_at = Some(Utc::now() + chrono::Duration::hours(1));
+    subscribe(&engine, None, &sub).await;
+    engine.notify(created(None, car(4))).expect("queued");
+    assert_eq!(r.next(WAIT).await.entity()["speed"]["value"], 4);
+    // The worker kept its counters across the updates: cars 2 and 4.
+    let status = status_when(&engine, &sub.id, |s| s.times_sent >= 2).await;
+    assert_eq!(status.times_sent, 2);
     engine.shutdown().await;
 }
 
@@ -356,11 +385,17 @@ async fn removed_subscriptions_stop_notifying() {
     let engine = engine();
     let sub = sub_for(&r, json!({}));
     subscribe(&engine, None, &sub).await;
+    let witness = witness(&engine).await;
     assert!(engine.remove(None, &sub.id).await.expect("running"));
     assert!(!engine.remove(None, &sub.id).await.expect("running"));
     assert!(engine.status(None, &sub.id).await.is_none());
     engine.notify(created(None, car(1))).expect("queued");
-    assert!(r.try_next(QUIET).await.is_none());
+    witness.nth(1, WAIT).await;
+    // Filed again under its id, it notifies car 2 first. Had the removal left it filed, the
+    // upsert would have kept its worker, which would deliver car 1 before car 2.
+    subscribe(&engine, None, &sub).await;
+    engine.notify(created(None, car(2))).expect("queued");
+    assert_eq!(r.next(WAIT).await.entity()["speed"]["value"], 2);
     engine.shutdown().await;
 }
 

@@ -1,6 +1,6 @@
-//! Shared test parts: entities and events (notifications arrive at the black-box suite's
-//! HTTP receiver, `conformance_tests::Receiver`).
-#![allow(dead_code)]
+//! What every module builds its cases from: entities, change events, subscriptions and an
+//! engine with quick retries (notifications arrive at the black-box suite's HTTP receiver,
+//! `conformance_tests::Receiver`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,8 +16,6 @@ use subscriptions::{
 
 /// Generous bound for a notification that should come.
 pub const WAIT: Duration = Duration::from_secs(5);
-/// How long to wait for one that should not come.
-pub const QUIET: Duration = Duration::from_millis(400);
 
 pub fn ctx() -> Arc<ActiveContext> {
     ActiveContext::core()

@@ -1,9 +1,7 @@
 //! The registry's indexes: an event only ever meets the subscriptions of its tenant that
 //! could concern it.
 
-mod common;
-
-use common::{entity, iri, subscription};
+use crate::fixtures::{entity, iri, subscription};
 use serde_json::json;
 use subscriptions::registry::Registry;
 

@@ -1,10 +1,8 @@
 //! The Subscription model: validation (one case per rule of clause 5.2.12), the API form
 //! round trip, Update Subscription, and the storage form.
 
-mod common;
-
+use crate::fixtures::{ctx, iri, subscription};
 use chrono::{Duration, Utc};
-use common::{ctx, iri, subscription};
 use ngsi_types::context::ActiveContext;
 use ngsi_types::format::Format;
 use ngsi_types::{ErrorType, NgsiError};

@@ -4,11 +4,9 @@
 //! `eval "$(scripts/services.sh env)"`). Without it the tests pass vacuously, unless
 //! `OXION_REQUIRE_MQTT=1`, which makes a missing broker a failure.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{created, ctx, engine, entity, subscription, WAIT};
+use crate::fixtures::{created, ctx, engine, entity, subscription, WAIT};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use serde_json::{json, Value};
 
