@@ -1,6 +1,6 @@
-//! The time services stamp writes and decide expiry with. A value the services are built
-//! with rather than a call to the system clock in each place, so that every timestamp of one
-//! operation comes from one reading, and tests can fix the time.
+//! The time services stamp writes and decide expiry with: a value the services are built
+//! with rather than a call to the system clock in each place, read once per operation so that
+//! every timestamp one write sets is the same instant.
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,11 +14,6 @@ impl Clock {
     /// The system's UTC clock.
     pub fn system() -> Self {
         Self(Arc::new(Utc::now))
-    }
-
-    /// A clock that always reads `at`.
-    pub fn fixed(at: DateTime<Utc>) -> Self {
-        Self(Arc::new(move || at))
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -9,7 +9,6 @@
 //! and the semantics in one place.
 
 pub mod embedded;
-mod geo_envelope;
 pub mod mongo;
 mod query;
 mod tenant;

@@ -8,8 +8,9 @@
 
 use std::sync::Arc;
 
+use geo::{BoundingRect, Intersects};
 pub use ngsi_types::query::filter::{EntityFilter, EntitySelector};
-use ngsi_types::Entity;
+use ngsi_types::{AttributeValue, Entity};
 
 /// A query over one tenant's entities.
 #[derive(Debug, Clone, Default)]
@@ -46,7 +47,29 @@ impl EntityQuery {
                 .any_attribute
                 .as_ref()
                 .is_none_or(|attrs| attrs.iter().any(|a| entity.attributes.contains_key(a)))
+            && self.within_envelope(entity)
             && self.filter.as_ref().is_none_or(|f| f.matches(entity))
+    }
+
+    /// The `geo_envelope` restriction, decided the same way by every backend whichever index
+    /// chose the candidates: the bounding rectangle of one of the geoproperty's instances
+    /// meets the envelope (the filter's geoQ, if any, then decides the exact relation).
+    fn within_envelope(&self, entity: &Entity) -> bool {
+        let Some((property, envelope)) = &self.geo_envelope else {
+            return true;
+        };
+        entity
+            .attributes
+            .get(property)
+            .into_iter()
+            .flatten()
+            .any(|instance| match &instance.value {
+                AttributeValue::GeoProperty(g) => g
+                    .as_geo()
+                    .bounding_rect()
+                    .is_some_and(|rect| rect.intersects(envelope)),
+                _ => false,
+            })
     }
 
     /// The entities a filter matches, with the index hints it implies (ids, types, the

@@ -13,7 +13,6 @@ use super::record;
 use super::redb_error::OrBackend;
 use super::tables::{tenant_key, ENTITIES};
 use super::Shared;
-use crate::store::geo_envelope::within_envelope;
 use crate::store::{EntityQuery, QueryPage, StoreResult, Tenant};
 
 pub fn run(shared: &Shared, tenant: &Tenant, query: &EntityQuery) -> StoreResult<QueryPage> {
@@ -49,7 +48,7 @@ pub fn run(shared: &Shared, tenant: &Tenant, query: &EntityQuery) -> StoreResult
                 continue;
             };
             let (header, entity) = record::decode(stored.value())?;
-            if header.seq != seq || !query.matches(&entity) || !within_envelope(query, &entity) {
+            if header.seq != seq || !query.matches(&entity) {
                 continue;
             }
             matched += 1;

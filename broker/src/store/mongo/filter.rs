@@ -118,7 +118,7 @@ fn hints(query: &EntityQuery) -> Vec<Translation> {
     }
     if let Some((property, rect)) = &query.geo_envelope {
         // Narrowing only: the broker decides the envelope as the embedded store does
-        // (`crate::store::geo_envelope`), on the plane.
+        // (`EntityQuery::matches`), on the plane.
         parts.push(envelope(property, *rect));
     }
     parts

@@ -16,7 +16,6 @@ use mongodb::bson::{doc, Document};
 use super::error::{self, store_error};
 use super::filter::{self, Translation};
 use super::{document, tenants, MongoStore};
-use crate::store::geo_envelope::within_envelope;
 use crate::store::{EntityQuery, QueryPage, StoreError, StoreResult, Tenant, Versioned};
 
 /// Entities are read with these fields only (the others are for MongoDB's filters).
@@ -122,7 +121,7 @@ async fn run_query(
     let mut matched: u64 = 0;
     while let Some(d) = cursor.try_next().await? {
         let entity = document::versioned(&d).map_err(corrupt)?.entity;
-        if !query.matches(&entity) || !within_envelope(query, &entity) {
+        if !query.matches(&entity) {
             continue;
         }
         matched += 1;
