@@ -129,54 +129,42 @@ fn path_segment<T: serde::de::DeserializeOwned>(req: &HttpRequest, name: &str) -
         .map_err(|_| BrokerError::BadRequestData(format!("the path has no valid {name}")))
 }
 
-/// A path segment that must be a URI (an entity or subscription id).
-fn uri_in_path<T: serde::de::DeserializeOwned>(
-    req: &HttpRequest,
-    name: &str,
-    id: impl FnOnce(T) -> String,
-) -> BrokerResult<String> {
-    let id = id(path_segment(req, name)?);
-    ngsi_types::ident::check_uri(name, &id)?;
-    Ok(id)
+/// Declares an extractor for a path segment that must be a URI, checked before anything else
+/// of the request.
+macro_rules! uri_path_segment {
+    ($(#[$doc:meta])* $ty:ident = $name:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $ty(pub String);
+
+        impl FromRequest for $ty {
+            type Error = BrokerError;
+            type Future = Ready<BrokerResult<Self>>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                #[derive(serde::Deserialize)]
+                struct Segment {
+                    #[serde(rename = $name)]
+                    id: String,
+                }
+                let id = path_segment::<Segment>(req, $name).and_then(|s| {
+                    ngsi_types::ident::check_uri($name, &s.id)?;
+                    Ok(s.id)
+                });
+                ready(id.map(Self))
+            }
+        }
+    };
 }
 
-#[derive(serde::Deserialize)]
-struct EntityIdSegment {
-    #[serde(rename = "entityId")]
-    id: String,
-}
-
-#[derive(serde::Deserialize)]
-struct SubscriptionIdSegment {
-    #[serde(rename = "subscriptionId")]
-    id: String,
-}
-
-/// The `{entityId}` of the path, checked to be a URI before anything else of the request.
-#[derive(Debug, Clone)]
-pub struct EntityId(pub String);
-
-impl FromRequest for EntityId {
-    type Error = BrokerError;
-    type Future = Ready<BrokerResult<Self>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(uri_in_path(req, "entityId", |s: EntityIdSegment| s.id).map(Self))
-    }
-}
-
-/// The `{subscriptionId}` of the path, checked to be a URI.
-#[derive(Debug, Clone)]
-pub struct SubscriptionId(pub String);
-
-impl FromRequest for SubscriptionId {
-    type Error = BrokerError;
-    type Future = Ready<BrokerResult<Self>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(uri_in_path(req, "subscriptionId", |s: SubscriptionIdSegment| s.id).map(Self))
-    }
-}
+uri_path_segment!(
+    /// The `{entityId}` of the path.
+    EntityId = "entityId"
+);
+uri_path_segment!(
+    /// The `{subscriptionId}` of the path.
+    SubscriptionId = "subscriptionId"
+);
 
 /// The negotiated response media type (clause 6.3.6); with `GEOJSON`, GeoJSON is offered too.
 #[derive(Debug, Clone, Copy)]

@@ -11,7 +11,7 @@ use super::method_not_allowed;
 use crate::contexts::RequestContext;
 use crate::error::{BrokerError, BrokerResult};
 use crate::http::body::check_body_id;
-use crate::http::extract::{EntityId, LdBody, PatchBody, UriParams};
+use crate::http::extract::{Body, EntityId, LdBody, PatchBody, UriParams};
 use crate::http::respond;
 use crate::param_set;
 use crate::service::EntityOperation;
@@ -99,14 +99,18 @@ async fn update(
     Ok(update_result(&done.changes, &body.ctx.active))
 }
 
-/// The single attribute instance of an `/attrs/{attrId}` body.
-fn one_instance(name: &str, mut instances: Vec<Attribute>) -> BrokerResult<Attribute> {
+/// The one attribute of an `/attrs/{attrId}` body: its expanded name and its single instance.
+fn one_attribute<const PATCH: bool>(
+    attr: &str,
+    body: Body<PATCH>,
+) -> BrokerResult<(String, Attribute)> {
+    let (name, mut instances) = parse_attribute(attr, body.json, &body.ctx.active, PATCH)?;
     if instances.len() != 1 {
         return Err(BrokerError::BadRequestData(format!(
-            "attribute '{name}': exactly one instance expected here"
+            "attribute '{attr}': exactly one instance expected here"
         )));
     }
-    Ok(instances.remove(0))
+    Ok((name, instances.remove(0)))
 }
 
 /// Partial Attribute Update (5.6.4).
@@ -118,8 +122,7 @@ async fn partial_update(
     tenant: Tenant,
     body: PatchBody,
 ) -> BrokerResult<HttpResponse> {
-    let (name, instances) = parse_attribute(&path.attr, body.json, &body.ctx.active, true)?;
-    let instance = one_instance(&path.attr, instances)?;
+    let (name, instance) = one_attribute(&path.attr, body)?;
     let operation = EntityOperation::UpdateAttribute { name, instance };
     state.entities.apply(&tenant, &id, operation).await?;
     Ok(respond::no_content())
@@ -134,8 +137,7 @@ async fn replace(
     tenant: Tenant,
     body: LdBody,
 ) -> BrokerResult<HttpResponse> {
-    let (name, instances) = parse_attribute(&path.attr, body.json, &body.ctx.active, false)?;
-    let instance = one_instance(&path.attr, instances)?;
+    let (name, instance) = one_attribute(&path.attr, body)?;
     let operation = EntityOperation::ReplaceAttribute { name, instance };
     state.entities.apply(&tenant, &id, operation).await?;
     Ok(respond::no_content())
