@@ -164,6 +164,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             .app_data(BodyLimit(max_body))
             .configure(routes::configure)
             .default_service(web::to(routes::no_such_resource))
+            .wrap(actix_web::middleware::from_fn(crate::http::front::request_front))
             .wrap_fn(move |req, srv| {
                 let started = Instant::now();
                 let method = req.method().to_string();

@@ -19,8 +19,13 @@ pub struct ContextServer {
 impl ContextServer {
     /// Starts serving `document` as `application/ld+json`.
     pub fn serve(document: Value) -> Self {
+        Self::serve_text(document.to_string())
+    }
+
+    /// Starts serving `body`, which need not be JSON, as `application/ld+json`.
+    pub fn serve_text(body: String) -> Self {
         let document = Arc::new(Document {
-            body: document.to_string(),
+            body,
             hits: AtomicUsize::new(0),
         });
         let number = endpoint().reserve();

@@ -37,6 +37,7 @@ mod client;
 mod context_server;
 mod endpoint;
 pub mod journal;
+mod raw_http;
 mod receiver;
 pub mod report;
 pub mod run;

@@ -56,7 +56,9 @@ impl ErrorType {
             Self::ResourceNotFound | Self::NonexistentTenant => 404,
             Self::InternalError => 500,
             Self::TooComplexQuery | Self::TooManyResults => 403,
-            Self::LdContextNotAvailable => 503,
+            // GS CIM 009 6.3.2 (504 since CR 168r1, v1.7.7): the broker could not get the
+            // @context it needs from another server in time, a gateway failure.
+            Self::LdContextNotAvailable => 504,
             Self::NoMultiTenantSupport => 501,
         }
     }
@@ -166,8 +168,11 @@ impl NgsiError {
     /// The NGSI-LD error type this error is reported as.
     pub fn error_type(&self) -> ErrorType {
         match self {
-            Self::InvalidJson(_) | Self::InvalidContext(_) => ErrorType::InvalidRequest,
-            Self::InvalidUri { .. }
+            Self::InvalidJson(_) => ErrorType::InvalidRequest,
+            // GS CIM 009 5.5.4, 5.5.6: a document that is JSON but not a valid JSON-LD
+            // @context (inline or remote) is bad data, not a malformed request.
+            Self::InvalidContext(_)
+            | Self::InvalidUri { .. }
             | Self::InvalidName { .. }
             | Self::InvalidDateTime { .. }
             | Self::InvalidGeometry { .. }

@@ -35,7 +35,9 @@ impl HttpLoader {
         })
     }
 
-    async fn fetch(&self, url: &str) -> Result<Value, String> {
+    /// The body at `url`: unavailable (`Err`) when it cannot be had, `Ok(None)` when it is
+    /// not JSON at all.
+    async fn fetch(&self, url: &str) -> Result<Option<Value>, String> {
         let response = self
             .client
             .get(url)
@@ -60,7 +62,7 @@ impl HttpLoader {
             }
             body.extend_from_slice(&chunk);
         }
-        serde_json::from_slice(&body).map_err(|e| format!("not JSON: {e}"))
+        Ok(serde_json::from_slice(&body).ok())
     }
 }
 
@@ -69,15 +71,21 @@ impl ContextLoader for HttpLoader {
         if let Some(hosted) = self.registry.hosted_document(url) {
             return Ok(hosted);
         }
-        let doc = self
+        let fetched = self
             .fetch(url)
             .await
             .map_err(|reason| NgsiError::ContextNotAvailable {
                 url: url.to_owned(),
                 reason,
             })?;
-        // JSON-LD 1.1 (3.1, remote context documents): a context document is an object with
-        // an @context member; anything else is an invalid context, not an unreachable one.
+        // GS CIM 009 5.5.6: a remote @context that was retrieved but is invalid is
+        // BadRequestData, not LdContextNotAvailable. JSON-LD 1.1 (3.1, remote context
+        // documents): a context document is JSON, an object with an @context member.
+        let Some(doc) = fetched else {
+            return Err(NgsiError::InvalidContext(format!(
+                "the document at '{url}' is not JSON"
+            )));
+        };
         if doc.get("@context").is_none() {
             return Err(NgsiError::InvalidContext(format!(
                 "the document at '{url}' has no @context member"

@@ -85,8 +85,22 @@ pub struct ContextRegistry {
 }
 
 impl ContextRegistry {
+    /// A registry that lists the core context as Cached under its URL (it is known without
+    /// being fetched, and can be neither deleted nor replaced: GS CIM 009 5.13.5, CR 174).
     pub fn new() -> Self {
-        Self::default()
+        let registry = Self::default();
+        let url = ngsi_types::context::CORE_CONTEXT_URL;
+        registry.insert(ContextEntry {
+            id: local_id(url),
+            url: url.to_owned(),
+            kind: ContextKind::Cached,
+            document: Arc::new(ngsi_types::context::core_context_json().clone()),
+            tenant: None,
+            created_at: Utc::now(),
+            last_usage: None,
+            hits: 0,
+        });
+        registry
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, ContextEntry>> {
@@ -106,8 +120,15 @@ impl ContextRegistry {
         self.write().insert(entry.id.clone(), entry);
     }
 
-    pub fn get(&self, id: &str) -> Option<ContextEntry> {
-        self.read().get(id).cloned()
+    /// The entry with local id `key`, or the Cached one downloaded from URL `key` (5.13.4.3).
+    pub fn get(&self, key: &str) -> Option<ContextEntry> {
+        let entries = self.read();
+        entries.get(key).cloned().or_else(|| {
+            entries
+                .get(&local_id(key))
+                .filter(|e| e.kind == ContextKind::Cached && e.url == key)
+                .cloned()
+        })
     }
 
     pub fn remove(&self, id: &str) -> Option<ContextEntry> {

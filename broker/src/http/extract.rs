@@ -185,7 +185,7 @@ impl<const GEOJSON: bool> FromRequest for Negotiated<GEOJSON> {
         } else {
             &[MediaType::Json, MediaType::JsonLd]
         };
-        ready(negotiate(req, offered).map(Self))
+        ready(negotiate(req, offered).map(|m| Self(m.with_preference(req))))
     }
 }
 

@@ -16,8 +16,11 @@ pub enum MediaType {
     Json,
     /// `application/ld+json`: the @context is a member of the body.
     JsonLd,
-    /// `application/geo+json`: GeoJSON Features (entity retrieval and query only).
+    /// `application/geo+json`: GeoJSON Features (entity retrieval and query only), with the
+    /// @context a member of the body (GS CIM 009 6.3.6: no `Prefer`, or `Prefer: body=ld+json`).
     GeoJson,
+    /// `application/geo+json` with `Prefer: body=json`: the @context travels in a Link header.
+    GeoJsonLinked,
 }
 
 impl MediaType {
@@ -25,7 +28,25 @@ impl MediaType {
         match self {
             Self::Json => "application/json",
             Self::JsonLd => "application/ld+json",
-            Self::GeoJson => "application/geo+json",
+            Self::GeoJson | Self::GeoJsonLinked => "application/geo+json",
+        }
+    }
+
+    pub fn is_geojson(self) -> bool {
+        matches!(self, Self::GeoJson | Self::GeoJsonLinked)
+    }
+
+    /// The GeoJSON variant a request's `Prefer` header asks for (6.3.6); other types as they are.
+    pub fn with_preference(self, req: &HttpRequest) -> Self {
+        let body_json = req
+            .headers()
+            .get_all("prefer")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split([',', ';']))
+            .any(|p| p.trim().eq_ignore_ascii_case("body=json"));
+        match self {
+            Self::GeoJson if body_json => Self::GeoJsonLinked,
+            other => other,
         }
     }
 }
@@ -99,6 +120,11 @@ fn split_links(text: &str) -> Vec<&str> {
 
 /// Picks the response representation from `Accept`, among `offered` (best first on ties).
 /// No `Accept`, or `*/*`, gives the first offered type (application/json).
+///
+/// GS CIM 009 6.3.4 with RFC 9110 12.5.1: each offered type takes the weight of the most
+/// specific range that matches it (`application/json;q=0, */*` refuses JSON and accepts the
+/// rest), the highest weight wins, and on equal weights the order of `offered` decides. A
+/// weight that is not a number is ignored: the range keeps its default weight of 1.
 pub fn negotiate(req: &HttpRequest, offered: &[MediaType]) -> BrokerResult<MediaType> {
     let Some(accept) = req.headers().get(ACCEPT) else {
         return Ok(offered[0]);
@@ -106,29 +132,27 @@ pub fn negotiate(req: &HttpRequest, offered: &[MediaType]) -> BrokerResult<Media
     let accept = accept
         .to_str()
         .map_err(|_| BrokerError::NotAcceptable("Accept header: not valid text".into()))?;
+    let ranges: Vec<(String, f32)> = accept
+        .split(',')
+        .filter_map(|range| {
+            let mut parts = range.split(';');
+            let mime = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q=")?.trim().parse::<f32>().ok())
+                .last()
+                .unwrap_or(1.0);
+            (!mime.is_empty()).then_some((mime, q))
+        })
+        .collect();
     let mut best: Option<(f32, usize, MediaType)> = None;
-    for range in accept.split(',') {
-        let mut parts = range.split(';');
-        let mime = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
-        if mime.is_empty() {
-            continue;
-        }
-        let mut q = 1.0f32;
-        for p in parts {
-            if let Some(v) = p.trim().strip_prefix("q=") {
-                q = v.trim().parse().unwrap_or(0.0);
-            }
-        }
-        if q <= 0.0 {
-            continue;
-        }
-        for (rank, media) in offered.iter().enumerate() {
-            let matches = match mime.as_str() {
-                "*/*" | "application/*" => true,
-                m => m == media.as_str(),
-            };
-            // Higher q wins; on equal q the more preferred offered type wins.
-            if matches && best.is_none_or(|(bq, brank, _)| q > bq || (q == bq && rank < brank)) {
+    for (rank, media) in offered.iter().enumerate() {
+        let weight = ranges
+            .iter()
+            .filter_map(|(mime, q)| specificity(mime, media.as_str()).map(|s| (s, *q)))
+            .max_by(|a, b| a.0.cmp(&b.0))
+            .map(|(_, q)| q);
+        if let Some(q) = weight.filter(|q| *q > 0.0) {
+            if best.is_none_or(|(bq, brank, _)| q > bq || (q == bq && rank < brank)) {
                 best = Some((q, rank, *media));
             }
         }
@@ -140,6 +164,19 @@ pub fn negotiate(req: &HttpRequest, offered: &[MediaType]) -> BrokerResult<Media
             offered.join(", ")
         ))
     })
+}
+
+/// How specifically the media range `range` names `media` (`*/*` 0, `type/*` 1, exact 2), or
+/// `None` when it does not match it.
+fn specificity(range: &str, media: &str) -> Option<u8> {
+    if range == "*/*" {
+        return Some(0);
+    }
+    if range == media {
+        return Some(2);
+    }
+    let (kind, _) = media.split_once('/')?;
+    (range.strip_suffix("/*") == Some(kind)).then_some(1)
 }
 
 #[cfg(test)]
@@ -167,6 +204,19 @@ mod tests {
         assert_eq!(pick("text/html, */*;q=0.1").ok(), Some(MediaType::Json));
         assert!(pick("text/html").is_err());
         assert!(pick("application/json;q=0").is_err());
+        // RFC 9110 12.5.1: the exact range is more specific than the wildcard.
+        assert_eq!(
+            pick("application/json;q=0, */*").ok(),
+            Some(MediaType::JsonLd)
+        );
+        assert_eq!(
+            pick("*/*;q=0.9, application/ld+json;q=0.8").ok(),
+            Some(MediaType::Json)
+        );
+        assert_eq!(
+            pick("application/ld+json;q=notanumber").ok(),
+            Some(MediaType::JsonLd)
+        );
         let no_accept = TestRequest::default().to_http_request();
         assert_eq!(negotiate(&no_accept, &all).ok(), Some(MediaType::Json));
     }

@@ -5,6 +5,7 @@
 
 pub mod body;
 pub mod extract;
+pub mod front;
 pub mod media;
 pub mod params;
 pub mod query_request;

@@ -23,7 +23,7 @@ pub fn json(
     let mut response = HttpResponse::build(status);
     response.content_type(media.as_str());
     match media {
-        MediaType::JsonLd => {
+        MediaType::JsonLd | MediaType::GeoJson => {
             let context = ctx.response_context();
             match &mut body {
                 Value::Object(map) => {
@@ -37,7 +37,7 @@ pub fn json(
                 _ => {}
             }
         }
-        MediaType::Json | MediaType::GeoJson => {
+        MediaType::Json | MediaType::GeoJsonLinked => {
             response.insert_header((LINK, link_header(&ctx.link_url())));
         }
     }
@@ -101,7 +101,7 @@ pub fn entity(
     entity: &Entity,
 ) -> HttpResponse {
     let opts = rendering.render_options();
-    let body = if media == MediaType::GeoJson {
+    let body = if media.is_geojson() {
         render_feature(entity, &ctx.active, &opts, &rendering.geometry_property)
     } else {
         Value::Object(render_entity(entity, &ctx.active, &opts))
@@ -118,7 +118,7 @@ pub fn entities(
     page: &QueryPage,
 ) -> HttpResponse {
     let opts = rendering.render_options();
-    let body = if media == MediaType::GeoJson {
+    let body = if media.is_geojson() {
         render_feature_collection(
             &page.entities,
             &ctx.active,

@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::Value;
 
 use super::method_not_allowed;
-use crate::contexts::{ContextEntry, ContextKind};
+use crate::contexts::{ContextEntry, ContextKind, HOSTED_PATH};
 use crate::error::{BrokerError, BrokerResult};
 use crate::http::extract::{BaseUrl, JsonDocument, UriParams};
 use crate::http::respond;
@@ -43,11 +43,12 @@ async fn add(
     document: JsonDocument,
     base: BaseUrl,
 ) -> BrokerResult<HttpResponse> {
-    let url = state
+    let id = state
         .jsonld_contexts
         .add(&tenant, document.0, &base.0)
         .await?;
-    Ok(respond::created(url))
+    // GS CIM 009 6.29.3.1: Location holds the local relative path of the added @context.
+    Ok(respond::created(format!("{HOSTED_PATH}{id}")))
 }
 
 /// List @contexts (5.13.4): URLs, or their details.
@@ -82,13 +83,13 @@ async fn serve(
     tenant: Tenant,
     id: web::Path<String>,
 ) -> BrokerResult<HttpResponse> {
-    let entry = state.jsonld_contexts.get(&tenant, &id)?;
     if params.flag("details")? {
+        let entry = state.jsonld_contexts.get(&tenant, &id)?;
         return Ok(HttpResponse::Ok().json(entry.details()));
     }
-    Ok(HttpResponse::Ok()
-        .content_type("application/ld+json")
-        .json(entry.document.as_ref()))
+    // GS CIM 009 6.30.3.1: a JSON object with an @context member, as application/json.
+    let document = state.jsonld_contexts.serve(&tenant, &id)?;
+    Ok(HttpResponse::Ok().json(document.as_ref()))
 }
 
 /// Delete and Reload @context (5.13.5).

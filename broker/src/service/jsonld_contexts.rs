@@ -31,8 +31,8 @@ impl JsonLdContexts {
     }
 
     /// Add @context (5.13.2): `document` is a JSON-LD document whose `@context` member is the
-    /// thing stored, after it was processed (so what it references is reachable). Returns
-    /// the URL it is served at, under `base`.
+    /// thing stored, after it was processed (so what it references is reachable). It is
+    /// served at `base` + [`HOSTED_PATH`] + the local id this returns.
     pub async fn add(&self, tenant: &Tenant, document: Value, base: &str) -> BrokerResult<String> {
         let context = document
             .get("@context")
@@ -54,8 +54,8 @@ impl JsonLdContexts {
         self.store
             .put_document(tenant, DocumentKind::JsonLdContext, &id, stored)
             .await?;
-        self.register(tenant, id, url.clone(), document, created_at);
-        Ok(url)
+        self.register(tenant, id.clone(), url, document, created_at);
+        Ok(id)
     }
 
     /// List @contexts (5.13.4): those the tenant sees, optionally of one kind.
@@ -63,7 +63,8 @@ impl JsonLdContexts {
         self.contexts.registry().list(tenant, kind)
     }
 
-    /// Serve @context (5.13.3): the entry with this local id, if the tenant sees it.
+    /// The entry with this local id (or, for a Cached one, original URL), if the tenant sees
+    /// it: the details of Serve @context (5.13.4).
     pub fn get(&self, tenant: &Tenant, id: &str) -> BrokerResult<ContextEntry> {
         self.contexts
             .registry()
@@ -72,10 +73,33 @@ impl JsonLdContexts {
             .ok_or_else(|| BrokerError::NotFound(format!("no @context with id '{id}'")))
     }
 
+    /// Serve @context (5.13.4.4): the document of a Hosted or ImplicitlyCreated @context; a
+    /// Cached one is only described (`details=true`), not served.
+    pub fn serve(&self, tenant: &Tenant, id: &str) -> BrokerResult<Arc<Value>> {
+        let entry = self.get(tenant, id)?;
+        if entry.kind == ContextKind::Cached {
+            return Err(BrokerError::NotSupported(format!(
+                "'{}' is a Cached @context: fetch it from its URL, or ask for details=true",
+                entry.url
+            )));
+        }
+        Ok(entry.document)
+    }
+
     /// Delete and Reload @context (5.13.5): removes a Hosted one; forgets (or with `reload`
     /// fetches again) a Cached one.
     pub async fn delete(&self, tenant: &Tenant, id: &str, reload: bool) -> BrokerResult<()> {
         let entry = self.get(tenant, id)?;
+        if ngsi_types::context::is_core_context_url(&entry.url) {
+            // The core context is built in (6.3.4 requires knowing it offline) and protected
+            // (CR 174): it cannot be removed, and "reloading" it leaves the built-in one.
+            if reload {
+                return Ok(());
+            }
+            return Err(BrokerError::BadRequestData(
+                "the NGSI-LD core @context cannot be deleted".into(),
+            ));
+        }
         match entry.kind {
             ContextKind::Hosted if reload => {
                 return Err(BrokerError::BadRequestData(

@@ -162,7 +162,7 @@ pub(crate) async fn context_in_a_json_body_is_400() {
         .assert_error(400, "BadRequestData");
 }
 
-pub(crate) async fn unreachable_remote_context_is_503_ld_context_not_available() {
+pub(crate) async fn unreachable_remote_context_is_504_ld_context_not_available() {
     let client = Client::shared();
     let url = format!(
         "http://127.0.0.1:{}/{}.jsonld",
@@ -177,18 +177,18 @@ pub(crate) async fn unreachable_remote_context_is_503_ld_context_not_available()
             &[("Link", &link(&url))],
         )
         .await
-        .assert_error(503, "LdContextNotAvailable");
+        .assert_error(504, "LdContextNotAvailable");
     client
         .get_with("/ngsi-ld/v1/entities?type=Car", &[("Link", &link(&url))])
         .await
-        .assert_error(503, "LdContextNotAvailable");
+        .assert_error(504, "LdContextNotAvailable");
     // The same URL inside an inline @context.
     let mut body = car(&urn("Car"));
     body["@context"] = json!([url]);
     client
         .json_ld(Method::POST, "/ngsi-ld/v1/entities", &body)
         .await
-        .assert_error(503, "LdContextNotAvailable");
+        .assert_error(504, "LdContextNotAvailable");
 }
 
 pub(crate) async fn malformed_link_header_is_400() {
@@ -209,14 +209,28 @@ pub(crate) async fn hosted_contexts_are_stored_served_listed_used_and_deleted() 
     let document = fixture("user-context.json");
     let created = client.post("/ngsi-ld/v1/jsonldContexts", &document).await;
     created.assert_status(201);
-    let url = created.header("location").expect("Location").to_owned();
-    let local_id = url.rsplit('/').next().unwrap_or_default().to_owned();
-    let path = format!("/ngsi-ld/v1/jsonldContexts/{local_id}");
+    // GS CIM 009 6.29.3.1: Location is the local relative path of the added @context.
+    let path = created.header("location").expect("Location").to_owned();
+    assert!(path.starts_with("/ngsi-ld/v1/jsonldContexts/"), "{path}");
+    let local_id = path.rsplit('/').next().unwrap_or_default().to_owned();
 
     let served = client.get(&path).await;
     served.assert_status(200);
+    assert_eq!(served.header("content-type"), Some("application/json"));
     assert_eq!(served.json, document);
 
+    let details = client
+        .get("/ngsi-ld/v1/jsonldContexts?details=true&kind=Hosted")
+        .await;
+    let entry = details
+        .json
+        .as_array()
+        .and_then(|l| l.iter().find(|e| e["localId"] == local_id.as_str()))
+        .unwrap_or_else(|| panic!("{local_id} in {}", details.text))
+        .clone();
+    assert_eq!(entry["kind"], "Hosted");
+    let url = entry["URL"].as_str().unwrap_or_default().to_owned();
+    assert!(url.ends_with(&path), "{url} is where {path} is served");
     let listed = client.get("/ngsi-ld/v1/jsonldContexts").await;
     assert!(
         listed
@@ -226,17 +240,6 @@ pub(crate) async fn hosted_contexts_are_stored_served_listed_used_and_deleted() 
         "{}",
         listed.text
     );
-    let details = client
-        .get("/ngsi-ld/v1/jsonldContexts?details=true&kind=Hosted")
-        .await;
-    let entry = details
-        .json
-        .as_array()
-        .and_then(|l| l.iter().find(|e| e["URL"] == url))
-        .unwrap_or_else(|| panic!("{url} in {}", details.text))
-        .clone();
-    assert_eq!(entry["kind"], "Hosted");
-    assert_eq!(entry["localId"], local_id);
 
     // The hosted URL works as a Link context.
     let id = urn("Car");
@@ -282,25 +285,110 @@ pub(crate) async fn hosting_a_body_without_context_is_400() {
         .assert_error(404, "ResourceNotFound");
 }
 
+/// GS CIM 009 5.5.6: a remote @context that was retrieved but is invalid (not JSON, no
+/// `@context` member, not a context) is BadRequestData, not LdContextNotAvailable.
 pub(crate) async fn an_invalid_remote_context_is_400() {
     let client = Client::shared();
-    for document in [
+    let mut documents: Vec<String> = [
         json!({"@context": 5}),
         json!({"@context": {"Car": {"@id": 5}}}),
         json!({"@context": [{"Car": "https://example.org/Car"}, 7]}),
         json!(["not", "a", "context"]),
         json!({"Car": "https://example.org/Car"}),
-    ] {
-        let server = ContextServer::serve(document.clone());
-        let reply = client
+    ]
+    .iter()
+    .map(Value::to_string)
+    .collect();
+    documents.push("<html>not JSON</html>".to_owned());
+    for document in documents {
+        let server = ContextServer::serve_text(document.clone());
+        client
             .get_with(
                 "/ngsi-ld/v1/entities?type=Car",
                 &[("Link", &link(&server.url(&unique("bad"))))],
             )
-            .await;
-        assert_eq!(reply.status.as_u16(), 400, "{document}: {}", reply.text);
-        assert!(reply.json["type"].is_string(), "{}", reply.text);
+            .await
+            .assert_error(400, "BadRequestData");
     }
+}
+
+/// GS CIM 009 5.13.2 with JSON-LD 1.1 context processing: a context array holds IRIs, objects
+/// or null; one with a number is rejected at once, before the URLs in it are fetched.
+pub(crate) async fn a_context_with_a_number_in_its_array_is_400_before_any_fetch() {
+    let client = Client::shared();
+    let server = ContextServer::serve(json!({"@context": {"Car": "https://e.org/Car"}}));
+    let body = json!({"@context": [server.url(&unique("ctx")), 7]});
+    client
+        .post("/ngsi-ld/v1/jsonldContexts", &body)
+        .await
+        .assert_error(400, "BadRequestData");
+    assert_eq!(
+        server.hits(),
+        0,
+        "nothing is fetched for an invalid context"
+    );
+}
+
+/// GS CIM 009 5.13.4: a Cached @context is found by its local id or by the URL it came from;
+/// its details are served, its content is not (OperationNotSupported); 5.13.5 deletes it by URL.
+pub(crate) async fn cached_contexts_are_found_by_their_url_and_only_described() {
+    let client = Client::shared();
+    let server = ContextServer::serve(json!({"@context": {"Car": "https://e.org/Car"}}));
+    let url = server.url(&unique("cached"));
+    client
+        .get_with("/ngsi-ld/v1/entities?type=Car", &[("Link", &link(&url))])
+        .await
+        .assert_status(200);
+    let path = format!("/ngsi-ld/v1/jsonldContexts/{}", enc(&url));
+    let details = client.get(&format!("{path}?details=true")).await;
+    details.assert_status(200);
+    assert_eq!(details.json["kind"], "Cached", "{}", details.text);
+    assert_eq!(details.json["URL"], url.as_str());
+    let by_local_id = format!(
+        "/ngsi-ld/v1/jsonldContexts/{}?details=true",
+        details.json["localId"].as_str().unwrap_or_default()
+    );
+    assert_eq!(client.get(&by_local_id).await.json["URL"], url.as_str());
+    client
+        .get(&path)
+        .await
+        .assert_error(422, "OperationNotSupported");
+    client.delete(&path).await.assert_status(204);
+    client
+        .get(&format!("{path}?details=true"))
+        .await
+        .assert_error(404, "ResourceNotFound");
+}
+
+/// GS CIM 009 5.13.3/5.13.5 (CR 174, "protect core context"): the core @context is listed as
+/// Cached under its URL; deleting it is BadRequestData, reloading it keeps the built-in one.
+pub(crate) async fn the_core_context_is_listed_and_protected() {
+    let client = Client::shared();
+    let core = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld";
+    let listed = client
+        .get("/ngsi-ld/v1/jsonldContexts?details=true&kind=Cached")
+        .await;
+    assert!(
+        listed
+            .json
+            .as_array()
+            .is_some_and(|l| l.iter().any(|e| e["URL"] == core)),
+        "{}",
+        listed.text
+    );
+    let path = format!("/ngsi-ld/v1/jsonldContexts/{}", enc(core));
+    client
+        .delete(&path)
+        .await
+        .assert_error(400, "BadRequestData");
+    client
+        .delete(&format!("{path}?reload=true"))
+        .await
+        .assert_status(204);
+    client
+        .get(&format!("{path}?details=true"))
+        .await
+        .assert_status(200);
 }
 
 /// Oxion's `--public-url`: the @context URLs the broker creates name the address clients use
@@ -313,10 +401,16 @@ pub(crate) async fn hosted_context_urls_use_the_public_url() {
         .post("/ngsi-ld/v1/jsonldContexts", &fixture("user-context.json"))
         .await;
     created.assert_status(201);
-    let url = created.header("location").expect("Location").to_owned();
+    let path = created.header("location").expect("Location").to_owned();
+    let listed = client.get("/ngsi-ld/v1/jsonldContexts").await;
+    let expected = format!("https://broker.example.org{path}");
     assert!(
-        url.starts_with("https://broker.example.org/ngsi-ld/v1/jsonldContexts/"),
-        "{url}"
+        listed
+            .json
+            .as_array()
+            .is_some_and(|l| l.contains(&json!(expected))),
+        "{expected} in {}",
+        listed.text
     );
     broker.kill_hard();
 }

@@ -1,7 +1,7 @@
 //! Clause 5.5.2-5.5.3 and 6.3.2: every error is an `application/json` ProblemDetails with
 //! `type`, `title` and `detail`, and its status names the problem; no request yields a 500.
 
-use crate::{entity_fixture, entity_path, urn, BrokerProcess, Client};
+use crate::{entity_fixture, entity_path, unique, urn, BrokerProcess, Client};
 use reqwest::Method;
 use serde_json::json;
 
@@ -282,4 +282,34 @@ pub(crate) async fn deeply_nested_sub_attributes_never_take_the_broker_down() {
         .get("/ngsi-ld/v1/entities?type=Deep&count=true&limit=0")
         .await;
     assert!(shallow.header("ngsild-results-count").is_some());
+}
+
+/// GS CIM 009 6.3.4: a POST, PATCH or PUT whose body has no Content-Length (sent chunked) is
+/// "just a 411", with no payload body, decided before anything else (here: an unknown tenant).
+pub(crate) async fn chunked_body_without_content_length_is_a_bare_411() {
+    let client = Client::shared();
+    let body = entity_fixture("vehicle.json", &urn("Vehicle")).to_string();
+    for (method, path) in [
+        ("POST", "/ngsi-ld/v1/entities".to_owned()),
+        ("PATCH", format!("{}/attrs", entity_path(&urn("Vehicle")))),
+        ("PUT", entity_path(&urn("Vehicle"))),
+    ] {
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: oxion\r\nContent-Type: application/json\r\n\
+             NGSILD-Tenant: {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+             {:x}\r\n{body}\r\n0\r\n\r\n",
+            unique("nosuch"),
+            body.len()
+        );
+        let answer = crate::raw_http::exchange(&client.url("/"), request.as_bytes()).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 411"),
+            "{method} {path}: {answer}"
+        );
+        let (_, payload) = answer.split_once("\r\n\r\n").unwrap_or_default();
+        assert!(
+            payload.is_empty(),
+            "{method} {path}: a 411 has no body: {answer}"
+        );
+    }
 }

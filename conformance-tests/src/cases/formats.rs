@@ -379,3 +379,62 @@ pub(crate) async fn lang_applies_to_query_results_too() {
         json!({"type": "Property", "value": "Pont", "lang": "fr"})
     );
 }
+
+/// GS CIM 009 6.3.4 with RFC 9110 12.5.1: a representation takes the weight of the most
+/// specific Accept range that names it; a weight that is not a number is ignored.
+pub(crate) async fn accept_weights_follow_the_most_specific_range() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client.create(&entity_fixture("vehicle.json", &id)).await;
+    for (accept, expected) in [
+        ("application/json;q=0, */*", "application/ld+json"),
+        (
+            "application/json;q=0, application/ld+json",
+            "application/ld+json",
+        ),
+        ("*/*;q=0.9, application/ld+json;q=0.8", "application/json"),
+        ("application/ld+json;q=notanumber", "application/ld+json"),
+        (
+            "application/*;q=0.5, application/json;q=0.1",
+            "application/ld+json",
+        ),
+    ] {
+        let reply = client
+            .get_with(&entity_path(&id), &[("Accept", accept)])
+            .await;
+        reply.assert_status(200);
+        assert_eq!(
+            reply.header("content-type"),
+            Some(expected),
+            "Accept: {accept}"
+        );
+    }
+}
+
+/// GS CIM 009 6.3.6: a GeoJSON body carries its @context as a member unless the request says
+/// `Prefer: body=json`; then the context is in a Link header and not in the body.
+pub(crate) async fn geo_json_embeds_the_context_unless_prefer_body_json() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client.create(&entity_fixture("vehicle.json", &id)).await;
+    let query = format!("/ngsi-ld/v1/entities?id={}", enc(&id));
+    for path in [entity_path(&id), query.clone()] {
+        let embedded = client
+            .get_with(&path, &[("Accept", "application/geo+json")])
+            .await;
+        embedded.assert_status(200);
+        assert!(embedded.json.get("@context").is_some(), "{}", embedded.text);
+        assert_eq!(embedded.header("link"), None);
+        let linked = client
+            .get_with(
+                &path,
+                &[("Accept", "application/geo+json"), ("Prefer", "body=json")],
+            )
+            .await;
+        linked.assert_status(200);
+        assert!(linked.json.get("@context").is_none(), "{}", linked.text);
+        assert!(linked
+            .header("link")
+            .is_some_and(|l| l.contains("json-ld#context")));
+    }
+}

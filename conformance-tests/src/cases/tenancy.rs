@@ -130,3 +130,21 @@ pub(crate) async fn local_true_lists_every_entity_of_the_tenant() {
         reply.text
     );
 }
+
+/// GS CIM 009 6.3.14: an `NGSILD-Tenant` request header is also present in the response,
+/// whether the request succeeded or failed.
+pub(crate) async fn the_tenant_header_is_echoed_on_responses() {
+    let tenant = unique("echo");
+    let client = Client::shared().with_tenant(&tenant);
+    let missing = client.get(&entity_path(&urn("Vehicle"))).await;
+    missing.assert_error(404, "NonexistentTenant");
+    assert_eq!(missing.header("ngsild-tenant"), Some(tenant.as_str()));
+    let id = urn("Vehicle");
+    let created = client.create(&entity_fixture("vehicle.json", &id)).await;
+    assert_eq!(created.header("ngsild-tenant"), Some(tenant.as_str()));
+    let read = client.get(&entity_path(&id)).await;
+    read.assert_status(200);
+    assert_eq!(read.header("ngsild-tenant"), Some(tenant.as_str()));
+    let untenanted = Client::shared().get("/ngsi-ld/v1/types").await;
+    assert_eq!(untenanted.header("ngsild-tenant"), None);
+}

@@ -16,7 +16,7 @@ use crate::error::NgsiError;
 ///
 /// The returned document is the whole JSON body: the context is its `@context` member, or the
 /// object itself when it has none. A document that cannot be retrieved is reported as
-/// [`NgsiError::ContextNotAvailable`] (LdContextNotAvailable, 503), naming the URL.
+/// [`NgsiError::ContextNotAvailable`] (LdContextNotAvailable, 504), naming the URL.
 /// Core context URLs are never passed to a loader.
 pub trait ContextLoader: Send + Sync {
     fn load(&self, url: &str) -> impl Future<Output = Result<Arc<Value>, NgsiError>> + Send;

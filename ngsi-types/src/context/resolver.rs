@@ -89,6 +89,9 @@ impl<L: ContextLoader> ContextResolver<L> {
             return Ok(cached);
         }
         let context = source.context_value();
+        if let Some(context) = &context {
+            check_shape(context)?;
+        }
         let documents = self.fetch_reachable(context.as_ref()).await?;
         let active = Arc::new(ActiveContext::build(
             context.as_ref(),
@@ -151,6 +154,26 @@ impl<L: ContextLoader> ContextResolver<L> {
             fetched.insert(url, document);
         }
         Ok(fetched)
+    }
+}
+
+/// JSON-LD 1.1 context processing (4.1.2, step 5): each item of a context is null, a string
+/// (an IRI) or an object, anything else makes it an invalid local context. Checked before any
+/// URL it names is fetched, so such a request fails at once with BadRequestData rather than
+/// after waiting on, or failing to reach, those URLs.
+fn check_shape(context: &Value) -> Result<()> {
+    let items = match context {
+        Value::Array(items) => items.as_slice(),
+        single => std::slice::from_ref(single),
+    };
+    match items
+        .iter()
+        .find(|item| !matches!(item, Value::Null | Value::String(_) | Value::Object(_)))
+    {
+        Some(item) => Err(NgsiError::InvalidContext(format!(
+            "{item} is not a context: expected an IRI, an object or null"
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -283,7 +306,7 @@ mod tests {
             matches!(&err, NgsiError::ContextNotAvailable { url, .. } if url == VEHICLE),
             "{err}"
         );
-        assert_eq!(err.error_type().status(), 503);
+        assert_eq!(err.error_type().status(), 504);
     }
 
     #[test]

@@ -250,7 +250,8 @@ fn remote_urls_are_refused_inline_but_core_urls_are_fine() {
 fn cyclic_user_definitions_are_invalid_context() {
     let err = ActiveContext::from_inline(&json!({"a": "b:x", "b": "a:y"})).expect_err("cycle");
     assert!(matches!(err, NgsiError::InvalidContext(_)));
-    assert_eq!(err.error_type(), crate::ErrorType::InvalidRequest);
+    // GS CIM 009 5.5.4: JSON that is not a valid @context is BadRequestData.
+    assert_eq!(err.error_type(), crate::ErrorType::BadRequestData);
 }
 
 /// A user context with distinct generated terms, each under its own IRI.

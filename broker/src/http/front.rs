@@ -1,0 +1,46 @@
+//! What the HTTP binding asks of every request and response, whatever the resource, before
+//! routing and extractors run (GS CIM 009 6.3.4 preconditions, 6.3.14 tenant header).
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, CONTENT_LENGTH, TRANSFER_ENCODING};
+use actix_web::http::Method;
+use actix_web::middleware::Next;
+use actix_web::HttpResponse;
+
+use super::tenant::TENANT_HEADER;
+
+/// Checks the preconditions of 6.3.4 that hold for every resource, then echoes the request's
+/// `NGSILD-Tenant` header on the response (6.3.14: "if present in the request, it shall also be
+/// present in the response"), errors included.
+pub async fn request_front(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let tenant = req.headers().get(TENANT_HEADER).cloned();
+    let mut response = if lacks_content_length(&req) {
+        // GS CIM 009 6.3.4: a POST, PATCH or PUT without Content-Length (a chunked body)
+        // "shall result in just a 411 HTTP status code (without any payload body)": the one
+        // error the broker sends without a ProblemDetails, because the spec says so.
+        let response = HttpResponse::LengthRequired().finish();
+        req.into_response(response).map_into_right_body()
+    } else {
+        next.call(req).await?.map_into_left_body()
+    };
+    if let Some(value) = tenant {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("ngsild-tenant"), value);
+    }
+    Ok(response)
+}
+
+/// A POST, PATCH or PUT whose body comes without a declared length (chunked). A request with
+/// neither Content-Length nor Transfer-Encoding has a body of length zero by its framing
+/// (RFC 9112 6.3), so it goes on to be judged as an empty body (400 InvalidRequest) or a wrong
+/// method (405), which tells its sender more than a 411 would.
+fn lacks_content_length(req: &ServiceRequest) -> bool {
+    matches!(*req.method(), Method::POST | Method::PATCH | Method::PUT)
+        && !req.headers().contains_key(CONTENT_LENGTH)
+        && req.headers().contains_key(TRANSFER_ENCODING)
+}
