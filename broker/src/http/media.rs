@@ -139,7 +139,7 @@ pub fn negotiate(req: &HttpRequest, offered: &[MediaType]) -> BrokerResult<Media
             let mime = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
             let q = parts
                 .filter_map(|p| p.trim().strip_prefix("q=")?.trim().parse::<f32>().ok())
-                .last()
+                .next_back()
                 .unwrap_or(1.0);
             (!mime.is_empty()).then_some((mime, q))
         })
