@@ -80,6 +80,12 @@ pub struct Config {
     #[arg(long, env = "OXION_PUBLIC_URL", value_parser = parse_public_url)]
     pub public_url: Option<String>,
 
+    /// This broker's Context Source alias (`/info/sourceIdentity`, GS CIM 009 5.2.40), the name
+    /// other brokers know it by. Without it: one created on first start and kept in the store
+    /// (shared by every instance over one MongoDB).
+    #[arg(long, env = "OXION_SOURCE_ALIAS")]
+    pub source_alias: Option<String>,
+
     /// Log filter (tracing's env-filter syntax: `info`, `broker=debug,info`, ...).
     #[arg(long, env = "OXION_LOG", default_value = "info")]
     pub log: String,

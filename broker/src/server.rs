@@ -127,11 +127,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let delivery = changes
         .is_some()
         .then(|| Arc::new(SharedDeliveryStatus::new(store.clone())));
+    let source_identity = crate::service::SourceIdentity::load(
+        &*store,
+        config.source_alias.as_deref(),
+        crate::service::Clock::system(),
+    )
+    .await?;
     let state = AppState::new(
         store.clone(),
         engine.clone(),
         Arc::new(ContextService::new(loader, registry)),
         delivery.clone(),
+        source_identity,
         config.clone(),
     );
     state.jsonld_contexts.restore().await?;

@@ -8,7 +8,8 @@ use subscriptions::EngineHandle;
 use crate::config::Config;
 use crate::contexts::ContextService;
 use crate::service::{
-    Catalog, Clock, Entities, Health, JsonLdContexts, SharedDeliveryStatus, Subscriptions,
+    Catalog, Clock, Entities, Health, JsonLdContexts, SharedDeliveryStatus, SourceIdentity,
+    Subscriptions,
 };
 use crate::store::Store;
 
@@ -19,6 +20,7 @@ pub struct AppState {
     pub jsonld_contexts: JsonLdContexts,
     pub catalog: Catalog,
     pub health: Health,
+    pub source_identity: SourceIdentity,
     /// Resolves the @context of each request.
     pub contexts: Arc<ContextService>,
     pub config: Arc<Config>,
@@ -32,6 +34,7 @@ impl AppState {
         engine: EngineHandle,
         contexts: Arc<ContextService>,
         delivery: Option<Arc<SharedDeliveryStatus>>,
+        source_identity: SourceIdentity,
         config: Arc<Config>,
     ) -> Self {
         let clock = Clock::system();
@@ -47,6 +50,7 @@ impl AppState {
             jsonld_contexts: JsonLdContexts::new(store.clone(), contexts.clone(), clock),
             catalog: Catalog::new(store.clone()),
             health: Health::new(store),
+            source_identity,
             contexts,
             config,
         }

@@ -66,11 +66,10 @@ impl HttpLoader {
     }
 }
 
-impl ContextLoader for HttpLoader {
-    async fn load(&self, url: &str) -> Result<Arc<Value>, NgsiError> {
-        if let Some(hosted) = self.registry.hosted_document(url) {
-            return Ok(hosted);
-        }
+impl HttpLoader {
+    /// The @context document at `url`, fetched now: unavailable (LdContextNotAvailable) when
+    /// it cannot be had, invalid (BadRequestData) when what came is not a context document.
+    pub async fn fetch_context(&self, url: &str) -> Result<Arc<Value>, NgsiError> {
         let fetched = self
             .fetch(url)
             .await
@@ -91,7 +90,16 @@ impl ContextLoader for HttpLoader {
                 "the document at '{url}' has no @context member"
             )));
         }
-        let doc = Arc::new(doc);
+        Ok(Arc::new(doc))
+    }
+}
+
+impl ContextLoader for HttpLoader {
+    async fn load(&self, url: &str) -> Result<Arc<Value>, NgsiError> {
+        if let Some(hosted) = self.registry.hosted_document(url) {
+            return Ok(hosted);
+        }
+        let doc = self.fetch_context(url).await?;
         self.registry.store_cached(url, doc.clone());
         Ok(doc)
     }

@@ -96,8 +96,8 @@ impl ContextService {
                 self.registry.implicit(value, base_url)
             }
         };
-        if let ContextSource::Link(url) = &source {
-            self.registry.record_cached(url);
+        for url in active.remote_urls() {
+            self.registry.record_use(url);
         }
         Ok(RequestContext {
             active,
@@ -117,6 +117,15 @@ impl ContextService {
     /// The document at a URL, through the resolver's cache.
     pub async fn document(&self, url: &str) -> BrokerResult<Arc<Value>> {
         Ok(self.resolver.document(url).await?)
+    }
+
+    /// Reload of a Cached @context (5.13.5.4): fetched again and checked, then put in place of
+    /// the stored one; when either fails the stored one stays and the error is reported.
+    pub async fn reload(&self, url: &str) -> BrokerResult<()> {
+        let fresh = self.resolver.loader().fetch_context(url).await?;
+        self.resolver.replace_document(url, fresh.clone()).await?;
+        self.registry.store_cached(url, fresh);
+        Ok(())
     }
 
     /// Forgets a remote document and every context built from it.

@@ -155,21 +155,17 @@ impl ContextRegistry {
     /// host: the broker may be reached under several names).
     pub fn hosted_document(&self, url: &str) -> Option<Arc<Value>> {
         let id = url.split(HOSTED_PATH).nth(1)?;
-        let mut entries = self.write();
-        let entry = entries.get_mut(id)?;
-        if entry.kind == ContextKind::Cached {
-            return None;
-        }
-        entry.hits += 1;
-        entry.last_usage = Some(Utc::now());
+        let entries = self.read();
+        let entry = entries.get(id).filter(|e| e.kind != ContextKind::Cached)?;
         Some(entry.document.clone())
     }
 
-    /// Records a remote document the loader fetched.
+    /// Records a remote document the loader fetched (again, after a reload).
     pub fn store_cached(&self, url: &str, document: Arc<Value>) {
         let id = local_id(url);
         self.write()
             .entry(id.clone())
+            .and_modify(|entry| entry.document = document.clone())
             .or_insert_with(|| ContextEntry {
                 id,
                 url: url.to_owned(),
@@ -182,9 +178,14 @@ impl ContextRegistry {
             });
     }
 
-    /// Counts a use of a cached remote context.
-    pub fn record_cached(&self, url: &str) {
-        if let Some(entry) = self.write().get_mut(&local_id(url)) {
+    /// Counts a request that used the context at `url`, one this broker hosts or a Cached one
+    /// (`numberOfHits` and `lastUsage` of 5.13.3.5).
+    pub fn record_use(&self, url: &str) {
+        let id = match url.split(HOSTED_PATH).nth(1) {
+            Some(hosted) => hosted.to_owned(),
+            None => local_id(url),
+        };
+        if let Some(entry) = self.write().get_mut(&id) {
             entry.hits += 1;
             entry.last_usage = Some(Utc::now());
         }

@@ -5,6 +5,7 @@ mod attrs;
 mod batch;
 mod contexts;
 mod entities;
+mod info;
 mod meta;
 mod subscriptions;
 mod types;
@@ -22,7 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(batch::configure)
             .configure(types::configure)
             .configure(contexts::configure)
-            .configure(subscriptions::configure),
+            .configure(subscriptions::configure)
+            .configure(info::configure),
     )
     .configure(meta::configure);
 }

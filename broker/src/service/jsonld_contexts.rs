@@ -34,14 +34,19 @@ impl JsonLdContexts {
     /// thing stored, after it was processed (so what it references is reachable). It is
     /// served at `base` + [`HOSTED_PATH`] + the local id this returns.
     pub async fn add(&self, tenant: &Tenant, document: Value, base: &str) -> BrokerResult<String> {
-        let context = document
-            .get("@context")
-            .filter(|c| c.is_object() || c.is_array() || c.is_string())
-            .ok_or_else(|| {
-                BrokerError::BadRequestData(
-                    "the body must be a JSON object with an @context member".into(),
-                )
-            })?;
+        // GS CIM 009 5.13.2.4 with 5.5.4: a body that is not an object with an @context
+        // member is the wrong request (InvalidRequest); an @context member that is not a
+        // context is bad data (BadRequestData).
+        let context = document.get("@context").ok_or_else(|| {
+            BrokerError::InvalidRequest(
+                "the body must be a JSON object with an @context member".into(),
+            )
+        })?;
+        if !(context.is_object() || context.is_array() || context.is_string()) {
+            return Err(BrokerError::BadRequestData(format!(
+                "@context: {context} is not a context (an IRI, an object or an array of them)"
+            )));
+        }
         self.contexts.validate(context).await?;
         let id = uuid::Uuid::new_v4().simple().to_string();
         let url = format!("{base}{HOSTED_PATH}{id}");
@@ -100,26 +105,24 @@ impl JsonLdContexts {
                 "the NGSI-LD core @context cannot be deleted".into(),
             ));
         }
-        match entry.kind {
-            ContextKind::Hosted if reload => {
-                return Err(BrokerError::BadRequestData(
-                    "a Hosted @context cannot be reloaded".into(),
-                ))
+        if reload {
+            // 5.13.5.4: only a Cached @context can be reloaded; it is fetched again before
+            // anything is removed, and kept as it was when that fails (LdContextNotAvailable).
+            if entry.kind != ContextKind::Cached {
+                return Err(BrokerError::BadRequestData(format!(
+                    "a {} @context cannot be reloaded, only a Cached one",
+                    entry.kind.as_str()
+                )));
             }
-            ContextKind::Hosted => {
-                self.store
-                    .delete_document(tenant, DocumentKind::JsonLdContext, &entry.id)
-                    .await?;
-                self.contexts.registry().remove(&entry.id);
-            }
-            ContextKind::Cached | ContextKind::ImplicitlyCreated => {
-                self.contexts.registry().remove(&entry.id);
-            }
+            return self.contexts.reload(&entry.url).await;
         }
+        if entry.kind == ContextKind::Hosted {
+            self.store
+                .delete_document(tenant, DocumentKind::JsonLdContext, &entry.id)
+                .await?;
+        }
+        self.contexts.registry().remove(&entry.id);
         self.contexts.invalidate(&entry.url);
-        if reload && entry.kind == ContextKind::Cached {
-            self.contexts.document(&entry.url).await?;
-        }
         Ok(())
     }
 

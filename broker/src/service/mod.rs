@@ -11,6 +11,7 @@
 //! | @contexts (5.13) | [`JsonLdContexts`] | `JsonLdContext` documents, the registry |
 //! | types and attributes (5.7.5-5.7.10) | [`Catalog`] | the store's summaries |
 //! | health | [`Health`] | the store's own check |
+//! | Context Source identity (5.15) | [`SourceIdentity`] | a `SourceIdentity` document |
 //!
 //! The API families still to come get a service of their own here, in the same shape:
 //! temporal entities (5.6.11-5.6.16, 5.7.3-5.7.4) in `temporal`, context source registrations
@@ -31,6 +32,7 @@ mod entity_source;
 mod health;
 mod jsonld_contexts;
 mod operation;
+mod source_identity;
 mod subscriptions;
 pub mod tenancy;
 
@@ -42,4 +44,5 @@ pub use entity_source::StoreEntitySource;
 pub use health::Health;
 pub use jsonld_contexts::JsonLdContexts;
 pub use operation::{not_found, EntityOperation, Planned, UpsertMode};
+pub use source_identity::SourceIdentity;
 pub use subscriptions::{SubscriptionPage, SubscriptionView, Subscriptions};

@@ -134,6 +134,8 @@ pub enum DocumentKind {
     Registration,
     /// A subscription's delivery status as one broker instance last published it.
     DeliveryStatus,
+    /// The broker's Context Source alias (`/info/sourceIdentity`), in the default tenant.
+    SourceIdentity,
 }
 
 /// The storage interface every backend implements. All methods are per tenant; a tenant exists

@@ -278,6 +278,10 @@ pub(crate) async fn hosting_a_body_without_context_is_400() {
             &json!({"Car": "https://e.org/Car"}),
         )
         .await
+        .assert_error(400, "InvalidRequest");
+    client
+        .post("/ngsi-ld/v1/jsonldContexts", &json!({"@context": 42}))
+        .await
         .assert_error(400, "BadRequestData");
     client
         .get("/ngsi-ld/v1/jsonldContexts/no-such-context")
@@ -353,11 +357,48 @@ pub(crate) async fn cached_contexts_are_found_by_their_url_and_only_described() 
         .get(&path)
         .await
         .assert_error(422, "OperationNotSupported");
+    // Every request that uses it is a hit (5.13.3.5).
+    client
+        .get_with("/ngsi-ld/v1/entities?type=Car", &[("Link", &link(&url))])
+        .await
+        .assert_status(200);
+    let details = client.get(&format!("{path}?details=true")).await;
+    assert_eq!(details.json["numberOfHits"], 2, "{}", details.text);
+    assert!(details.json["lastUsage"].is_string(), "{}", details.text);
+    // 5.13.5.4: a reload fetches it again; when that fails, it stays as it was.
+    let reload = format!("{path}?reload=true");
+    client.delete(&reload).await.assert_status(204);
+    drop(server);
+    client
+        .delete(&reload)
+        .await
+        .assert_error(504, "LdContextNotAvailable");
+    client
+        .get(&format!("{path}?details=true"))
+        .await
+        .assert_status(200);
     client.delete(&path).await.assert_status(204);
     client
         .get(&format!("{path}?details=true"))
         .await
         .assert_error(404, "ResourceNotFound");
+}
+
+/// GS CIM 009 5.13.5.4: only a Cached @context can be reloaded; asking it of a Hosted one is
+/// BadRequestData and leaves it in place.
+pub(crate) async fn only_cached_contexts_can_be_reloaded() {
+    let client = Client::shared();
+    let created = client
+        .post("/ngsi-ld/v1/jsonldContexts", &fixture("user-context.json"))
+        .await;
+    created.assert_status(201);
+    let path = created.header("location").expect("Location").to_owned();
+    client
+        .delete(&format!("{path}?reload=true"))
+        .await
+        .assert_error(400, "BadRequestData");
+    client.get(&path).await.assert_status(200);
+    client.delete(&path).await.assert_status(204);
 }
 
 /// GS CIM 009 5.13.3/5.13.5 (CR 174, "protect core context"): the core @context is listed as

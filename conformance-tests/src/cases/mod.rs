@@ -16,6 +16,7 @@ mod formats;
 mod geo;
 mod meta;
 mod query;
+mod source_identity;
 mod subscriptions;
 mod tenancy;
 mod transient;
@@ -235,11 +236,12 @@ static CASES: &[Case] = cases! {
     context::malformed_link_header_is_400 ["6.3.5"];
     context::hosted_contexts_are_stored_served_listed_used_and_deleted ["5.13"];
     context::hosted_context_urls_use_the_public_url ["5.13"] (SpawnedBroker);
-    context::hosting_a_body_without_context_is_400 ["5.13"];
+    context::hosting_a_body_without_context_is_400 ["5.13.2"];
     context::an_invalid_remote_context_is_400 ["5.5.6", "5.5.7"];
     context::a_context_with_a_number_in_its_array_is_400_before_any_fetch ["5.13.2"];
     context::cached_contexts_are_found_by_their_url_and_only_described ["5.13.4", "5.13.5"];
     context::the_core_context_is_listed_and_protected ["5.13.3", "5.13.5"];
+    context::only_cached_contexts_can_be_reloaded ["5.13.5"];
 
     tenancy::the_same_id_lives_separately_in_two_tenants ["4.14", "6.3.14"];
     tenancy::reading_an_unknown_tenant_is_404_nonexistent_tenant ["4.14", "6.3.14"];
@@ -274,6 +276,7 @@ static CASES: &[Case] = cases! {
     durability::acknowledged_batch_writes_survive_sigkill [] (SpawnedBroker);
     durability::concurrently_acknowledged_writes_survive_sigkill [] (SpawnedBroker);
 
+    source_identity::the_source_identity_names_the_broker_and_each_tenant ["5.15.1", "5.2.40"];
     meta::version_answers_with_json [];
     meta::health_is_200 [];
     meta::metrics_are_prometheus_text [];

@@ -113,6 +113,18 @@ impl<L: ContextLoader> ContextResolver<L> {
         Ok(document)
     }
 
+    /// Puts `document` in place of the one cached for `url` (a reload), after checking that it
+    /// is a valid @context with everything it references; on error nothing changes.
+    pub async fn replace_document(&self, url: &str, document: Arc<Value>) -> Result<()> {
+        let context = context_of(&document);
+        check_shape(context)?;
+        let documents = self.fetch_reachable(Some(context)).await?;
+        ActiveContext::build(Some(context), &documents, self.limits.max_depth)?;
+        self.invalidate(url);
+        self.documents.insert(url.to_owned(), document);
+        Ok(())
+    }
+
     /// Forgets the document at `url` and every context built from it (DELETE
     /// `/jsonldContexts/{id}`, or a reload).
     pub fn invalidate(&self, url: &str) {

@@ -40,6 +40,7 @@ pub fn kind_code(kind: DocumentKind) -> u8 {
         DocumentKind::JsonLdContext => 2,
         DocumentKind::Registration => 3,
         DocumentKind::DeliveryStatus => 4,
+        DocumentKind::SourceIdentity => 5,
     }
 }
 

@@ -22,6 +22,7 @@ fn collection(store: &MongoStore, tenant: &Tenant, kind: DocumentKind) -> Collec
         DocumentKind::JsonLdContext => watch::CONTEXTS,
         DocumentKind::Registration => "registrations",
         DocumentKind::DeliveryStatus => "deliveryStatus",
+        DocumentKind::SourceIdentity => "sourceIdentity",
     };
     store.database(tenant).collection(name)
 }
