@@ -6,14 +6,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::dev::Service;
-use actix_web::{web, App, HttpServer};
+use actix_http::error::DispatchError;
+use actix_http::{HttpService, KeepAlive};
+use actix_service::{fn_service, map_config, IntoServiceFactory, ServiceFactoryExt};
+use actix_web::dev::{AppConfig, Service};
+use actix_web::{web, App};
+use tokio::net::TcpStream;
 use tracing::Instrument;
 
 use crate::config::{Config, FsyncPolicy, StoreKind};
 use crate::contexts::{ContextRegistry, ContextService, HttpLoader};
 use crate::error::BrokerError;
 use crate::http::body::BodyLimit;
+use crate::http::lenient_target::LenientTarget;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::service::{SharedDeliveryStatus, StoreEntitySource};
@@ -162,42 +167,58 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let request_ids = Arc::new(AtomicU64::new(1));
     let max_body = config.max_body;
     let bind = (config.host, config.port);
-    let mut server = HttpServer::new(move || {
-        let metrics = metrics.clone();
-        let request_ids = request_ids.clone();
-        App::new()
-            .app_data(web::Data::new(state.clone()))
-            .app_data(metrics.clone())
-            .app_data(BodyLimit(max_body))
-            .configure(routes::configure)
-            .default_service(web::to(routes::no_such_resource))
-            .wrap(actix_web::middleware::from_fn(crate::http::front::request_front))
-            .wrap_fn(move |req, srv| {
-                let started = Instant::now();
-                let method = req.method().to_string();
-                let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
-                let tenant = req
-                    .headers()
-                    .get(crate::http::tenant::TENANT_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned();
-                let id = request_ids.fetch_add(1, Ordering::Relaxed);
-                let span = tracing::info_span!("request", id, %method, path = %req.path(), tenant = %tenant);
-                let metrics = metrics.clone();
-                let fut = srv.call(req);
-                async move {
-                    let res = fut.await?;
-                    let status = res.status().as_u16();
-                    metrics.observe(&method, &route, status, started.elapsed().as_secs_f64());
-                    tracing::debug!(status, "served");
-                    Ok(res)
-                }
-                .instrument(span)
+    // actix-web's HttpServer, spelled out on actix-server and actix-http so that each
+    // connection passes through LenientTarget before the HTTP/1 parser reads it.
+    let mut server = actix_server::Server::build()
+        .bind("oxion", bind, move || {
+            let metrics = metrics.clone();
+            let request_ids = request_ids.clone();
+            let app = App::new()
+                .app_data(web::Data::new(state.clone()))
+                .app_data(metrics.clone())
+                .app_data(BodyLimit(max_body))
+                .configure(routes::configure)
+                .default_service(web::to(routes::no_such_resource))
+                .wrap(actix_web::middleware::from_fn(crate::http::front::request_front))
+                .wrap_fn(move |req, srv| {
+                    let started = Instant::now();
+                    let method = req.method().to_string();
+                    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+                    let tenant = req
+                        .headers()
+                        .get(crate::http::tenant::TENANT_HEADER)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
+                    let id = request_ids.fetch_add(1, Ordering::Relaxed);
+                    let span = tracing::info_span!("request", id, %method, path = %req.path(), tenant = %tenant);
+                    let metrics = metrics.clone();
+                    let fut = srv.call(req);
+                    async move {
+                        let res = fut.await?;
+                        let status = res.status().as_u16();
+                        metrics.observe(&method, &route, status, started.elapsed().as_secs_f64());
+                        tracing::debug!(status, "served");
+                        Ok(res)
+                    }
+                    .instrument(span)
+                });
+            let http = HttpService::build()
+                .keep_alive(KeepAlive::Timeout(Duration::from_secs(5)))
+                .client_request_timeout(Duration::from_secs(5))
+                .client_disconnect_timeout(Duration::from_secs(1))
+                .h1(map_config(
+                    app.into_factory()
+                        .map_err(|e: actix_web::Error| e.error_response()),
+                    |_| AppConfig::default(),
+                ));
+            fn_service(|stream: TcpStream| async move {
+                let peer = stream.peer_addr().ok();
+                Ok::<_, DispatchError>((LenientTarget::new(stream), peer))
             })
-    })
-    .bind(bind)?
-    .shutdown_timeout(10);
+            .and_then(http)
+        })?
+        .shutdown_timeout(10);
     if let Some(workers) = config.workers {
         server = server.workers(workers);
     }

@@ -6,6 +6,7 @@
 pub mod body;
 pub mod extract;
 pub mod front;
+pub mod lenient_target;
 pub mod media;
 pub mod params;
 pub mod query_request;

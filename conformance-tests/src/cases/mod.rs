@@ -179,6 +179,7 @@ static CASES: &[Case] = cases! {
     batch::batch_upsert_with_a_duplicated_id_keeps_the_last_item ["5.6.8"];
 
     query::q_supports_every_comparison_operator ["5.7.2", "4.9"];
+    query::raw_operators_quotes_and_spaces_in_the_query_string_work ["4.9", "6.3"];
     query::q_combines_terms_with_and_or_and_parentheses ["5.7.2", "4.9"];
     query::q_reaches_sub_attributes_dates_and_compound_members ["5.7.2", "4.9"];
     query::invalid_q_is_400 ["5.7.2", "4.9"];

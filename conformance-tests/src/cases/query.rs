@@ -456,3 +456,43 @@ pub(crate) async fn q_matches_every_attribute_kind() {
         assert_eq!(ids_of(&reply), expected, "q={q}");
     }
 }
+
+/// GS CIM 009 4.9 (CR 169r1, "allow forbidden characters"): a q written as curl sends it
+/// without URL-encoding (`>`, `"`, spaces, UTF-8 raw in the request line) is the same query
+/// as its encoded form, on a kept-alive connection as on a fresh one.
+pub(crate) async fn raw_operators_quotes_and_spaces_in_the_query_string_work() {
+    let client = Client::shared();
+    let kind = unique("RawQ");
+    let id = format!("urn:ngsi-ld:{kind}:1");
+    let entity = json!({
+        "id": id, "type": kind,
+        "speed": {"type": "Property", "value": 80},
+        "name": {"type": "Property", "value": "Tour Eiffel à Paris"},
+    });
+    client.create(&entity).await;
+    // Two requests pipelined on one connection: a POST whose body holds the same characters
+    // (left alone), then the raw query.
+    let query_body = json!({"type": "Query", "entities": [{"type": kind}], "q": "speed>50"});
+    let query_body = query_body.to_string();
+    let request = format!(
+        "POST /ngsi-ld/v1/entityOperations/query HTTP/1.1\r\nHost: oxion\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{query_body}\
+         GET /ngsi-ld/v1/entities?type={kind}&q=speed>50;name==\"Tour Eiffel à Paris\" \
+         HTTP/1.1\r\nHost: oxion\r\nConnection: close\r\n\r\n",
+        query_body.len()
+    );
+    let answer = crate::raw_http::exchange(&client.url("/"), request.as_bytes()).await;
+    assert_eq!(answer.matches("HTTP/1.1 200").count(), 2, "{answer}");
+    assert_eq!(
+        answer.matches(&id).count(),
+        2,
+        "each answer holds the entity: {answer}"
+    );
+    let miss = format!(
+        "GET /ngsi-ld/v1/entities?type={kind}&q=speed<50 HTTP/1.1\r\nHost: oxion\r\n\
+         Connection: close\r\n\r\n"
+    );
+    let answer = crate::raw_http::exchange(&client.url("/"), miss.as_bytes()).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(!answer.contains(&id), "speed<50 matches nothing: {answer}");
+}
