@@ -15,6 +15,7 @@ mod errors;
 mod formats;
 mod geo;
 mod meta;
+mod notifications;
 mod query;
 mod subscriptions;
 mod tenancy;
@@ -305,6 +306,11 @@ static CASES: &[Case] = cases! {
     subscriptions::a_subscription_never_fires_for_another_tenant ["5.11", "4.14"];
     subscriptions::subscriptions_survive_a_restart ["5.8.1"] (SpawnedBroker);
     subscriptions::mqtt_endpoint_gets_the_notification ["5.2.15", "5.3.1"] (Mqtt);
+    notifications::deleted_attributes_are_notified_as_ngsi_ld_null ["5.8.6"];
+    notifications::a_deleted_dataset_instance_is_notified_beside_the_others ["5.8.6"];
+    notifications::a_deleted_entity_with_sys_attrs_carries_created_and_modified_at ["5.8.6"];
+    notifications::deleting_an_entity_fires_attribute_deleted_for_watched_attributes ["5.8.6", "5.2.12"];
+    notifications::a_deleted_entity_with_show_changes_carries_previous_values ["5.8.6", "5.2.14"];
 };
 
 #[cfg(test)]

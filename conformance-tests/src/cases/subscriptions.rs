@@ -18,16 +18,16 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 /// The longest a case waits for a notification that should come.
-const WAIT: Duration = Duration::from_secs(5);
+pub(super) const WAIT: Duration = Duration::from_secs(5);
 
-const SUBSCRIPTIONS: &str = "/ngsi-ld/v1/subscriptions";
+pub(super) const SUBSCRIPTIONS: &str = "/ngsi-ld/v1/subscriptions";
 
 /// A fresh entity type, so that a case's subscriptions see only its own entities.
-fn fresh_type() -> String {
+pub(super) fn fresh_type() -> String {
     format!("Car{}", unique("t"))
 }
 
-fn car(ty: &str, speed: i64) -> Value {
+pub(super) fn car(ty: &str, speed: i64) -> Value {
     json!({
         "id": format!("urn:ngsi-ld:Car:{}", unique("c")),
         "type": ty,
@@ -37,16 +37,16 @@ fn car(ty: &str, speed: i64) -> Value {
     })
 }
 
-fn id_of(entity: &Value) -> String {
+pub(super) fn id_of(entity: &Value) -> String {
     entity["id"].as_str().expect("entity id").to_owned()
 }
 
-fn sub_path(id: &str) -> String {
+pub(super) fn sub_path(id: &str) -> String {
     format!("{SUBSCRIPTIONS}/{}", enc(id))
 }
 
 /// A subscription to every entity of `ty`, notified at `uri`.
-fn subscription(ty: &str, uri: &str) -> Value {
+pub(super) fn subscription(ty: &str, uri: &str) -> Value {
     json!({
         "type": "Subscription",
         "entities": [{"type": ty}],
@@ -55,7 +55,7 @@ fn subscription(ty: &str, uri: &str) -> Value {
 }
 
 /// Creates a subscription, asserts 201 and a Location, and returns the subscription id.
-async fn subscribe(client: &Client, body: &Value) -> String {
+pub(super) async fn subscribe(client: &Client, body: &Value) -> String {
     let reply = client.post(SUBSCRIPTIONS, body).await;
     reply.assert_status(201);
     let location = reply.header("location").expect("Location header");
@@ -66,7 +66,7 @@ async fn subscribe(client: &Client, body: &Value) -> String {
 }
 
 #[track_caller]
-fn assert_204(reply: Reply) {
+pub(super) fn assert_204(reply: Reply) {
     reply.assert_status(204);
 }
 
@@ -90,7 +90,7 @@ async fn await_subscription(client: &Client, id: &str, done: impl Fn(&Value) -> 
 }
 
 #[track_caller]
-fn assert_notification(n: &Received, sub_id: &str, trigger: &str, entity_id: &str) {
+pub(super) fn assert_notification(n: &Received, sub_id: &str, trigger: &str, entity_id: &str) {
     assert_eq!(n.method, "POST");
     assert_eq!(n.body["type"], "Notification", "{}", n.body);
     assert_eq!(n.body["subscriptionId"], sub_id, "{}", n.body);
@@ -357,7 +357,7 @@ pub(crate) async fn invalid_subscriptions_are_400_bad_request_data() {
 // Triggers (5.2.12 notificationTrigger), each driven by the entity writes that fire it
 
 /// A receiver and a subscription to `ty` with only the given triggers.
-async fn watch(client: &Client, ty: &str, triggers: &[&str]) -> (Receiver, String) {
+pub(super) async fn watch(client: &Client, ty: &str, triggers: &[&str]) -> (Receiver, String) {
     let receiver = Receiver::start().await;
     let mut body = subscription(ty, &receiver.url("/notify"));
     body["notificationTrigger"] = json!(triggers);
@@ -593,7 +593,13 @@ pub(crate) async fn attribute_deleted_fires_for_delete_attr_merge_with_null_and_
     assert_204(client.delete(&format!("{path}/attrs/brand")).await);
     let n = rx.nth(1, WAIT).await;
     assert_notification(&n, &sub, "attributeDeleted", &id);
-    assert!(n.entity().get("brand").is_none(), "{}", n.body);
+    // Clause 5.8.6: a deleted attribute is notified as the NGSI-LD Null.
+    assert_eq!(
+        n.entity()["brand"]["value"],
+        "urn:ngsi-ld:null",
+        "{}",
+        n.body
+    );
 
     assert_204(
         client
@@ -602,7 +608,12 @@ pub(crate) async fn attribute_deleted_fires_for_delete_attr_merge_with_null_and_
     );
     let n = rx.nth(2, WAIT).await;
     assert_notification(&n, &sub, "attributeDeleted", &id);
-    assert!(n.entity().get("location").is_none(), "{}", n.body);
+    assert_eq!(
+        n.entity()["location"]["value"],
+        "urn:ngsi-ld:null",
+        "{}",
+        n.body
+    );
 
     // Replacing the entity without an attribute deletes it.
     assert_204(
@@ -615,7 +626,12 @@ pub(crate) async fn attribute_deleted_fires_for_delete_attr_merge_with_null_and_
     );
     let n = rx.nth(3, WAIT).await;
     assert_notification(&n, &sub, "attributeDeleted", &id);
-    assert!(n.entity().get("speed").is_none(), "{}", n.body);
+    assert_eq!(
+        n.entity()["speed"]["value"],
+        "urn:ngsi-ld:null",
+        "{}",
+        n.body
+    );
     assert_eq!(n.entity()["fuel"]["value"], 1, "{}", n.body);
 }
 

@@ -259,7 +259,12 @@ async fn show_changes_adds_previous_values_and_deletions_notify_id_type_deleted_
     assert_eq!(data["id"], "urn:ngsi-ld:Vehicle:1");
     assert_eq!(data["type"], "Vehicle");
     assert!(data["deletedAt"].is_string());
-    assert!(data.get("speed").is_none());
+    // Clause 5.8.6: with showChanges, the deleted entity's attributes carry their previous
+    // values.
+    assert_eq!(
+        data["speed"],
+        json!({"type": "Property", "value": "urn:ngsi-ld:null", "previousValue": 20})
+    );
     engine.shutdown().await;
 }
 
