@@ -32,7 +32,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 param_set! {
     NoParams = [];
     LocalParams = ["local"];
-    ListParams = ["limit", "offset", "count", "local"];
+    RetrieveParams = ["local", "options"];
+    ListParams = ["limit", "offset", "count", "local", "options"];
 }
 
 /// Create Subscription (5.8.1): 201 with Location.
@@ -61,8 +62,13 @@ async fn list(
     let limit = params.limit(state.config.default_limit, state.config.max_limit)?;
     let offset = params.number("offset")?.unwrap_or(0);
     let count = params.flag("count")?;
+    let sys_attrs = params.options()?.sys_attrs;
     let page = state.subscriptions.list(&tenant, offset, limit).await?;
-    let body = page.subscriptions.iter().map(|s| s.render(&ctx)).collect();
+    let body = page
+        .subscriptions
+        .iter()
+        .map(|s| s.render(&ctx, sys_attrs))
+        .collect();
     let response = respond::json(StatusCode::OK, media.0, &ctx, Value::Array(body));
     Ok(respond::with_count(response, count.then_some(page.total)))
 }
@@ -70,18 +76,19 @@ async fn list(
 /// Retrieve Subscription (5.8.3).
 async fn retrieve(
     state: web::Data<AppState>,
-    _: UriParams<LocalParams>,
+    params: UriParams<RetrieveParams>,
     media: JsonMedia,
     tenant: Tenant,
     SubscriptionId(id): SubscriptionId,
     ctx: RequestContext,
 ) -> BrokerResult<HttpResponse> {
+    let sys_attrs = params.options()?.sys_attrs;
     let view = state.subscriptions.retrieve(&tenant, &id).await?;
     Ok(respond::json(
         StatusCode::OK,
         media.0,
         &ctx,
-        view.render(&ctx),
+        view.render(&ctx, sys_attrs),
     ))
 }
 

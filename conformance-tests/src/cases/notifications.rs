@@ -177,3 +177,38 @@ pub(crate) async fn a_deleted_entity_with_show_changes_carries_previous_values()
     assert_eq!(e["owner"]["previousObject"], "urn:ngsi-ld:Person:1");
     assert!(e["deletedAt"].is_string(), "{}", n.body);
 }
+
+/// GS CIM 009 5.2.14.1 and 5.8.6: `notification.pick` reduces every notified entity to the
+/// members it names, `notification.omit` removes them.
+pub(crate) async fn notification_pick_and_omit_project_the_entity() {
+    let client = Client::shared();
+    let ty = fresh_type();
+    let picked = Receiver::start().await;
+    let mut body = subscription(&ty, &picked.url("/pick"));
+    body["notification"]["pick"] = json!(["id", "speed"]);
+    subscribe(&client, &body).await;
+    let omitted = Receiver::start().await;
+    let mut body = subscription(&ty, &omitted.url("/omit"));
+    body["notification"]["omit"] = json!(["type", "brand"]);
+    let sub = subscribe(&client, &body).await;
+    let entity = car(&ty, 3);
+    let id = id_of(&entity);
+    client.create(&entity).await;
+
+    let n = picked.nth(1, WAIT).await;
+    let mut members: Vec<&String> = n
+        .entity()
+        .as_object()
+        .map(|o| o.keys().collect())
+        .unwrap_or_default();
+    members.sort();
+    assert_eq!(members, ["id", "speed"], "{}", n.body);
+    let n = omitted.nth(1, WAIT).await;
+    assert_eq!(n.entity()["id"], id, "{}", n.body);
+    assert!(n.entity().get("type").is_none(), "{}", n.body);
+    assert!(n.entity().get("brand").is_none(), "{}", n.body);
+    assert_eq!(n.entity()["speed"]["value"], 3, "{}", n.body);
+    // Retrieved as written.
+    let got = client.get(&super::subscriptions::sub_path(&sub)).await;
+    assert_eq!(got.json["notification"]["omit"], json!(["type", "brand"]));
+}

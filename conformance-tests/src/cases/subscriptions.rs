@@ -134,7 +134,10 @@ pub(crate) async fn create_is_201_with_location_and_retrieve_renders_the_subscri
     assert_eq!(s["entities"], json!([{"type": ty}]));
     assert_eq!(s["watchedAttributes"], json!(["speed"]));
     assert_eq!(s["q"], "speed>50");
-    assert_eq!(s["isActive"], true);
+    // isActive is true by default and createdAt/modifiedAt are not Subscription members
+    // (clause 5.2.12): none of them is rendered unless asked for.
+    assert!(s.get("isActive").is_none(), "{s}");
+    assert!(s.get("createdAt").is_none(), "{s}");
     assert_eq!(s["status"], "active");
     assert_eq!(
         s["notificationTrigger"],
@@ -211,7 +214,8 @@ pub(crate) async fn patch_replaces_the_given_members_and_keeps_the_others() {
     let client = Client::shared();
     let ty = fresh_type();
     let id = subscribe(&client, &subscription(&ty, "http://127.0.0.1:9/n")).await;
-    let before = client.get(&sub_path(&id)).await.json;
+    let with_sys_attrs = format!("{}?options=sysAttrs", sub_path(&id));
+    let before = client.get(&with_sys_attrs).await.json;
     assert_204(
         client
             .patch(
@@ -224,7 +228,7 @@ pub(crate) async fn patch_replaces_the_given_members_and_keeps_the_others() {
             )
             .await,
     );
-    let after = client.get(&sub_path(&id)).await;
+    let after = client.get(&with_sys_attrs).await;
     after.assert_status(200);
     let s = &after.json;
     assert_eq!(s["description"], "patched");
@@ -233,6 +237,7 @@ pub(crate) async fn patch_replaces_the_given_members_and_keeps_the_others() {
     assert_eq!(s["notification"]["attributes"], json!(["speed"]));
     assert_eq!(s["notification"]["endpoint"]["uri"], "http://127.0.0.1:9/n");
     assert_eq!(s["entities"], before["entities"]);
+    assert!(s["createdAt"].is_string(), "{s}");
     assert_eq!(s["createdAt"], before["createdAt"]);
 
     for invalid in [
@@ -240,6 +245,8 @@ pub(crate) async fn patch_replaces_the_given_members_and_keeps_the_others() {
         json!({"expiresAt": "2001-01-01T00:00:00Z"}),
         json!({"notification": {"endpoint": {"uri": "ftp://127.0.0.1/n"}}}),
         json!({"timeInterval": 10, "throttling": 5}),
+        // Clause 5.2.14.1, checked on the merged result: the format is keyValues now.
+        json!({"notification": {"showChanges": true}}),
     ] {
         client
             .patch(&sub_path(&id), &invalid)
@@ -248,6 +255,41 @@ pub(crate) async fn patch_replaces_the_given_members_and_keeps_the_others() {
     }
     // A rejected update changes nothing.
     assert_eq!(client.get(&sub_path(&id)).await.json["q"], "speed<10");
+}
+
+/// Clause 5.2.12 lists no createdAt nor modifiedAt: they are system attributes (4.8), shown
+/// with `options=sysAttrs`. Seconds are rendered as written.
+pub(crate) async fn retrieve_shows_created_and_modified_at_only_with_sys_attrs() {
+    let client = Client::shared();
+    let mut body = subscription(&fresh_type(), "http://127.0.0.1:9/n");
+    body["timeInterval"] = json!(3600);
+    let id = subscribe(&client, &body).await;
+    let plain = client.get(&sub_path(&id)).await;
+    plain.assert_status(200);
+    assert!(plain.json.get("createdAt").is_none(), "{}", plain.text);
+    assert!(plain.json.get("modifiedAt").is_none(), "{}", plain.text);
+    assert!(
+        plain.text.contains("\"timeInterval\":3600"),
+        "{}",
+        plain.text
+    );
+    let sys = client
+        .get(&format!("{}?options=sysAttrs", sub_path(&id)))
+        .await;
+    assert!(sys.json["createdAt"].is_string(), "{}", sys.text);
+    assert!(sys.json["modifiedAt"].is_string(), "{}", sys.text);
+    let listed = client
+        .get(&format!("{SUBSCRIPTIONS}?options=sysAttrs&limit=1000"))
+        .await;
+    let mine = listed
+        .json
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["id"] == id.as_str()));
+    assert!(
+        mine.is_some_and(|s| s["createdAt"].is_string()),
+        "{}",
+        listed.text
+    );
 }
 
 pub(crate) async fn delete_removes_the_subscription_and_missing_ones_are_404() {
@@ -320,6 +362,24 @@ pub(crate) async fn invalid_subscriptions_are_400_bad_request_data() {
             "expiresAt in the past",
             json!({"type": "Subscription", "entities": [{"type": ty}],
                    "expiresAt": "2001-01-01T00:00:00Z", "notification": {"endpoint": endpoint}}),
+        ),
+        (
+            // Clause 5.2.14.1: showChanges cannot be true with the simplified format.
+            "showChanges with keyValues",
+            json!({"type": "Subscription", "entities": [{"type": ty}],
+                   "notification": {"endpoint": endpoint, "format": "keyValues", "showChanges": true}}),
+        ),
+        (
+            // Clause 4.21: pick and omit exclude each other.
+            "pick with omit",
+            json!({"type": "Subscription", "entities": [{"type": ty}],
+                   "notification": {"endpoint": endpoint, "pick": ["id"], "omit": ["speed"]}}),
+        ),
+        (
+            // Clause 5.2.12: csf is a query as per clause 4.9.
+            "csf that is no query",
+            json!({"type": "Subscription", "entities": [{"type": ty}], "csf": "((",
+                   "notification": {"endpoint": endpoint}}),
         ),
         (
             "endpoint uri that is no URI",

@@ -137,6 +137,13 @@ pub struct NotificationParams {
     /// Expanded names of the attributes notified; empty means all.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<String>,
+    /// `pick` (clause 4.21): only these entity members; `id`, `type`, `scope` as written,
+    /// attribute names expanded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pick: Vec<String>,
+    /// `omit` (clause 4.21): never these entity members, named as in `pick`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub omit: Vec<String>,
     #[serde(with = "format_name")]
     pub format: Format,
     #[serde(default)]

@@ -176,7 +176,13 @@ impl Subscription {
             }
             "scopeQ" if reset => self.scope_q = None,
             "scopeQ" => self.scope_q = Some(ScopeQuery::parse(string(member, value)?)?),
-            "csf" => self.csf = opt_string(member, value)?,
+            "csf" => {
+                self.csf = opt_string(member, value)?;
+                // Clause 5.2.12: csf is a query string as per clause 4.9.
+                if let Some(csf) = &self.csf {
+                    Query::parse(csf).map_err(|e| bad(member, e.to_string()))?;
+                }
+            }
             "lang" => {
                 self.lang = opt_string(member, value)?;
                 if let Some(lang) = &self.lang {

@@ -11,12 +11,15 @@ use super::{Endpoint, NotificationParams, Subscription};
 use crate::status::SubscriptionStatus;
 
 impl Subscription {
-    /// The API form. `status` adds timesSent, lastNotification, ... under `notification`.
+    /// The API form. `status` adds timesSent, lastNotification, ... under `notification`;
+    /// `sys_attrs` (`options=sysAttrs`, clause 4.8) adds createdAt and modifiedAt, which are
+    /// not members of the Subscription data type (clause 5.2.12) otherwise.
     pub fn render(
         &self,
         ctx: &ActiveContext,
         status: Option<&SubscriptionStatus>,
         now: DateTime<Utc>,
+        sys_attrs: bool,
     ) -> Value {
         let mut out = Map::new();
         out.insert("id".into(), json!(self.id));
@@ -70,24 +73,29 @@ impl Subscription {
         }
         put_opt(&mut out, "csf", self.csf.as_deref());
         put_opt(&mut out, "lang", self.lang.as_deref());
-        out.insert("isActive".into(), json!(self.is_active));
+        // isActive is true by default (clause 5.2.12): only a paused subscription says so.
+        if !self.is_active {
+            out.insert("isActive".into(), json!(false));
+        }
         out.insert("status".into(), json!(self.state(now).as_str()));
         if let Some(t) = &self.expires_at {
             out.insert("expiresAt".into(), json!(format_datetime(t)));
         }
         if let Some(t) = self.throttling {
-            out.insert("throttling".into(), json!(t));
+            out.insert("throttling".into(), seconds(t));
         }
         if let Some(t) = self.time_interval {
-            out.insert("timeInterval".into(), json!(t));
+            out.insert("timeInterval".into(), seconds(t));
         }
         put_opt(&mut out, "jsonldContext", self.jsonld_context.as_deref());
         out.insert(
             "notification".into(),
             render_notification(&self.notification, ctx, status),
         );
-        out.insert("createdAt".into(), time(self.created_at));
-        out.insert("modifiedAt".into(), time(self.modified_at));
+        if sys_attrs {
+            out.insert("createdAt".into(), time(self.created_at));
+            out.insert("modifiedAt".into(), time(self.modified_at));
+        }
         out.retain(|_, v| !v.is_null());
         Value::Object(out)
     }
@@ -101,6 +109,12 @@ fn render_notification(
     let mut out = Map::new();
     if !params.attributes.is_empty() {
         out.insert("attributes".into(), compact_all(&params.attributes, ctx));
+    }
+    if !params.pick.is_empty() {
+        out.insert("pick".into(), compact_all(&params.pick, ctx));
+    }
+    if !params.omit.is_empty() {
+        out.insert("omit".into(), compact_all(&params.omit, ctx));
     }
     out.insert("format".into(), json!(params.format.as_str()));
     if params.sys_attrs {
@@ -152,6 +166,15 @@ fn compact_all(names: &[String], ctx: &ActiveContext) -> Value {
 fn put_opt(out: &mut Map<String, Value>, member: &str, v: Option<&str>) {
     if let Some(v) = v {
         out.insert(member.into(), json!(v));
+    }
+}
+
+/// A number of seconds as the client most likely wrote it: `5`, not `5.0`.
+fn seconds(t: f64) -> Value {
+    if t.fract() == 0.0 && t.abs() < 9.0e15 {
+        json!(t as i64)
+    } else {
+        json!(t)
     }
 }
 

@@ -171,6 +171,43 @@ fn every_invalid_member_is_bad_request_data_naming_the_member() {
             "notificationTrigger",
         ),
         (
+            "showChanges with keyValues",
+            with(
+                with(minimal(), &["notification", "showChanges"], json!(true)),
+                &["notification", "format"],
+                json!("simplified"),
+            ),
+            "notification.showChanges",
+        ),
+        (
+            "pick with omit",
+            with(
+                with(minimal(), &["notification", "pick"], json!(["id"])),
+                &["notification", "omit"],
+                json!(["speed"]),
+            ),
+            "notification.omit",
+        ),
+        (
+            "pick with attributes",
+            with(
+                with(minimal(), &["notification", "attributes"], json!(["speed"])),
+                &["notification", "pick"],
+                json!(["id"]),
+            ),
+            "notification.pick",
+        ),
+        (
+            "empty omit",
+            with(minimal(), &["notification", "omit"], json!([])),
+            "notification.omit",
+        ),
+        (
+            "csf not a query",
+            with(minimal(), &["csf"], json!("((")),
+            "csf",
+        ),
+        (
             "isActive not a boolean",
             with(minimal(), &["isActive"], json!("yes")),
             "isActive",
@@ -341,7 +378,7 @@ fn api_form_round_trips_through_parse_and_render() {
     let now = Utc::now();
     let sub = Subscription::parse(&full(), &ctx, now).expect("valid");
     assert_eq!(sub.watched_attributes[0], "https://example.org/speed");
-    let rendered = sub.render(&ctx, None, now);
+    let rendered = sub.render(&ctx, None, now, false);
     assert_eq!(rendered["watchedAttributes"], json!(["speed", "brand"]));
     assert_eq!(rendered["status"], json!("paused"));
     let again = Subscription::parse(&rendered, &ctx, now).expect("rendered form parses");
@@ -388,7 +425,7 @@ fn status_members_render_under_notification() {
         last_failure: None,
         ok: Some(true),
     };
-    let out = sub.render(&ctx(), Some(&status), t);
+    let out = sub.render(&ctx(), Some(&status), t, false);
     assert_eq!(out["notification"]["timesSent"], json!(3));
     assert_eq!(out["notification"]["timesFailed"], json!(1));
     assert_eq!(out["notification"]["status"], json!("ok"));
@@ -401,7 +438,7 @@ fn status_is_expired_past_expires_at() {
     let mut sub = subscription(minimal());
     sub.expires_at = Some(Utc::now() - Duration::seconds(1));
     assert_eq!(
-        sub.render(&ctx(), None, Utc::now())["status"],
+        sub.render(&ctx(), None, Utc::now(), false)["status"],
         json!("expired")
     );
 }
@@ -532,7 +569,7 @@ mod round_trip {
             if let Some(t) = throttling { body["throttling"] = json!(t); }
             let now = Utc::now();
             let sub = Subscription::parse(&body, &ctx(), now).expect("valid");
-            let again = Subscription::parse(&sub.render(&ctx(), None, now), &ctx(), now).expect("rendered parses");
+            let again = Subscription::parse(&sub.render(&ctx(), None, now, false), &ctx(), now).expect("rendered parses");
             prop_assert_eq!(&again, &sub);
             let stored: Subscription = serde_json::from_value(serde_json::to_value(&sub).expect("to json")).expect("from json");
             prop_assert_eq!(&stored, &sub);

@@ -366,7 +366,10 @@ async fn paused_subscriptions_do_not_notify_until_resumed_and_expired_ones_never
 
     sub.expires_at = Some(Utc::now() - chrono::Duration::seconds(1));
     subscribe(&engine, None, &sub).await;
-    assert_eq!(sub.render(&ctx(), None, Utc::now())["status"], "expired");
+    assert_eq!(
+        sub.render(&ctx(), None, Utc::now(), false)["status"],
+        "expired"
+    );
     engine.notify(created(None, car(3))).expect("queued");
     assert_eq!(
         witness.nth(3, WAIT).await.entity()["speed"]["value"],
@@ -445,7 +448,7 @@ async fn a_receiver_that_is_down_fails_then_comes_up_and_succeeds() {
         (1, 1, Some(false))
     );
     assert!(status.last_failure.is_some());
-    let rendered = sub.render(&ctx(), Some(&status), Utc::now());
+    let rendered = sub.render(&ctx(), Some(&status), Utc::now(), false);
     assert_eq!(rendered["notification"]["status"], "failed");
 
     let r = Receiver::bind(reserved).await;
