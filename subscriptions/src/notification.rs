@@ -61,7 +61,16 @@ impl Notification {
             "notifiedAt".into(),
             json!(format_datetime(&self.notified_at)),
         );
-        out.insert("data".into(), Value::Array(self.data.clone()));
+        let mut data = self.data.clone();
+        if accept == Accept::JsonLd {
+            // Each entity of `data` is an NGSI-LD Entity (clause 5.3.1), which may carry its
+            // @context (4.5.1): receivers that take the entities out of the notification get
+            // them with the @context they are compacted with.
+            for entity in data.iter_mut().filter_map(Value::as_object_mut) {
+                entity.insert("@context".into(), context.clone());
+            }
+        }
+        out.insert("data".into(), Value::Array(data));
         if let Some(t) = self.trigger_reason {
             out.insert("triggerReason".into(), json!(t.as_str()));
         }
@@ -102,7 +111,42 @@ impl<'a> EntityRenderer<'a> {
 
     /// An entity as it is now (periodic notifications, creations, updates).
     pub fn entity(&self, entity: &Entity) -> Value {
-        Value::Object(render_entity(entity, self.ctx, &self.options()))
+        Value::Object(self.render(entity.clone()))
+    }
+
+    /// Renders, keeping only the attribute instances of the subscription's `datasetId`
+    /// (clause 5.8.6: "only the Attribute instances ... that match the datasetId member").
+    fn render(&self, mut entity: Entity) -> Map<String, Value> {
+        let wanted = &self.sub.dataset_id;
+        if !wanted.is_empty() {
+            let selected = |a: &Attribute| {
+                let id = a.dataset_id.as_deref().unwrap_or("@none");
+                wanted.iter().any(|w| w == id)
+            };
+            for instances in entity.attributes.values_mut() {
+                instances.retain(|a| selected(a));
+            }
+            entity
+                .attributes
+                .retain(|_, instances| !instances.is_empty());
+        }
+        let mut out = render_entity(&entity, self.ctx, &self.options());
+        // Clause 5.2.14.1: with sysAttrs the notified entity carries createdAt and
+        // modifiedAt, in the simplified format too.
+        if self.sub.notification.sys_attrs && self.sub.notification.format == Format::KeyValues {
+            let times = [
+                ("createdAt", entity.created_at),
+                ("modifiedAt", entity.modified_at),
+                ("deletedAt", entity.deleted_at),
+            ];
+            for (member, t) in times {
+                if let Some(t) = t {
+                    out.entry(member)
+                        .or_insert_with(|| json!(format_datetime(&t)));
+                }
+            }
+        }
+        out
     }
 
     /// The entity a change event notifies (clause 5.8.6): its new state, every attribute
@@ -115,14 +159,29 @@ impl<'a> EntityRenderer<'a> {
         let mut notified = after.clone();
         if let Some(before) = &event.before {
             for name in &event.changes.deleted {
-                for old in before.attributes.get(name).into_iter().flatten() {
-                    if after.instance(name, old.dataset_id.as_deref()).is_none() {
-                        notified.put_attribute(name.clone(), deleted_instance(old, event.at));
+                let Some(instances) = before.attributes.get(name) else {
+                    continue;
+                };
+                match instances.as_slice() {
+                    // Every instance deleted at once: the attribute is notified as one Null
+                    // (the datasetIds are no longer needed to tell the instances apart).
+                    [_, _, ..] if !after.attributes.contains_key(name) => {
+                        let mut null = deleted_instance(&instances[0], event.at);
+                        null.dataset_id = None;
+                        notified.put_attribute(name.clone(), null);
+                    }
+                    _ => {
+                        for old in instances {
+                            if after.instance(name, old.dataset_id.as_deref()).is_none() {
+                                notified
+                                    .put_attribute(name.clone(), deleted_instance(old, event.at));
+                            }
+                        }
                     }
                 }
             }
         }
-        let mut out = render_entity(&notified, self.ctx, &self.options());
+        let mut out = self.render(notified.clone());
         if let (true, Some(before)) = (self.shows_changes(), &event.before) {
             for name in event.changes.updated.iter().chain(&event.changes.deleted) {
                 self.add_previous(
@@ -165,7 +224,7 @@ impl<'a> EntityRenderer<'a> {
                 }
             }
         }
-        let mut out = render_entity(&gone, self.ctx, &self.options());
+        let mut out = self.render(gone.clone());
         // deletedAt is always notified, whatever the format and sysAttrs.
         out.entry("deletedAt")
             .or_insert_with(|| json!(format_datetime(&event.at)));

@@ -312,6 +312,9 @@ static CASES: &[Case] = cases! {
     notifications::deleting_an_entity_fires_attribute_deleted_for_watched_attributes ["5.8.6", "5.2.12"];
     notifications::a_deleted_entity_with_show_changes_carries_previous_values ["5.8.6", "5.2.14"];
     notifications::notification_pick_and_omit_project_the_entity ["5.8.6", "5.2.14", "4.21"];
+    notifications::dataset_id_selects_the_notified_instances ["5.8.6", "5.2.12", "4.5.5"];
+    notifications::sys_attrs_apply_to_simplified_notifications ["5.2.14", "5.8.6"];
+    notifications::deleting_all_instances_notifies_one_null ["5.8.6"];
     subscriptions::retrieve_shows_created_and_modified_at_only_with_sys_attrs ["5.8.3", "5.2.12", "4.8"];
 };
 

@@ -212,3 +212,77 @@ pub(crate) async fn notification_pick_and_omit_project_the_entity() {
     let got = client.get(&super::subscriptions::sub_path(&sub)).await;
     assert_eq!(got.json["notification"]["omit"], json!(["type", "brand"]));
 }
+
+/// GS CIM 009 5.2.12 and 5.8.6: a subscription's `datasetId` selects the attribute instances
+/// notified (`@none` is the default instance); it is kept and rendered as given.
+pub(crate) async fn dataset_id_selects_the_notified_instances() {
+    let client = Client::shared();
+    let ty = fresh_type();
+    let rx = Receiver::start().await;
+    let mut body = subscription(&ty, &rx.url("/n"));
+    body["datasetId"] = json!(["urn:ngsi-ld:Dataset:fr", "@none"]);
+    let sub = subscribe(&client, &body).await;
+    let mut entity = car(&ty, 1);
+    entity["name"] = json!([
+        {"type": "Property", "value": "Eiffel Tower"},
+        {"type": "Property", "value": "Tour Eiffel", "datasetId": "urn:ngsi-ld:Dataset:fr"},
+        {"type": "Property", "value": "Eiffelturm", "datasetId": "urn:ngsi-ld:Dataset:de"}
+    ]);
+    entity["colour"] =
+        json!({"type": "Property", "value": "red", "datasetId": "urn:ngsi-ld:Dataset:de"});
+    client.create(&entity).await;
+
+    let n = rx.nth(1, WAIT).await;
+    let names = n.entity()["name"].as_array().cloned().unwrap_or_default();
+    let mut values: Vec<&str> = names.iter().filter_map(|i| i["value"].as_str()).collect();
+    values.sort_unstable();
+    assert_eq!(values, ["Eiffel Tower", "Tour Eiffel"], "{}", n.body);
+    assert!(n.entity().get("colour").is_none(), "{}", n.body);
+    assert_eq!(n.entity()["speed"]["value"], 1, "{}", n.body);
+    let got = client.get(&super::subscriptions::sub_path(&sub)).await;
+    assert_eq!(
+        got.json["datasetId"],
+        json!(["urn:ngsi-ld:Dataset:fr", "@none"])
+    );
+}
+
+/// GS CIM 009 5.2.14.1: with `sysAttrs`, the notified entity carries createdAt and
+/// modifiedAt in the simplified format too.
+pub(crate) async fn sys_attrs_apply_to_simplified_notifications() {
+    let client = Client::shared();
+    let ty = fresh_type();
+    let rx = Receiver::start().await;
+    let mut body = subscription(&ty, &rx.url("/n"));
+    body["notification"]["format"] = json!("keyValues");
+    body["notification"]["sysAttrs"] = json!(true);
+    subscribe(&client, &body).await;
+    client.create(&car(&ty, 4)).await;
+    let n = rx.nth(1, WAIT).await;
+    assert!(n.entity()["createdAt"].is_string(), "{}", n.body);
+    assert!(n.entity()["modifiedAt"].is_string(), "{}", n.body);
+    assert_eq!(n.entity()["speed"], 4, "{}", n.body);
+}
+
+/// GS CIM 009 5.8.6: deleting every instance of an attribute at once notifies the attribute
+/// as one NGSI-LD Null.
+pub(crate) async fn deleting_all_instances_notifies_one_null() {
+    let client = Client::shared();
+    let ty = fresh_type();
+    let (rx, _) = watch(&client, &ty, &["attributeDeleted"]).await;
+    let mut entity = car(&ty, 1);
+    entity["name"] = json!([
+        {"type": "Property", "value": "Eiffel Tower"},
+        {"type": "Property", "value": "Tour Eiffel", "datasetId": "urn:ngsi-ld:Dataset:fr"}
+    ]);
+    let id = id_of(&entity);
+    client.create(&entity).await;
+    let path = format!("{}/attrs/name?deleteAll=true", entity_path(&id));
+    assert_204(client.delete(&path).await);
+    let n = rx.nth(1, WAIT).await;
+    assert_eq!(
+        n.entity()["name"],
+        json!({"type": "Property", "value": NULL}),
+        "{}",
+        n.body
+    );
+}

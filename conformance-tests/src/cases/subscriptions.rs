@@ -203,6 +203,31 @@ pub(crate) async fn list_pages_with_limit_offset_and_count() {
     assert_eq!(rest.json[0]["id"], ids[2].as_str());
     assert_eq!(rest.json.as_array().map(Vec::len), Some(1));
 
+    // Clause 6.3.10: Link headers point to the previous and next pages.
+    let pages = |reply: &Reply| -> Vec<String> {
+        reply
+            .headers
+            .get_all("link")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|l| l.replace(' ', ""))
+            .filter(|l| !l.contains("json-ld#context"))
+            .collect()
+    };
+    let middle = client
+        .get(&format!("{SUBSCRIPTIONS}?limit=1&offset=1"))
+        .await;
+    assert_eq!(
+        pages(&middle),
+        [
+            r#"</ngsi-ld/v1/subscriptions?limit=1&offset=0>;rel="prev";type="application/json""#,
+            r#"</ngsi-ld/v1/subscriptions?limit=1&offset=2>;rel="next";type="application/json""#
+        ]
+    );
+    assert_eq!(pages(&rest).len(), 1, "{:?}", pages(&rest));
+    assert!(pages(&all).is_empty(), "{:?}", pages(&all));
+
     // Other tenants' subscriptions are not listed.
     let other = Client::shared().with_tenant(&unique("list"));
     subscribe(&other, &subscription(&ty, "http://127.0.0.1:9/n")).await;
@@ -848,10 +873,13 @@ pub(crate) async fn accept_ld_json_puts_the_context_in_the_body_and_json_in_a_li
         if n.path == "/ld" {
             assert!(ctype.starts_with("application/ld+json"), "{ctype}");
             assert!(n.body.get("@context").is_some(), "{}", n.body);
+            // Each entity of data is an Entity with its @context (5.3.1, 4.5.1).
+            assert_eq!(n.entity()["@context"], n.body["@context"], "{}", n.body);
             assert!(n.header("link").is_none());
         } else {
             assert!(ctype.starts_with("application/json"), "{ctype}");
             assert!(n.body.get("@context").is_none(), "{}", n.body);
+            assert!(n.entity().get("@context").is_none(), "{}", n.body);
             let link = n.header("link").expect("a Link header");
             assert!(
                 link.contains(crate::CONTEXT_REL) && link.contains("ngsi-ld-core-context"),

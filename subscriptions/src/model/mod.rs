@@ -51,6 +51,9 @@ pub struct Subscription {
     pub csf: Option<String>,
     /// `lang`: the language filter applied to LanguageProperties in notifications (4.15).
     pub lang: Option<String>,
+    /// `datasetId` (clause 5.2.12, 4.5.5): the attribute instances notified, by datasetId,
+    /// `@none` standing for the default instance; empty means every instance.
+    pub dataset_id: Vec<String>,
     pub is_active: bool,
     pub expires_at: Option<DateTime<Utc>>,
     /// Seconds; at most one notification per period (clause 5.2.12).

@@ -51,6 +51,7 @@ impl Subscription {
             scope_q: None,
             csf: None,
             lang: None,
+            dataset_id: Vec::new(),
             is_active: true,
             expires_at: None,
             throttling: None,
@@ -188,6 +189,20 @@ impl Subscription {
                 if let Some(lang) = &self.lang {
                     LangFilter::parse(lang)?;
                 }
+            }
+            "datasetId" if reset => self.dataset_id.clear(),
+            "datasetId" => {
+                let mut ids = Vec::new();
+                for item in non_empty_array(member, value)? {
+                    let id = string(member, item)?;
+                    if id != "@none" {
+                        check_uri(member, id)?;
+                    }
+                    if !ids.iter().any(|known| known == id) {
+                        ids.push(id.to_owned());
+                    }
+                }
+                self.dataset_id = ids;
             }
             "isActive" if reset => self.is_active = true,
             "isActive" => {

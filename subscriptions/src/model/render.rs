@@ -73,6 +73,9 @@ impl Subscription {
         }
         put_opt(&mut out, "csf", self.csf.as_deref());
         put_opt(&mut out, "lang", self.lang.as_deref());
+        if !self.dataset_id.is_empty() {
+            out.insert("datasetId".into(), json!(self.dataset_id));
+        }
         // isActive is true by default (clause 5.2.12): only a paused subscription says so.
         if !self.is_active {
             out.insert("isActive".into(), json!(false));
