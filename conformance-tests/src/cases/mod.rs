@@ -315,6 +315,7 @@ static CASES: &[Case] = cases! {
     notifications::dataset_id_selects_the_notified_instances ["5.8.6", "5.2.12", "4.5.5"];
     notifications::sys_attrs_apply_to_simplified_notifications ["5.2.14", "5.8.6"];
     notifications::deleting_all_instances_notifies_one_null ["5.8.6"];
+    subscriptions::selector_types_are_compacted_with_the_readers_context ["5.8.3", "5.5.7"];
     subscriptions::retrieve_shows_created_and_modified_at_only_with_sys_attrs ["5.8.3", "5.2.12", "4.8"];
 };
 

@@ -248,7 +248,8 @@ pub(crate) async fn patch_replaces_the_given_members_and_keeps_the_others() {
                 &json!({
                     "description": "patched",
                     "q": "speed<10",
-                    "notification": {"format": "keyValues", "attributes": ["speed"]}
+                    "notification": {"format": "keyValues", "attributes": ["speed"],
+                                     "endpoint": {"uri": "http://127.0.0.1:9/n"}}
                 }),
             )
             .await,
@@ -270,8 +271,11 @@ pub(crate) async fn patch_replaces_the_given_members_and_keeps_the_others() {
         json!({"expiresAt": "2001-01-01T00:00:00Z"}),
         json!({"notification": {"endpoint": {"uri": "ftp://127.0.0.1/n"}}}),
         json!({"timeInterval": 10, "throttling": 5}),
-        // Clause 5.2.14.1, checked on the merged result: the format is keyValues now.
-        json!({"notification": {"showChanges": true}}),
+        // Clause 5.5.8: notification is replaced as a whole, and has no endpoint here.
+        json!({"notification": {"format": "keyValues"}}),
+        // Clause 5.2.14.1: showChanges cannot go with the simplified format.
+        json!({"notification": {"showChanges": true, "format": "keyValues",
+                                "endpoint": {"uri": "http://127.0.0.1:9/n"}}}),
     ] {
         client
             .patch(&sub_path(&id), &invalid)
@@ -1299,4 +1303,30 @@ async fn mqtt_next(events: &mut rumqttc::EventLoop, suback: bool) -> Option<rumq
             _ => {}
         }
     }
+}
+
+/// Clause 5.5.7: the entity type of a selector is compacted with the reader's @context, so a
+/// reader without the creator's @context sees its full IRI.
+pub(crate) async fn selector_types_are_compacted_with_the_readers_context() {
+    let client = Client::shared();
+    let server = ContextServer::serve(fixture("user-context.json"));
+    let link = link(&server.url("types.jsonld"));
+    let body = subscription("Car", "http://127.0.0.1:9/n");
+    let reply = client
+        .json_with(Method::POST, SUBSCRIPTIONS, &body, &[("Link", &link)])
+        .await;
+    reply.assert_status(201);
+    let location = reply.header("location").expect("Location").to_owned();
+    let plain = client.get(&location).await;
+    assert_eq!(
+        plain.json["entities"][0]["type"],
+        "https://example.org/vocab/Car"
+    );
+    let with_link = client.get_with(&location, &[("Link", &link)]).await;
+    assert_eq!(
+        with_link.json["entities"][0]["type"], "Car",
+        "{}",
+        with_link.text
+    );
+    client.delete(&location).await;
 }

@@ -9,30 +9,24 @@ use ngsi_types::ident::check_name;
 use super::members::{bad, flag, is_null, names, non_empty_array, positive, string, Result};
 use super::{Accept, Endpoint, KeyValue, NotificationParams};
 
-/// NotificationParams (clause 5.2.14): a full object on create; on update, the given members
-/// replace those of `base`.
-pub(super) fn parse_notification(
-    base: Option<&NotificationParams>,
-    value: &Value,
-    ctx: &ActiveContext,
-) -> Result<NotificationParams> {
+/// NotificationParams (clause 5.2.14), a full object on create and on update alike: an
+/// update replaces the `notification` member as a whole (clause 5.5.8), so its endpoint is
+/// mandatory there too.
+pub(super) fn parse_notification(value: &Value, ctx: &ActiveContext) -> Result<NotificationParams> {
     let obj = value
         .as_object()
         .ok_or_else(|| bad("notification", format!("must be an object, not {value}")))?;
-    let mut params = match base {
-        Some(b) => b.clone(),
-        None => NotificationParams {
-            attributes: Vec::new(),
-            pick: Vec::new(),
-            omit: Vec::new(),
-            format: Format::Normalized,
-            sys_attrs: false,
-            show_changes: false,
-            endpoint: parse_endpoint(
-                obj.get("endpoint")
-                    .ok_or_else(|| bad("notification.endpoint", "is mandatory"))?,
-            )?,
-        },
+    let mut params = NotificationParams {
+        attributes: Vec::new(),
+        pick: Vec::new(),
+        omit: Vec::new(),
+        format: Format::Normalized,
+        sys_attrs: false,
+        show_changes: false,
+        endpoint: parse_endpoint(
+            obj.get("endpoint")
+                .ok_or_else(|| bad("notification.endpoint", "is mandatory"))?,
+        )?,
     };
     for (member, v) in obj {
         let reset = is_null(v);

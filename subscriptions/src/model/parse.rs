@@ -59,7 +59,7 @@ impl Subscription {
             jsonld_context: None,
             context: Value::String(CORE_CONTEXT_URL.to_owned()),
             terms: IndexMap::new(),
-            notification: parse_notification(None, notification, ctx)?,
+            notification: parse_notification(notification, ctx)?,
             created_at: Some(now),
             modified_at: Some(now),
         };
@@ -85,7 +85,7 @@ impl Subscription {
     }
 
     /// Update Subscription (clause 5.8.2): the fragment's members replace the stored ones
-    /// (`notification` is merged member by member), then the whole is checked again. A member
+    /// (clause 5.5.8; `notification` too, as a whole), then the whole is checked again. A member
     /// set to `null` or the NGSI-LD Null returns to its default. The id cannot change.
     pub fn patch(
         &self,
@@ -104,7 +104,7 @@ impl Subscription {
         let mut sub = self.clone();
         for (member, value) in obj {
             if member == "notification" {
-                sub.notification = parse_notification(Some(&self.notification), value, ctx)?;
+                sub.notification = parse_notification(value, ctx)?;
             } else if member != "id" {
                 sub.apply(member, value, ctx)?;
             }

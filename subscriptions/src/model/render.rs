@@ -7,7 +7,7 @@ use ngsi_types::context::ActiveContext;
 use ngsi_types::datetime::format_datetime;
 use serde_json::{json, Map, Value};
 
-use super::{Endpoint, NotificationParams, Subscription};
+use super::{Endpoint, EntitySelection, NotificationParams, Subscription};
 use crate::status::SubscriptionStatus;
 
 impl Subscription {
@@ -42,7 +42,7 @@ impl Subscription {
                     if let Some(p) = &s.selector.id_pattern {
                         sel.insert("idPattern".into(), json!(p.as_str()));
                     }
-                    sel.insert("type".into(), json!(s.type_text));
+                    sel.insert("type".into(), json!(selector_type(s, ctx)));
                     Value::Object(sel)
                 })
                 .collect();
@@ -101,6 +101,17 @@ impl Subscription {
         }
         out.retain(|_, v| !v.is_null());
         Value::Object(out)
+    }
+}
+
+/// A single entity type is compacted with the reader's @context (clause 5.5.7), so that a
+/// reader without the creator's @context sees the full IRI; an expression is rendered as
+/// the client wrote it.
+fn selector_type(s: &EntitySelection, ctx: &ActiveContext) -> String {
+    use ngsi_types::query::type_expr::TypeNode;
+    match s.selector.types.as_ref().map(|t| t.node()) {
+        Some(TypeNode::Type(expanded)) => ctx.compact_iri(expanded).into_owned(),
+        _ => s.type_text.clone(),
     }
 }
 

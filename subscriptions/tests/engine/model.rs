@@ -449,11 +449,20 @@ fn patch_merges_members_and_validates_again() {
     let sub = subscription(minimal());
     let patched = sub
         .patch(
-            &json!({"q": "speed>10", "notification": {"format": "keyValues"}, "isActive": false}),
+            &json!({"q": "speed>10", "isActive": false,
+                    "notification": {"format": "keyValues", "endpoint": minimal()["notification"]["endpoint"]}}),
             &ctx(),
             now,
         )
         .expect("valid patch");
+    // Clause 5.5.8: the notification member is replaced as a whole, so it needs its endpoint.
+    assert!(sub
+        .patch(
+            &json!({"notification": {"format": "keyValues"}}),
+            &ctx(),
+            now
+        )
+        .is_err());
     assert_eq!(patched.id, sub.id);
     assert_eq!(patched.notification.format, Format::KeyValues);
     assert_eq!(patched.notification.endpoint, sub.notification.endpoint);
