@@ -297,6 +297,10 @@ pub(crate) async fn retrieve_shows_created_and_modified_at_only_with_sys_attrs()
     plain.assert_status(200);
     assert!(plain.json.get("createdAt").is_none(), "{}", plain.text);
     assert!(plain.json.get("modifiedAt").is_none(), "{}", plain.text);
+    // Clause 5.2.14.2: the counters are greater than 0 when present; nothing was sent yet.
+    let notification = &plain.json["notification"];
+    assert!(notification.get("timesSent").is_none(), "{}", plain.text);
+    assert!(notification.get("timesFailed").is_none(), "{}", plain.text);
     assert!(
         plain.text.contains("\"timeInterval\":3600"),
         "{}",

@@ -142,8 +142,13 @@ fn render_notification(
         if let Some(ok) = s.ok {
             out.insert("status".into(), json!(if ok { "ok" } else { "failed" }));
         }
-        out.insert("timesSent".into(), json!(s.times_sent));
-        out.insert("timesFailed".into(), json!(s.times_failed));
+        // Clause 5.2.14.2: both counters are "greater than 0" when present.
+        if s.times_sent > 0 {
+            out.insert("timesSent".into(), json!(s.times_sent));
+        }
+        if s.times_failed > 0 {
+            out.insert("timesFailed".into(), json!(s.times_failed));
+        }
         out.insert("lastNotification".into(), time(s.last_notification));
         out.insert("lastSuccess".into(), time(s.last_success));
         out.insert("lastFailure".into(), time(s.last_failure));
