@@ -1234,15 +1234,28 @@ pub(crate) async fn subscriptions_survive_a_restart() {
     let client = Client::new(&broker.base_url);
     let ty = fresh_type();
     let rx = Receiver::start().await;
-    let sub = subscribe(&client, &subscription(&ty, &rx.url("/n"))).await;
+    let mut body = subscription(&ty, &rx.url("/n"));
+    // The members of v1.8/v1.9 are kept too.
+    body["datasetId"] = json!(["@none"]);
+    body["notification"]["pick"] = json!(["id", "speed"]);
+    let sub = subscribe(&client, &body).await;
     broker.restart().expect("restarting oxion");
     // A fresh client: the old one's pooled connections died with the old process.
     let client = Client::new(&broker.base_url);
-    client.get(&sub_path(&sub)).await.assert_status(200);
+    let got = client.get(&sub_path(&sub)).await;
+    got.assert_status(200);
+    assert_eq!(got.json["datasetId"], json!(["@none"]), "{}", got.text);
+    assert_eq!(
+        got.json["notification"]["pick"],
+        json!(["id", "speed"]),
+        "{}",
+        got.text
+    );
     let entity = car(&ty, 7);
     client.create(&entity).await;
     let n = rx.nth(1, WAIT).await;
     assert_notification(&n, &sub, "attributeCreated", &id_of(&entity));
+    assert!(n.entity().get("brand").is_none(), "{}", n.body);
 }
 
 // ---------------------------------------------------------------------------------------------
