@@ -47,7 +47,8 @@ pub fn passes_filters(sub: &Subscription, entity: &Entity) -> bool {
 /// - Creation: `entityCreated`; with only attribute triggers, `attributeCreated` when the new
 ///   entity carries a watched attribute (so the default triggers notify new entities, as
 ///   Orion-LD does).
-/// - Deletion: `entityDeleted` only.
+/// - Deletion: `entityDeleted`; else `attributeDeleted` when the entity had a watched
+///   attribute.
 /// - Update: `attributeCreated`/`attributeUpdated`/`attributeDeleted` for a watched attribute
 ///   the write created/updated/deleted, else `entityUpdated` for any watched change.
 fn fired_trigger(sub: &Subscription, event: &ChangeEvent, entity: &Entity) -> Option<Trigger> {
@@ -55,9 +56,13 @@ fn fired_trigger(sub: &Subscription, event: &ChangeEvent, entity: &Entity) -> Op
         sub.watched_attributes.is_empty() || sub.watched_attributes.iter().any(|w| w == name)
     };
     if event.is_deletion() {
-        return sub
-            .has_trigger(Trigger::EntityDeleted)
-            .then_some(Trigger::EntityDeleted);
+        if sub.has_trigger(Trigger::EntityDeleted) {
+            return Some(Trigger::EntityDeleted);
+        }
+        // Deleting an entity deletes its attributes: a watched one fires attributeDeleted.
+        let deleted = entity.attributes.keys().any(|a| watched(a));
+        return (sub.has_trigger(Trigger::AttributeDeleted) && deleted)
+            .then_some(Trigger::AttributeDeleted);
     }
     if event.is_creation() {
         if sub.has_trigger(Trigger::EntityCreated) {

@@ -61,7 +61,16 @@ impl Notification {
             "notifiedAt".into(),
             json!(format_datetime(&self.notified_at)),
         );
-        out.insert("data".into(), Value::Array(self.data.clone()));
+        let mut data = self.data.clone();
+        if accept == Accept::JsonLd {
+            // Each entity of `data` is an NGSI-LD Entity (clause 5.3.1), which may carry its
+            // @context (4.5.1): receivers that take the entities out of the notification get
+            // them with the @context they are compacted with.
+            for entity in data.iter_mut().filter_map(Value::as_object_mut) {
+                entity.insert("@context".into(), context.clone());
+            }
+        }
+        out.insert("data".into(), Value::Array(data));
         if let Some(t) = self.trigger_reason {
             out.insert("triggerReason".into(), json!(t.as_str()));
         }
@@ -80,11 +89,12 @@ pub struct EntityRenderer<'a> {
 
 impl<'a> EntityRenderer<'a> {
     pub fn new(sub: &'a Subscription, ctx: &'a ActiveContext) -> Self {
-        let attrs = &sub.notification.attributes;
+        let n = &sub.notification;
+        let projected = !(n.attributes.is_empty() && n.pick.is_empty() && n.omit.is_empty());
         EntityRenderer {
             sub,
             ctx,
-            projection: (!attrs.is_empty()).then(|| Projection::attrs(attrs.iter().cloned())),
+            projection: projected.then(|| Projection::expanded(&n.attributes, &n.pick, &n.omit)),
             // Checked when the subscription was parsed.
             lang: sub.lang.as_deref().and_then(|l| LangFilter::parse(l).ok()),
         }
@@ -101,67 +111,128 @@ impl<'a> EntityRenderer<'a> {
 
     /// An entity as it is now (periodic notifications, creations, updates).
     pub fn entity(&self, entity: &Entity) -> Value {
-        Value::Object(render_entity(entity, self.ctx, &self.options()))
+        Value::Object(self.render(entity.clone()))
     }
 
-    /// The entity a change event notifies, with previous values when `showChanges` is set.
-    pub fn event(&self, event: &ChangeEvent) -> Value {
-        let (Some(after), before) = (&event.after, &event.before) else {
-            return self.deleted(event);
+    /// Renders, keeping only the attribute instances of the subscription's `datasetId`
+    /// (clause 5.8.6: "only the Attribute instances ... that match the datasetId member").
+    fn render(&self, mut entity: Entity) -> Map<String, Value> {
+        let wanted = &self.sub.dataset_id;
+        if !wanted.is_empty() {
+            let selected = |a: &Attribute| {
+                let id = a.dataset_id.as_deref().unwrap_or("@none");
+                wanted.iter().any(|w| w == id)
+            };
+            for instances in entity.attributes.values_mut() {
+                instances.retain(|a| selected(a));
+            }
+            entity
+                .attributes
+                .retain(|_, instances| !instances.is_empty());
+        }
+        let mut out = render_entity(&entity, self.ctx, &self.options());
+        // Clause 5.2.14.1: with sysAttrs the notified entity carries createdAt and
+        // modifiedAt, in the simplified format too.
+        if self.sub.notification.sys_attrs && self.sub.notification.format == Format::KeyValues {
+            let times = [
+                ("createdAt", entity.created_at),
+                ("modifiedAt", entity.modified_at),
+                ("deletedAt", entity.deleted_at),
+            ];
+            for (member, t) in times {
+                if let Some(t) = t {
+                    out.entry(member)
+                        .or_insert_with(|| json!(format_datetime(&t)));
+                }
+            }
+        }
+        out
+    }
+
+    /// The entity a change event notifies (clause 5.8.6): its new state, every attribute
+    /// instance the write deleted as the NGSI-LD Null, and the previous values when
+    /// `showChanges` is set.
+    pub fn event(&self, event: &ChangeEvent, trigger: Trigger) -> Value {
+        let Some(after) = &event.after else {
+            return self.deleted(event, trigger);
         };
-        let mut out = render_entity(after, self.ctx, &self.options());
-        let show =
-            self.sub.notification.show_changes && self.sub.notification.format != Format::KeyValues;
-        if let (true, Some(before)) = (show, before) {
-            for name in &event.changes.updated {
+        let mut notified = after.clone();
+        if let Some(before) = &event.before {
+            for name in &event.changes.deleted {
+                let Some(instances) = before.attributes.get(name) else {
+                    continue;
+                };
+                match instances.as_slice() {
+                    // Every instance deleted at once: the attribute is notified as one Null
+                    // (the datasetIds are no longer needed to tell the instances apart).
+                    [_, _, ..] if !after.attributes.contains_key(name) => {
+                        let mut null = deleted_instance(&instances[0], event.at);
+                        null.dataset_id = None;
+                        notified.put_attribute(name.clone(), null);
+                    }
+                    _ => {
+                        for old in instances {
+                            if after.instance(name, old.dataset_id.as_deref()).is_none() {
+                                notified
+                                    .put_attribute(name.clone(), deleted_instance(old, event.at));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut out = self.render(notified.clone());
+        if let (true, Some(before)) = (self.shows_changes(), &event.before) {
+            for name in event.changes.updated.iter().chain(&event.changes.deleted) {
                 self.add_previous(
                     &mut out,
                     name,
                     before.attribute(name),
-                    after.attribute(name),
+                    notified.attribute(name),
                 );
-            }
-            for name in &event.changes.deleted {
-                if after.attributes.contains_key(name) {
-                    continue;
-                }
-                let Some(old) = before.attribute(name) else {
-                    continue;
-                };
-                if self
-                    .projection
-                    .as_ref()
-                    .is_some_and(|p| !p.keeps_attribute(name))
-                {
-                    continue;
-                }
-                // Clause 5.2.1: a deleted attribute is notified with the NGSI-LD Null.
-                let null = Attribute::new(AttributeValue::Null(old.kind()));
-                let rendered = render_attribute(&null, self.ctx, &self.options());
-                out.insert(self.ctx.compact_iri(name).into_owned(), rendered);
-                self.add_previous(&mut out, name, Some(old), Some(&null));
             }
         }
         Value::Object(out)
     }
 
-    /// v1.8: a deleted entity is notified as id, type and deletedAt.
-    fn deleted(&self, event: &ChangeEvent) -> Value {
-        let mut out = Map::new();
-        out.insert("id".into(), json!(event.entity_id));
-        if let Some(before) = &event.before {
-            let types: Vec<Value> = before
-                .types
-                .iter()
-                .map(|t| json!(self.ctx.compact_iri(t)))
-                .collect();
-            let types = match types.as_slice() {
-                [one] => one.clone(),
-                _ => Value::Array(types),
-            };
-            out.insert("type".into(), types);
+    /// Clause 5.2.14: previous values are not shown in the simplified format.
+    fn shows_changes(&self) -> bool {
+        self.sub.notification.show_changes && self.sub.notification.format != Format::KeyValues
+    }
+
+    /// A deleted entity (clause 5.8.6): id, type and deletedAt (createdAt and modifiedAt too
+    /// with `sysAttrs`). Its attributes are notified as deleted (the NGSI-LD Null) when
+    /// `showChanges` asks for their previous values, or when the notification is about the
+    /// deletion of watched attributes (`attributeDeleted`).
+    fn deleted(&self, event: &ChangeEvent, trigger: Trigger) -> Value {
+        let Some(before) = &event.before else {
+            return json!({"id": event.entity_id, "deletedAt": format_datetime(&event.at)});
+        };
+        let mut gone = Entity::new(before.id.clone(), before.types.clone());
+        gone.created_at = before.created_at;
+        gone.modified_at = before.modified_at;
+        gone.deleted_at = Some(event.at);
+        let show = self.shows_changes();
+        let watched = &self.sub.watched_attributes;
+        for (name, instances) in &before.attributes {
+            let notified = show
+                || (trigger == Trigger::AttributeDeleted
+                    && (watched.is_empty() || watched.contains(name)));
+            if notified {
+                for old in instances {
+                    gone.put_attribute(name.clone(), deleted_instance(old, event.at));
+                }
+            }
         }
-        out.insert("deletedAt".into(), json!(format_datetime(&event.at)));
+        let mut out = self.render(gone.clone());
+        // deletedAt is always notified, whatever the format and sysAttrs.
+        out.entry("deletedAt")
+            .or_insert_with(|| json!(format_datetime(&event.at)));
+        if show {
+            for name in before.attributes.keys() {
+                self.add_previous(&mut out, name, before.attribute(name), gone.attribute(name));
+            }
+        }
         Value::Object(out)
     }
 
@@ -204,6 +275,17 @@ impl<'a> EntityRenderer<'a> {
             obj.insert(previous_member(member), previous);
         }
     }
+}
+
+/// A deleted attribute instance as notified (clause 5.8.6): the NGSI-LD Null of its kind,
+/// with its datasetId and, for `sysAttrs`, its createdAt, modifiedAt and the deletedAt.
+fn deleted_instance(old: &Attribute, at: DateTime<Utc>) -> Attribute {
+    let mut null = Attribute::new(AttributeValue::Null(old.kind()));
+    null.dataset_id = old.dataset_id.clone();
+    null.created_at = old.created_at;
+    null.modified_at = old.modified_at;
+    null.deleted_at = Some(at);
+    null
 }
 
 /// `value` → `previousValue`, `languageMap` → `previousLanguageMap`, ...
@@ -274,7 +356,7 @@ mod tests {
             entity("speed", Attribute::property(2)),
             &[&name],
         );
-        let out = EntityRenderer::new(&s, &ctx).event(&event);
+        let out = EntityRenderer::new(&s, &ctx).event(&event, Trigger::AttributeUpdated);
         assert_eq!(out["speed"], json!({"value": 2, "previousValue": 1}));
     }
 
@@ -288,25 +370,11 @@ mod tests {
             entity("owner", Attribute::relationship("urn:ngsi-ld:P:2")),
             &[&name],
         );
-        let out = EntityRenderer::new(&s, &ctx).event(&event);
+        let out = EntityRenderer::new(&s, &ctx).event(&event, Trigger::AttributeUpdated);
         assert_eq!(
             out["owner"],
             json!({"type": "Relationship", "object": "urn:ngsi-ld:P:2", "previousObject": "urn:ngsi-ld:P:1"})
         );
-    }
-
-    #[test]
-    fn key_values_never_carry_previous_values() {
-        let ctx = ActiveContext::core();
-        let s = sub(json!({"format": "keyValues"}));
-        let name = ctx.expand_term("speed").into_owned();
-        let event = update(
-            entity("speed", Attribute::property(1)),
-            entity("speed", Attribute::property(2)),
-            &[&name],
-        );
-        let out = EntityRenderer::new(&s, &ctx).event(&event);
-        assert_eq!(out["speed"], json!(2));
     }
 
     #[test]

@@ -28,10 +28,11 @@ pub struct SubscriptionView {
 }
 
 impl SubscriptionView {
-    /// The API form, names compacted with the reader's @context.
-    pub fn render(&self, ctx: &RequestContext) -> Value {
+    /// The API form, names compacted with the reader's @context; `sys_attrs` adds
+    /// createdAt and modifiedAt.
+    pub fn render(&self, ctx: &RequestContext, sys_attrs: bool) -> Value {
         self.subscription
-            .render(&ctx.active, self.status.as_ref(), self.at)
+            .render(&ctx.active, self.status.as_ref(), self.at, sys_attrs)
     }
 }
 

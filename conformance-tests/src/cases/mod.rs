@@ -15,6 +15,7 @@ mod errors;
 mod formats;
 mod geo;
 mod meta;
+mod notifications;
 mod query;
 mod source_identity;
 mod subscriptions;
@@ -316,6 +317,17 @@ static CASES: &[Case] = cases! {
     subscriptions::a_subscription_never_fires_for_another_tenant ["5.11", "4.14"];
     subscriptions::subscriptions_survive_a_restart ["5.8.1"] (SpawnedBroker);
     subscriptions::mqtt_endpoint_gets_the_notification ["5.2.15", "5.3.1"] (Mqtt);
+    notifications::deleted_attributes_are_notified_as_ngsi_ld_null ["5.8.6"];
+    notifications::a_deleted_dataset_instance_is_notified_beside_the_others ["5.8.6"];
+    notifications::a_deleted_entity_with_sys_attrs_carries_created_and_modified_at ["5.8.6"];
+    notifications::deleting_an_entity_fires_attribute_deleted_for_watched_attributes ["5.8.6", "5.2.12"];
+    notifications::a_deleted_entity_with_show_changes_carries_previous_values ["5.8.6", "5.2.14"];
+    notifications::notification_pick_and_omit_project_the_entity ["5.8.6", "5.2.14", "4.21"];
+    notifications::dataset_id_selects_the_notified_instances ["5.8.6", "5.2.12", "4.5.5"];
+    notifications::sys_attrs_apply_to_simplified_notifications ["5.2.14", "5.8.6"];
+    notifications::deleting_all_instances_notifies_one_null ["5.8.6"];
+    subscriptions::selector_types_are_compacted_with_the_readers_context ["5.8.3", "5.5.7"];
+    subscriptions::retrieve_shows_created_and_modified_at_only_with_sys_attrs ["5.8.3", "5.2.12", "4.8"];
 };
 
 #[cfg(test)]

@@ -18,16 +18,16 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 /// The longest a case waits for a notification that should come.
-const WAIT: Duration = Duration::from_secs(5);
+pub(super) const WAIT: Duration = Duration::from_secs(5);
 
-const SUBSCRIPTIONS: &str = "/ngsi-ld/v1/subscriptions";
+pub(super) const SUBSCRIPTIONS: &str = "/ngsi-ld/v1/subscriptions";
 
 /// A fresh entity type, so that a case's subscriptions see only its own entities.
-fn fresh_type() -> String {
+pub(super) fn fresh_type() -> String {
     format!("Car{}", unique("t"))
 }
 
-fn car(ty: &str, speed: i64) -> Value {
+pub(super) fn car(ty: &str, speed: i64) -> Value {
     json!({
         "id": format!("urn:ngsi-ld:Car:{}", unique("c")),
         "type": ty,
@@ -37,16 +37,16 @@ fn car(ty: &str, speed: i64) -> Value {
     })
 }
 
-fn id_of(entity: &Value) -> String {
+pub(super) fn id_of(entity: &Value) -> String {
     entity["id"].as_str().expect("entity id").to_owned()
 }
 
-fn sub_path(id: &str) -> String {
+pub(super) fn sub_path(id: &str) -> String {
     format!("{SUBSCRIPTIONS}/{}", enc(id))
 }
 
 /// A subscription to every entity of `ty`, notified at `uri`.
-fn subscription(ty: &str, uri: &str) -> Value {
+pub(super) fn subscription(ty: &str, uri: &str) -> Value {
     json!({
         "type": "Subscription",
         "entities": [{"type": ty}],
@@ -55,7 +55,7 @@ fn subscription(ty: &str, uri: &str) -> Value {
 }
 
 /// Creates a subscription, asserts 201 and a Location, and returns the subscription id.
-async fn subscribe(client: &Client, body: &Value) -> String {
+pub(super) async fn subscribe(client: &Client, body: &Value) -> String {
     let reply = client.post(SUBSCRIPTIONS, body).await;
     reply.assert_status(201);
     let location = reply.header("location").expect("Location header");
@@ -66,7 +66,7 @@ async fn subscribe(client: &Client, body: &Value) -> String {
 }
 
 #[track_caller]
-fn assert_204(reply: Reply) {
+pub(super) fn assert_204(reply: Reply) {
     reply.assert_status(204);
 }
 
@@ -90,7 +90,7 @@ async fn await_subscription(client: &Client, id: &str, done: impl Fn(&Value) -> 
 }
 
 #[track_caller]
-fn assert_notification(n: &Received, sub_id: &str, trigger: &str, entity_id: &str) {
+pub(super) fn assert_notification(n: &Received, sub_id: &str, trigger: &str, entity_id: &str) {
     assert_eq!(n.method, "POST");
     assert_eq!(n.body["type"], "Notification", "{}", n.body);
     assert_eq!(n.body["subscriptionId"], sub_id, "{}", n.body);
@@ -134,7 +134,10 @@ pub(crate) async fn create_is_201_with_location_and_retrieve_renders_the_subscri
     assert_eq!(s["entities"], json!([{"type": ty}]));
     assert_eq!(s["watchedAttributes"], json!(["speed"]));
     assert_eq!(s["q"], "speed>50");
-    assert_eq!(s["isActive"], true);
+    // isActive is true by default and createdAt/modifiedAt are not Subscription members
+    // (clause 5.2.12): none of them is rendered unless asked for.
+    assert!(s.get("isActive").is_none(), "{s}");
+    assert!(s.get("createdAt").is_none(), "{s}");
     assert_eq!(s["status"], "active");
     assert_eq!(
         s["notificationTrigger"],
@@ -200,6 +203,31 @@ pub(crate) async fn list_pages_with_limit_offset_and_count() {
     assert_eq!(rest.json[0]["id"], ids[2].as_str());
     assert_eq!(rest.json.as_array().map(Vec::len), Some(1));
 
+    // Clause 6.3.10: Link headers point to the previous and next pages.
+    let pages = |reply: &Reply| -> Vec<String> {
+        reply
+            .headers
+            .get_all("link")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|l| l.replace(' ', ""))
+            .filter(|l| !l.contains("json-ld#context"))
+            .collect()
+    };
+    let middle = client
+        .get(&format!("{SUBSCRIPTIONS}?limit=1&offset=1"))
+        .await;
+    assert_eq!(
+        pages(&middle),
+        [
+            r#"</ngsi-ld/v1/subscriptions?limit=1&offset=0>;rel="prev";type="application/json""#,
+            r#"</ngsi-ld/v1/subscriptions?limit=1&offset=2>;rel="next";type="application/json""#
+        ]
+    );
+    assert_eq!(pages(&rest).len(), 1, "{:?}", pages(&rest));
+    assert!(pages(&all).is_empty(), "{:?}", pages(&all));
+
     // Other tenants' subscriptions are not listed.
     let other = Client::shared().with_tenant(&unique("list"));
     subscribe(&other, &subscription(&ty, "http://127.0.0.1:9/n")).await;
@@ -211,7 +239,8 @@ pub(crate) async fn patch_replaces_the_given_members_and_keeps_the_others() {
     let client = Client::shared();
     let ty = fresh_type();
     let id = subscribe(&client, &subscription(&ty, "http://127.0.0.1:9/n")).await;
-    let before = client.get(&sub_path(&id)).await.json;
+    let with_sys_attrs = format!("{}?options=sysAttrs", sub_path(&id));
+    let before = client.get(&with_sys_attrs).await.json;
     assert_204(
         client
             .patch(
@@ -219,12 +248,13 @@ pub(crate) async fn patch_replaces_the_given_members_and_keeps_the_others() {
                 &json!({
                     "description": "patched",
                     "q": "speed<10",
-                    "notification": {"format": "keyValues", "attributes": ["speed"]}
+                    "notification": {"format": "keyValues", "attributes": ["speed"],
+                                     "endpoint": {"uri": "http://127.0.0.1:9/n"}}
                 }),
             )
             .await,
     );
-    let after = client.get(&sub_path(&id)).await;
+    let after = client.get(&with_sys_attrs).await;
     after.assert_status(200);
     let s = &after.json;
     assert_eq!(s["description"], "patched");
@@ -233,6 +263,7 @@ pub(crate) async fn patch_replaces_the_given_members_and_keeps_the_others() {
     assert_eq!(s["notification"]["attributes"], json!(["speed"]));
     assert_eq!(s["notification"]["endpoint"]["uri"], "http://127.0.0.1:9/n");
     assert_eq!(s["entities"], before["entities"]);
+    assert!(s["createdAt"].is_string(), "{s}");
     assert_eq!(s["createdAt"], before["createdAt"]);
 
     for invalid in [
@@ -240,6 +271,11 @@ pub(crate) async fn patch_replaces_the_given_members_and_keeps_the_others() {
         json!({"expiresAt": "2001-01-01T00:00:00Z"}),
         json!({"notification": {"endpoint": {"uri": "ftp://127.0.0.1/n"}}}),
         json!({"timeInterval": 10, "throttling": 5}),
+        // Clause 5.5.8: notification is replaced as a whole, and has no endpoint here.
+        json!({"notification": {"format": "keyValues"}}),
+        // Clause 5.2.14.1: showChanges cannot go with the simplified format.
+        json!({"notification": {"showChanges": true, "format": "keyValues",
+                                "endpoint": {"uri": "http://127.0.0.1:9/n"}}}),
     ] {
         client
             .patch(&sub_path(&id), &invalid)
@@ -248,6 +284,45 @@ pub(crate) async fn patch_replaces_the_given_members_and_keeps_the_others() {
     }
     // A rejected update changes nothing.
     assert_eq!(client.get(&sub_path(&id)).await.json["q"], "speed<10");
+}
+
+/// Clause 5.2.12 lists no createdAt nor modifiedAt: they are system attributes (4.8), shown
+/// with `options=sysAttrs`. Seconds are rendered as written.
+pub(crate) async fn retrieve_shows_created_and_modified_at_only_with_sys_attrs() {
+    let client = Client::shared();
+    let mut body = subscription(&fresh_type(), "http://127.0.0.1:9/n");
+    body["timeInterval"] = json!(3600);
+    let id = subscribe(&client, &body).await;
+    let plain = client.get(&sub_path(&id)).await;
+    plain.assert_status(200);
+    assert!(plain.json.get("createdAt").is_none(), "{}", plain.text);
+    assert!(plain.json.get("modifiedAt").is_none(), "{}", plain.text);
+    // Clause 5.2.14.2: the counters are greater than 0 when present; nothing was sent yet.
+    let notification = &plain.json["notification"];
+    assert!(notification.get("timesSent").is_none(), "{}", plain.text);
+    assert!(notification.get("timesFailed").is_none(), "{}", plain.text);
+    assert!(
+        plain.text.contains("\"timeInterval\":3600"),
+        "{}",
+        plain.text
+    );
+    let sys = client
+        .get(&format!("{}?options=sysAttrs", sub_path(&id)))
+        .await;
+    assert!(sys.json["createdAt"].is_string(), "{}", sys.text);
+    assert!(sys.json["modifiedAt"].is_string(), "{}", sys.text);
+    let listed = client
+        .get(&format!("{SUBSCRIPTIONS}?options=sysAttrs&limit=1000"))
+        .await;
+    let mine = listed
+        .json
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["id"] == id.as_str()));
+    assert!(
+        mine.is_some_and(|s| s["createdAt"].is_string()),
+        "{}",
+        listed.text
+    );
 }
 
 pub(crate) async fn delete_removes_the_subscription_and_missing_ones_are_404() {
@@ -322,6 +397,24 @@ pub(crate) async fn invalid_subscriptions_are_400_bad_request_data() {
                    "expiresAt": "2001-01-01T00:00:00Z", "notification": {"endpoint": endpoint}}),
         ),
         (
+            // Clause 5.2.14.1: showChanges cannot be true with the simplified format.
+            "showChanges with keyValues",
+            json!({"type": "Subscription", "entities": [{"type": ty}],
+                   "notification": {"endpoint": endpoint, "format": "keyValues", "showChanges": true}}),
+        ),
+        (
+            // Clause 4.21: pick and omit exclude each other.
+            "pick with omit",
+            json!({"type": "Subscription", "entities": [{"type": ty}],
+                   "notification": {"endpoint": endpoint, "pick": ["id"], "omit": ["speed"]}}),
+        ),
+        (
+            // Clause 5.2.12: csf is a query as per clause 4.9.
+            "csf that is no query",
+            json!({"type": "Subscription", "entities": [{"type": ty}], "csf": "((",
+                   "notification": {"endpoint": endpoint}}),
+        ),
+        (
             "endpoint uri that is no URI",
             json!({"type": "Subscription", "entities": [{"type": ty}],
                    "notification": {"endpoint": {"uri": "not a uri"}}}),
@@ -357,7 +450,7 @@ pub(crate) async fn invalid_subscriptions_are_400_bad_request_data() {
 // Triggers (5.2.12 notificationTrigger), each driven by the entity writes that fire it
 
 /// A receiver and a subscription to `ty` with only the given triggers.
-async fn watch(client: &Client, ty: &str, triggers: &[&str]) -> (Receiver, String) {
+pub(super) async fn watch(client: &Client, ty: &str, triggers: &[&str]) -> (Receiver, String) {
     let receiver = Receiver::start().await;
     let mut body = subscription(ty, &receiver.url("/notify"));
     body["notificationTrigger"] = json!(triggers);
@@ -593,7 +686,13 @@ pub(crate) async fn attribute_deleted_fires_for_delete_attr_merge_with_null_and_
     assert_204(client.delete(&format!("{path}/attrs/brand")).await);
     let n = rx.nth(1, WAIT).await;
     assert_notification(&n, &sub, "attributeDeleted", &id);
-    assert!(n.entity().get("brand").is_none(), "{}", n.body);
+    // Clause 5.8.6: a deleted attribute is notified as the NGSI-LD Null.
+    assert_eq!(
+        n.entity()["brand"]["value"],
+        "urn:ngsi-ld:null",
+        "{}",
+        n.body
+    );
 
     assert_204(
         client
@@ -602,7 +701,12 @@ pub(crate) async fn attribute_deleted_fires_for_delete_attr_merge_with_null_and_
     );
     let n = rx.nth(2, WAIT).await;
     assert_notification(&n, &sub, "attributeDeleted", &id);
-    assert!(n.entity().get("location").is_none(), "{}", n.body);
+    assert_eq!(
+        n.entity()["location"]["value"],
+        "urn:ngsi-ld:null",
+        "{}",
+        n.body
+    );
 
     // Replacing the entity without an attribute deletes it.
     assert_204(
@@ -615,7 +719,12 @@ pub(crate) async fn attribute_deleted_fires_for_delete_attr_merge_with_null_and_
     );
     let n = rx.nth(3, WAIT).await;
     assert_notification(&n, &sub, "attributeDeleted", &id);
-    assert!(n.entity().get("speed").is_none(), "{}", n.body);
+    assert_eq!(
+        n.entity()["speed"]["value"],
+        "urn:ngsi-ld:null",
+        "{}",
+        n.body
+    );
     assert_eq!(n.entity()["fuel"]["value"], 1, "{}", n.body);
 }
 
@@ -772,10 +881,13 @@ pub(crate) async fn accept_ld_json_puts_the_context_in_the_body_and_json_in_a_li
         if n.path == "/ld" {
             assert!(ctype.starts_with("application/ld+json"), "{ctype}");
             assert!(n.body.get("@context").is_some(), "{}", n.body);
+            // Each entity of data is an Entity with its @context (5.3.1, 4.5.1).
+            assert_eq!(n.entity()["@context"], n.body["@context"], "{}", n.body);
             assert!(n.header("link").is_none());
         } else {
             assert!(ctype.starts_with("application/json"), "{ctype}");
             assert!(n.body.get("@context").is_none(), "{}", n.body);
+            assert!(n.entity().get("@context").is_none(), "{}", n.body);
             let link = n.header("link").expect("a Link header");
             assert!(
                 link.contains(crate::CONTEXT_REL) && link.contains("ngsi-ld-core-context"),
@@ -1122,15 +1234,28 @@ pub(crate) async fn subscriptions_survive_a_restart() {
     let client = Client::new(&broker.base_url);
     let ty = fresh_type();
     let rx = Receiver::start().await;
-    let sub = subscribe(&client, &subscription(&ty, &rx.url("/n"))).await;
+    let mut body = subscription(&ty, &rx.url("/n"));
+    // The members of v1.8/v1.9 are kept too.
+    body["datasetId"] = json!(["@none"]);
+    body["notification"]["pick"] = json!(["id", "speed"]);
+    let sub = subscribe(&client, &body).await;
     broker.restart().expect("restarting oxion");
     // A fresh client: the old one's pooled connections died with the old process.
     let client = Client::new(&broker.base_url);
-    client.get(&sub_path(&sub)).await.assert_status(200);
+    let got = client.get(&sub_path(&sub)).await;
+    got.assert_status(200);
+    assert_eq!(got.json["datasetId"], json!(["@none"]), "{}", got.text);
+    assert_eq!(
+        got.json["notification"]["pick"],
+        json!(["id", "speed"]),
+        "{}",
+        got.text
+    );
     let entity = car(&ty, 7);
     client.create(&entity).await;
     let n = rx.nth(1, WAIT).await;
     assert_notification(&n, &sub, "attributeCreated", &id_of(&entity));
+    assert!(n.entity().get("brand").is_none(), "{}", n.body);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1195,4 +1320,30 @@ async fn mqtt_next(events: &mut rumqttc::EventLoop, suback: bool) -> Option<rumq
             _ => {}
         }
     }
+}
+
+/// Clause 5.5.7: the entity type of a selector is compacted with the reader's @context, so a
+/// reader without the creator's @context sees its full IRI.
+pub(crate) async fn selector_types_are_compacted_with_the_readers_context() {
+    let client = Client::shared();
+    let server = ContextServer::serve(fixture("user-context.json"));
+    let link = link(&server.url("types.jsonld"));
+    let body = subscription("Car", "http://127.0.0.1:9/n");
+    let reply = client
+        .json_with(Method::POST, SUBSCRIPTIONS, &body, &[("Link", &link)])
+        .await;
+    reply.assert_status(201);
+    let location = reply.header("location").expect("Location").to_owned();
+    let plain = client.get(&location).await;
+    assert_eq!(
+        plain.json["entities"][0]["type"],
+        "https://example.org/vocab/Car"
+    );
+    let with_link = client.get_with(&location, &[("Link", &link)]).await;
+    assert_eq!(
+        with_link.json["entities"][0]["type"], "Car",
+        "{}",
+        with_link.text
+    );
+    client.delete(&location).await;
 }

@@ -56,6 +56,19 @@ impl Projection {
         }
     }
 
+    /// A projection from names already expanded (a subscription's `notification.attributes`,
+    /// `pick` and `omit`, clause 5.2.14.1); an empty list means "not given".
+    pub fn expanded(attrs: &[String], pick: &[String], omit: &[String]) -> Self {
+        let set = |names: &[String]| -> Option<HashSet<String>> {
+            (!names.is_empty()).then(|| names.iter().cloned().collect())
+        };
+        Self {
+            attrs: set(attrs),
+            pick: set(pick),
+            omit: set(omit).unwrap_or_default(),
+        }
+    }
+
     /// The `attrs` list (expanded), if one was given.
     pub fn attr_names(&self) -> Option<&HashSet<String>> {
         self.attrs.as_ref()

@@ -71,7 +71,10 @@ pub struct Transports {
 impl Transports {
     pub fn new(timeout: Duration) -> Self {
         Transports {
+            // Header names are case-insensitive, but receivers that keep them in a plain
+            // map look up `Link` and the receiverInfo keys as clause 6.3.8 spells them.
             http: reqwest::Client::builder()
+                .http1_title_case_headers()
                 .build()
                 .unwrap_or_else(|_| reqwest::Client::new()),
             timeout,

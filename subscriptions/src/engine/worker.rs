@@ -133,7 +133,7 @@ impl Worker {
                 return;
             }
         }
-        let data = EntityRenderer::new(sub, &active.context).event(&job.event);
+        let data = EntityRenderer::new(sub, &active.context).event(&job.event, job.trigger);
         let notification = Notification::new(sub, vec![data], Some(job.trigger), Utc::now());
         self.deliver(&active, &notification).await;
     }

@@ -51,6 +51,9 @@ pub struct Subscription {
     pub csf: Option<String>,
     /// `lang`: the language filter applied to LanguageProperties in notifications (4.15).
     pub lang: Option<String>,
+    /// `datasetId` (clause 5.2.12, 4.5.5): the attribute instances notified, by datasetId,
+    /// `@none` standing for the default instance; empty means every instance.
+    pub dataset_id: Vec<String>,
     pub is_active: bool,
     pub expires_at: Option<DateTime<Utc>>,
     /// Seconds; at most one notification per period (clause 5.2.12).
@@ -137,6 +140,13 @@ pub struct NotificationParams {
     /// Expanded names of the attributes notified; empty means all.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attributes: Vec<String>,
+    /// `pick` (clause 4.21): only these entity members; `id`, `type`, `scope` as written,
+    /// attribute names expanded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pick: Vec<String>,
+    /// `omit` (clause 4.21): never these entity members, named as in `pick`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub omit: Vec<String>,
     #[serde(with = "format_name")]
     pub format: Format,
     #[serde(default)]

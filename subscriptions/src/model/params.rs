@@ -4,37 +4,39 @@ use ngsi_types::context::ActiveContext;
 use ngsi_types::format::Format;
 use serde_json::Value;
 
-use super::members::{bad, flag, is_null, names, positive, string, Result};
+use ngsi_types::ident::check_name;
+
+use super::members::{bad, flag, is_null, names, non_empty_array, positive, string, Result};
 use super::{Accept, Endpoint, KeyValue, NotificationParams};
 
-/// NotificationParams (clause 5.2.14): a full object on create; on update, the given members
-/// replace those of `base`.
-pub(super) fn parse_notification(
-    base: Option<&NotificationParams>,
-    value: &Value,
-    ctx: &ActiveContext,
-) -> Result<NotificationParams> {
+/// NotificationParams (clause 5.2.14), a full object on create and on update alike: an
+/// update replaces the `notification` member as a whole (clause 5.5.8), so its endpoint is
+/// mandatory there too.
+pub(super) fn parse_notification(value: &Value, ctx: &ActiveContext) -> Result<NotificationParams> {
     let obj = value
         .as_object()
         .ok_or_else(|| bad("notification", format!("must be an object, not {value}")))?;
-    let mut params = match base {
-        Some(b) => b.clone(),
-        None => NotificationParams {
-            attributes: Vec::new(),
-            format: Format::Normalized,
-            sys_attrs: false,
-            show_changes: false,
-            endpoint: parse_endpoint(
-                obj.get("endpoint")
-                    .ok_or_else(|| bad("notification.endpoint", "is mandatory"))?,
-            )?,
-        },
+    let mut params = NotificationParams {
+        attributes: Vec::new(),
+        pick: Vec::new(),
+        omit: Vec::new(),
+        format: Format::Normalized,
+        sys_attrs: false,
+        show_changes: false,
+        endpoint: parse_endpoint(
+            obj.get("endpoint")
+                .ok_or_else(|| bad("notification.endpoint", "is mandatory"))?,
+        )?,
     };
     for (member, v) in obj {
         let reset = is_null(v);
         match member.as_str() {
             "attributes" if reset => params.attributes.clear(),
             "attributes" => params.attributes = names("notification.attributes", v, ctx)?,
+            "pick" if reset => params.pick.clear(),
+            "pick" => params.pick = members("notification.pick", v, ctx)?,
+            "omit" if reset => params.omit.clear(),
+            "omit" => params.omit = members("notification.omit", v, ctx)?,
             "format" if reset => params.format = Format::Normalized,
             "format" => {
                 let name = string("notification.format", v)?;
@@ -59,7 +61,58 @@ pub(super) fn parse_notification(
             }
         }
     }
+    check_notification(&params)?;
     Ok(params)
+}
+
+/// The rules between NotificationParams members (clause 5.2.14.1), checked on the merged
+/// result so that create and update agree.
+fn check_notification(params: &NotificationParams) -> Result<()> {
+    if params.show_changes && params.format == Format::KeyValues {
+        return Err(bad(
+            "notification.showChanges",
+            "cannot be true when the format is keyValues (simplified)",
+        ));
+    }
+    let projections = [
+        ("attributes", !params.attributes.is_empty()),
+        ("pick", !params.pick.is_empty()),
+        ("omit", !params.omit.is_empty()),
+    ];
+    let given: Vec<&str> = projections
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| *name)
+        .collect();
+    if given.len() > 1 {
+        // Clause 4.21: pick and omit exclude each other; attributes is pick's deprecated
+        // synonym.
+        return Err(bad(
+            &format!("notification.{}", given[1]),
+            format!("cannot be used together with notification.{}", given[0]),
+        ));
+    }
+    Ok(())
+}
+
+/// Clause 5.2.14.1: `pick` and `omit` name entity members (`id`, `type`, `scope`) or
+/// attributes, which are expanded.
+fn members(member: &str, v: &Value, ctx: &ActiveContext) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for item in non_empty_array(member, v)? {
+        let name = string(member, item)?;
+        let name = match name {
+            "id" | "type" | "scope" => name.to_owned(),
+            _ => {
+                check_name(member, name)?;
+                ctx.expand_term(name).into_owned()
+            }
+        };
+        if !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    Ok(out)
 }
 
 /// Endpoint (clause 5.2.15).

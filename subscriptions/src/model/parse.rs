@@ -51,6 +51,7 @@ impl Subscription {
             scope_q: None,
             csf: None,
             lang: None,
+            dataset_id: Vec::new(),
             is_active: true,
             expires_at: None,
             throttling: None,
@@ -58,7 +59,7 @@ impl Subscription {
             jsonld_context: None,
             context: Value::String(CORE_CONTEXT_URL.to_owned()),
             terms: IndexMap::new(),
-            notification: parse_notification(None, notification, ctx)?,
+            notification: parse_notification(notification, ctx)?,
             created_at: Some(now),
             modified_at: Some(now),
         };
@@ -84,7 +85,7 @@ impl Subscription {
     }
 
     /// Update Subscription (clause 5.8.2): the fragment's members replace the stored ones
-    /// (`notification` is merged member by member), then the whole is checked again. A member
+    /// (clause 5.5.8; `notification` too, as a whole), then the whole is checked again. A member
     /// set to `null` or the NGSI-LD Null returns to its default. The id cannot change.
     pub fn patch(
         &self,
@@ -103,7 +104,7 @@ impl Subscription {
         let mut sub = self.clone();
         for (member, value) in obj {
             if member == "notification" {
-                sub.notification = parse_notification(Some(&self.notification), value, ctx)?;
+                sub.notification = parse_notification(value, ctx)?;
             } else if member != "id" {
                 sub.apply(member, value, ctx)?;
             }
@@ -176,12 +177,32 @@ impl Subscription {
             }
             "scopeQ" if reset => self.scope_q = None,
             "scopeQ" => self.scope_q = Some(ScopeQuery::parse(string(member, value)?)?),
-            "csf" => self.csf = opt_string(member, value)?,
+            "csf" => {
+                self.csf = opt_string(member, value)?;
+                // Clause 5.2.12: csf is a query string as per clause 4.9.
+                if let Some(csf) = &self.csf {
+                    Query::parse(csf).map_err(|e| bad(member, e.to_string()))?;
+                }
+            }
             "lang" => {
                 self.lang = opt_string(member, value)?;
                 if let Some(lang) = &self.lang {
                     LangFilter::parse(lang)?;
                 }
+            }
+            "datasetId" if reset => self.dataset_id.clear(),
+            "datasetId" => {
+                let mut ids = Vec::new();
+                for item in non_empty_array(member, value)? {
+                    let id = string(member, item)?;
+                    if id != "@none" {
+                        check_uri(member, id)?;
+                    }
+                    if !ids.iter().any(|known| known == id) {
+                        ids.push(id.to_owned());
+                    }
+                }
+                self.dataset_id = ids;
             }
             "isActive" if reset => self.is_active = true,
             "isActive" => {

@@ -7,16 +7,19 @@ use ngsi_types::context::ActiveContext;
 use ngsi_types::datetime::format_datetime;
 use serde_json::{json, Map, Value};
 
-use super::{Endpoint, NotificationParams, Subscription};
+use super::{Endpoint, EntitySelection, NotificationParams, Subscription};
 use crate::status::SubscriptionStatus;
 
 impl Subscription {
-    /// The API form. `status` adds timesSent, lastNotification, ... under `notification`.
+    /// The API form. `status` adds timesSent, lastNotification, ... under `notification`;
+    /// `sys_attrs` (`options=sysAttrs`, clause 4.8) adds createdAt and modifiedAt, which are
+    /// not members of the Subscription data type (clause 5.2.12) otherwise.
     pub fn render(
         &self,
         ctx: &ActiveContext,
         status: Option<&SubscriptionStatus>,
         now: DateTime<Utc>,
+        sys_attrs: bool,
     ) -> Value {
         let mut out = Map::new();
         out.insert("id".into(), json!(self.id));
@@ -39,7 +42,7 @@ impl Subscription {
                     if let Some(p) = &s.selector.id_pattern {
                         sel.insert("idPattern".into(), json!(p.as_str()));
                     }
-                    sel.insert("type".into(), json!(s.type_text));
+                    sel.insert("type".into(), json!(selector_type(s, ctx)));
                     Value::Object(sel)
                 })
                 .collect();
@@ -70,26 +73,45 @@ impl Subscription {
         }
         put_opt(&mut out, "csf", self.csf.as_deref());
         put_opt(&mut out, "lang", self.lang.as_deref());
-        out.insert("isActive".into(), json!(self.is_active));
+        if !self.dataset_id.is_empty() {
+            out.insert("datasetId".into(), json!(self.dataset_id));
+        }
+        // isActive is true by default (clause 5.2.12): only a paused subscription says so.
+        if !self.is_active {
+            out.insert("isActive".into(), json!(false));
+        }
         out.insert("status".into(), json!(self.state(now).as_str()));
         if let Some(t) = &self.expires_at {
             out.insert("expiresAt".into(), json!(format_datetime(t)));
         }
         if let Some(t) = self.throttling {
-            out.insert("throttling".into(), json!(t));
+            out.insert("throttling".into(), seconds(t));
         }
         if let Some(t) = self.time_interval {
-            out.insert("timeInterval".into(), json!(t));
+            out.insert("timeInterval".into(), seconds(t));
         }
         put_opt(&mut out, "jsonldContext", self.jsonld_context.as_deref());
         out.insert(
             "notification".into(),
             render_notification(&self.notification, ctx, status),
         );
-        out.insert("createdAt".into(), time(self.created_at));
-        out.insert("modifiedAt".into(), time(self.modified_at));
+        if sys_attrs {
+            out.insert("createdAt".into(), time(self.created_at));
+            out.insert("modifiedAt".into(), time(self.modified_at));
+        }
         out.retain(|_, v| !v.is_null());
         Value::Object(out)
+    }
+}
+
+/// A single entity type is compacted with the reader's @context (clause 5.5.7), so that a
+/// reader without the creator's @context sees the full IRI; an expression is rendered as
+/// the client wrote it.
+fn selector_type(s: &EntitySelection, ctx: &ActiveContext) -> String {
+    use ngsi_types::query::type_expr::TypeNode;
+    match s.selector.types.as_ref().map(|t| t.node()) {
+        Some(TypeNode::Type(expanded)) => ctx.compact_iri(expanded).into_owned(),
+        _ => s.type_text.clone(),
     }
 }
 
@@ -101,6 +123,12 @@ fn render_notification(
     let mut out = Map::new();
     if !params.attributes.is_empty() {
         out.insert("attributes".into(), compact_all(&params.attributes, ctx));
+    }
+    if !params.pick.is_empty() {
+        out.insert("pick".into(), compact_all(&params.pick, ctx));
+    }
+    if !params.omit.is_empty() {
+        out.insert("omit".into(), compact_all(&params.omit, ctx));
     }
     out.insert("format".into(), json!(params.format.as_str()));
     if params.sys_attrs {
@@ -114,8 +142,13 @@ fn render_notification(
         if let Some(ok) = s.ok {
             out.insert("status".into(), json!(if ok { "ok" } else { "failed" }));
         }
-        out.insert("timesSent".into(), json!(s.times_sent));
-        out.insert("timesFailed".into(), json!(s.times_failed));
+        // Clause 5.2.14.2: both counters are "greater than 0" when present.
+        if s.times_sent > 0 {
+            out.insert("timesSent".into(), json!(s.times_sent));
+        }
+        if s.times_failed > 0 {
+            out.insert("timesFailed".into(), json!(s.times_failed));
+        }
         out.insert("lastNotification".into(), time(s.last_notification));
         out.insert("lastSuccess".into(), time(s.last_success));
         out.insert("lastFailure".into(), time(s.last_failure));
@@ -152,6 +185,15 @@ fn compact_all(names: &[String], ctx: &ActiveContext) -> Value {
 fn put_opt(out: &mut Map<String, Value>, member: &str, v: Option<&str>) {
     if let Some(v) = v {
         out.insert(member.into(), json!(v));
+    }
+}
+
+/// A number of seconds as the client most likely wrote it: `5`, not `5.0`.
+fn seconds(t: f64) -> Value {
+    if t.fract() == 0.0 && t.abs() < 9.0e15 {
+        json!(t as i64)
+    } else {
+        json!(t)
     }
 }
 

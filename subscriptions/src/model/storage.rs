@@ -43,6 +43,8 @@ pub struct SubscriptionDoc {
     pub csf: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lang: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dataset_id: Vec<String>,
     pub is_active: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<DateTime<Utc>>,
@@ -99,6 +101,7 @@ impl From<&Subscription> for SubscriptionDoc {
             scope_q: s.scope_q.as_ref().map(ToString::to_string),
             csf: s.csf.clone(),
             lang: s.lang.clone(),
+            dataset_id: s.dataset_id.clone(),
             is_active: s.is_active,
             expires_at: s.expires_at,
             throttling: s.throttling,
@@ -164,6 +167,7 @@ impl TryFrom<SubscriptionDoc> for Subscription {
             scope_q: d.scope_q.as_deref().map(ScopeQuery::parse).transpose()?,
             csf: d.csf,
             lang: d.lang,
+            dataset_id: d.dataset_id,
             is_active: d.is_active,
             expires_at: d.expires_at,
             throttling: d.throttling,

@@ -99,7 +99,14 @@ fn each_trigger_fires_only_for_its_change() {
         ),
         (
             "attributeDeleted",
-            [None, None, None, Some(Trigger::AttributeDeleted), None],
+            // Deleting the entity deletes its attributes too (clause 5.8.6).
+            [
+                None,
+                None,
+                None,
+                Some(Trigger::AttributeDeleted),
+                Some(Trigger::AttributeDeleted),
+            ],
         ),
     ];
     for (trigger, outcomes) in expect {

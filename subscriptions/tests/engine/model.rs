@@ -171,6 +171,43 @@ fn every_invalid_member_is_bad_request_data_naming_the_member() {
             "notificationTrigger",
         ),
         (
+            "showChanges with keyValues",
+            with(
+                with(minimal(), &["notification", "showChanges"], json!(true)),
+                &["notification", "format"],
+                json!("simplified"),
+            ),
+            "notification.showChanges",
+        ),
+        (
+            "pick with omit",
+            with(
+                with(minimal(), &["notification", "pick"], json!(["id"])),
+                &["notification", "omit"],
+                json!(["speed"]),
+            ),
+            "notification.omit",
+        ),
+        (
+            "pick with attributes",
+            with(
+                with(minimal(), &["notification", "attributes"], json!(["speed"])),
+                &["notification", "pick"],
+                json!(["id"]),
+            ),
+            "notification.pick",
+        ),
+        (
+            "empty omit",
+            with(minimal(), &["notification", "omit"], json!([])),
+            "notification.omit",
+        ),
+        (
+            "csf not a query",
+            with(minimal(), &["csf"], json!("((")),
+            "csf",
+        ),
+        (
             "isActive not a boolean",
             with(minimal(), &["isActive"], json!("yes")),
             "isActive",
@@ -341,7 +378,7 @@ fn api_form_round_trips_through_parse_and_render() {
     let now = Utc::now();
     let sub = Subscription::parse(&full(), &ctx, now).expect("valid");
     assert_eq!(sub.watched_attributes[0], "https://example.org/speed");
-    let rendered = sub.render(&ctx, None, now);
+    let rendered = sub.render(&ctx, None, now, false);
     assert_eq!(rendered["watchedAttributes"], json!(["speed", "brand"]));
     assert_eq!(rendered["status"], json!("paused"));
     let again = Subscription::parse(&rendered, &ctx, now).expect("rendered form parses");
@@ -388,7 +425,7 @@ fn status_members_render_under_notification() {
         last_failure: None,
         ok: Some(true),
     };
-    let out = sub.render(&ctx(), Some(&status), t);
+    let out = sub.render(&ctx(), Some(&status), t, false);
     assert_eq!(out["notification"]["timesSent"], json!(3));
     assert_eq!(out["notification"]["timesFailed"], json!(1));
     assert_eq!(out["notification"]["status"], json!("ok"));
@@ -401,7 +438,7 @@ fn status_is_expired_past_expires_at() {
     let mut sub = subscription(minimal());
     sub.expires_at = Some(Utc::now() - Duration::seconds(1));
     assert_eq!(
-        sub.render(&ctx(), None, Utc::now())["status"],
+        sub.render(&ctx(), None, Utc::now(), false)["status"],
         json!("expired")
     );
 }
@@ -412,11 +449,20 @@ fn patch_merges_members_and_validates_again() {
     let sub = subscription(minimal());
     let patched = sub
         .patch(
-            &json!({"q": "speed>10", "notification": {"format": "keyValues"}, "isActive": false}),
+            &json!({"q": "speed>10", "isActive": false,
+                    "notification": {"format": "keyValues", "endpoint": minimal()["notification"]["endpoint"]}}),
             &ctx(),
             now,
         )
         .expect("valid patch");
+    // Clause 5.5.8: the notification member is replaced as a whole, so it needs its endpoint.
+    assert!(sub
+        .patch(
+            &json!({"notification": {"format": "keyValues"}}),
+            &ctx(),
+            now
+        )
+        .is_err());
     assert_eq!(patched.id, sub.id);
     assert_eq!(patched.notification.format, Format::KeyValues);
     assert_eq!(patched.notification.endpoint, sub.notification.endpoint);
@@ -532,7 +578,7 @@ mod round_trip {
             if let Some(t) = throttling { body["throttling"] = json!(t); }
             let now = Utc::now();
             let sub = Subscription::parse(&body, &ctx(), now).expect("valid");
-            let again = Subscription::parse(&sub.render(&ctx(), None, now), &ctx(), now).expect("rendered parses");
+            let again = Subscription::parse(&sub.render(&ctx(), None, now, false), &ctx(), now).expect("rendered parses");
             prop_assert_eq!(&again, &sub);
             let stored: Subscription = serde_json::from_value(serde_json::to_value(&sub).expect("to json")).expect("from json");
             prop_assert_eq!(&stored, &sub);

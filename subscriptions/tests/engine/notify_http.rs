@@ -259,7 +259,12 @@ async fn show_changes_adds_previous_values_and_deletions_notify_id_type_deleted_
     assert_eq!(data["id"], "urn:ngsi-ld:Vehicle:1");
     assert_eq!(data["type"], "Vehicle");
     assert!(data["deletedAt"].is_string());
-    assert!(data.get("speed").is_none());
+    // Clause 5.8.6: with showChanges, the deleted entity's attributes carry their previous
+    // values.
+    assert_eq!(
+        data["speed"],
+        json!({"type": "Property", "value": "urn:ngsi-ld:null", "previousValue": 20})
+    );
     engine.shutdown().await;
 }
 
@@ -361,7 +366,10 @@ async fn paused_subscriptions_do_not_notify_until_resumed_and_expired_ones_never
 
     sub.expires_at = Some(Utc::now() - chrono::Duration::seconds(1));
     subscribe(&engine, None, &sub).await;
-    assert_eq!(sub.render(&ctx(), None, Utc::now())["status"], "expired");
+    assert_eq!(
+        sub.render(&ctx(), None, Utc::now(), false)["status"],
+        "expired"
+    );
     engine.notify(created(None, car(3))).expect("queued");
     assert_eq!(
         witness.nth(3, WAIT).await.entity()["speed"]["value"],
@@ -440,7 +448,7 @@ async fn a_receiver_that_is_down_fails_then_comes_up_and_succeeds() {
         (1, 1, Some(false))
     );
     assert!(status.last_failure.is_some());
-    let rendered = sub.render(&ctx(), Some(&status), Utc::now());
+    let rendered = sub.render(&ctx(), Some(&status), Utc::now(), false);
     assert_eq!(rendered["notification"]["status"], "failed");
 
     let r = Receiver::bind(reserved).await;
