@@ -7,6 +7,7 @@ pub mod body;
 pub mod extract;
 pub mod media;
 pub mod params;
+pub mod purge_request;
 pub mod query_request;
 pub mod respond;
 pub mod tenant;

@@ -6,9 +6,10 @@ use ngsi_types::query::type_expr::TypeExpr;
 
 use super::method_not_allowed;
 use crate::contexts::RequestContext;
-use crate::error::{BrokerError, BrokerResult};
+use crate::error::BrokerResult;
 use crate::http::body::check_body_id;
 use crate::http::extract::{EntityId, EntityMedia, LdBody, PatchBody, UriParams};
+use crate::http::purge_request::PurgeRequest;
 use crate::http::query_request::{EntityRendering, QueryParams, QueryRequest};
 use crate::http::respond;
 use crate::param_set;
@@ -36,7 +37,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 param_set! {
     CreateParams = ["local"];
-    PurgeParams = ["id", "type", "idPattern", "q", "scopeQ", "local"];
+    PurgeParams = [
+        "id", "type", "idPattern", "attrs", "q", "scopeQ", "georel", "geometry", "coordinates",
+        "geoproperty", "drop", "keep", "local",
+    ];
     RetrieveParams = [
         "attrs", "pick", "omit", "options", "format", "lang", "geometryProperty", "type",
         "local", "join", "joinLevel", "containedBy", "datasetId",
@@ -75,23 +79,18 @@ async fn query(
     Ok(respond::entities(media.0, &ctx, &request.rendering, &page))
 }
 
-/// Purge Entities (5.6.21): deletes every entity matching type/q/id/idPattern/scopeQ.
+/// Purge Entities (5.6.21): deletes the matching entities, or their `drop`/`keep` attributes.
 async fn purge(
     state: web::Data<AppState>,
     params: UriParams<PurgeParams>,
     tenant: Tenant,
     ctx: RequestContext,
 ) -> BrokerResult<HttpResponse> {
-    if params.get("type")?.is_none()
-        && params.get("id")?.is_none()
-        && params.get("idPattern")?.is_none()
-    {
-        return Err(BrokerError::BadRequestData(
-            "purge needs at least one of type, id or idPattern".into(),
-        ));
-    }
-    let request = QueryRequest::from_params(&params, &ctx.active, &state.config)?;
-    state.entities.purge(&tenant, request.store_query()).await?;
+    let request = PurgeRequest::from_params(&params, &ctx.active, &state.config)?;
+    state
+        .entities
+        .purge(&tenant, request.query, request.action)
+        .await?;
     Ok(respond::no_content())
 }
 

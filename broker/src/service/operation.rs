@@ -9,8 +9,8 @@
 use chrono::{DateTime, Utc};
 use ngsi_types::format::EntityFragment;
 use ngsi_types::update::{
-    append_attributes, delete_attribute, merge_entity, partial_update_attribute, replace_attribute,
-    replace_entity, update_attributes, Changes,
+    append_attributes, delete_attribute, drop_attributes, merge_entity, partial_update_attribute,
+    replace_attribute, replace_entity, update_attributes, Changes,
 };
 use ngsi_types::{Attribute, Entity};
 
@@ -56,6 +56,9 @@ pub enum EntityOperation {
     },
     /// Delete Entity (5.6.6), batch delete (5.6.10), purge (5.6.21).
     Delete,
+    /// Purge Entities with `drop` (5.6.21.4): these attributes (expanded names) go; with
+    /// `keep`, all but these go.
+    DropAttributes { names: Vec<String>, keep: bool },
     /// The expiry of a transient entity: deleted if its `expiresAt` is still at or before
     /// this instant (it may have been moved since it was listed).
     Expire { at: DateTime<Utc> },
@@ -137,6 +140,13 @@ impl EntityOperation {
             }),
             (Self::Update { fragment }, Some(old)) => modified(old, |e| {
                 Ok(update_attributes(e, fragment.attributes.clone(), now))
+            }),
+            (Self::DropAttributes { names, keep }, Some(old)) => modified(old, |e| {
+                Ok(drop_attributes(
+                    e,
+                    |name| names.iter().any(|n| n == name) != *keep,
+                    now,
+                ))
             }),
             (Self::Merge { fragment }, Some(old)) => {
                 modified(old, |e| Ok(merge_entity(e, fragment.clone(), now)))

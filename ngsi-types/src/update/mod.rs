@@ -9,7 +9,9 @@
 mod attribute;
 mod entity;
 
-pub use attribute::{delete_attribute, partial_update_attribute, replace_attribute};
+pub use attribute::{
+    delete_attribute, drop_attributes, partial_update_attribute, replace_attribute,
+};
 pub use entity::{append_attributes, merge_entity, replace_entity, update_attributes, Attributes};
 
 use crate::error::NgsiError;

@@ -203,3 +203,24 @@ fn attribute_level_operations_need_an_existing_instance() {
     assert_eq!(e.modified_at, Some(at(40)));
     assert!(delete_attribute(&mut e, &name("a"), None, true, at(50)).is_err());
 }
+
+#[test]
+fn drop_attributes_removes_every_instance_of_the_chosen_ones() {
+    let mut e = entity(json!({"id": "urn:a", "type": "T", "a": 1, "b": 2,
+        "s": [{"type": "Property", "value": 1}, {"type": "Property", "value": 2, "datasetId": "urn:d1"}]}));
+    let keep = [name("a")];
+    let changes = drop_attributes(&mut e, |n| !keep.iter().any(|k| k == n), at(10));
+    assert_eq!(changes.deleted, [name("b"), name("s")]);
+    assert_eq!(e.modified_at, Some(at(10)));
+    assert_eq!(
+        rendered(&e),
+        json!({"id": "urn:a", "type": "T", "a": {"type": "Property", "value": 1}})
+    );
+    let changes = drop_attributes(&mut e, |n| n == name("zz"), at(20));
+    assert!(!changes.is_modified());
+    assert_eq!(
+        e.modified_at,
+        Some(at(10)),
+        "nothing dropped, nothing modified"
+    );
+}
