@@ -2,9 +2,8 @@
 
 use actix_web::{web, HttpResponse};
 use ngsi_types::format::{parse_attributes, parse_entity};
-use ngsi_types::query::type_expr::TypeExpr;
 
-use super::method_not_allowed;
+use super::{method_not_allowed, type_selector};
 use crate::contexts::RequestContext;
 use crate::error::BrokerResult;
 use crate::http::body::check_body_id;
@@ -104,10 +103,7 @@ async fn retrieve(
     ctx: RequestContext,
 ) -> BrokerResult<HttpResponse> {
     let rendering = EntityRendering::from_params(&params, &ctx.active)?;
-    let types = params
-        .get("type")?
-        .map(|t| TypeExpr::parse(t).map(|t| t.expand(&ctx.active)))
-        .transpose()?;
+    let types = type_selector(&params, &ctx.active)?;
     let entity = state
         .entities
         .retrieve(&tenant, &id, types.as_ref())
@@ -118,14 +114,13 @@ async fn retrieve(
 /// Delete Entity (5.6.6).
 async fn delete(
     state: web::Data<AppState>,
-    _: UriParams<DeleteParams>,
+    params: UriParams<DeleteParams>,
     EntityId(id): EntityId,
     tenant: Tenant,
+    ctx: RequestContext,
 ) -> BrokerResult<HttpResponse> {
-    state
-        .entities
-        .apply(&tenant, &id, EntityOperation::Delete)
-        .await?;
+    let operation = EntityOperation::Delete.of_type(type_selector(&params, &ctx.active)?);
+    state.entities.apply(&tenant, &id, operation).await?;
     Ok(respond::no_content())
 }
 

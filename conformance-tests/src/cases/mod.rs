@@ -6,6 +6,7 @@
 //! beyond a broker URL ([`Needs`]). Runners (the test binary, `ngsi-conformance`) only ever go
 //! through [`all`].
 
+mod attr_selectors;
 mod attrs;
 mod batch;
 mod context;
@@ -166,6 +167,13 @@ static CASES: &[Case] = cases! {
     attrs::delete_attribute_with_delete_all_removes_every_instance ["5.6.5"];
     attrs::append_with_a_dataset_id_adds_an_instance ["5.6.3"];
     attrs::attribute_bodies_are_validated ["5.6.2", "5.6.3", "5.6.4"];
+    attr_selectors::type_selector_gates_attribute_writes ["4.17", "5.6.2", "5.6.3", "5.6.4", "5.6.19"];
+    attr_selectors::type_selector_gates_attribute_and_entity_deletes ["4.17", "5.6.5", "5.6.6"];
+    attr_selectors::update_attrs_adds_the_types_of_the_fragment ["5.6.2"];
+    attr_selectors::append_replaces_the_scope_or_adds_to_it_with_no_overwrite ["4.18", "5.6.3"];
+    attr_selectors::update_attrs_replaces_an_existing_scope_only ["4.18", "5.6.2"];
+    attr_selectors::delete_attribute_scope_removes_the_scope ["4.18", "5.6.5"];
+    attr_selectors::attribute_operations_without_an_entity_id_are_400 ["5.6.2", "5.6.3", "5.6.4", "5.6.5"];
 
     batch::batch_create_of_valid_entities_is_201_with_their_ids ["5.6.7"];
     batch::batch_create_with_existing_and_invalid_entities_is_207 ["5.6.7", "5.2.16"];
