@@ -47,8 +47,8 @@ impl AttributeKind {
             Self::Relationship => "Relationship",
             Self::GeoProperty => "GeoProperty",
             Self::LanguageProperty => "LanguageProperty",
-            // The spec's examples and Orion-LD call it VocabularyProperty.
-            Self::VocabProperty => "VocabularyProperty",
+            // GS CIM 009 v1.9.1 (annex I, 1.8.16) renamed VocabularyProperty to VocabProperty.
+            Self::VocabProperty => "VocabProperty",
             Self::JsonProperty => "JsonProperty",
             Self::ListProperty => "ListProperty",
             Self::ListRelationship => "ListRelationship",
@@ -58,7 +58,8 @@ impl AttributeKind {
     /// Parses a `type` member (short or expanded form).
     pub fn parse(s: &str) -> Option<Self> {
         let short = s.strip_prefix("https://uri.etsi.org/ngsi-ld/").unwrap_or(s);
-        if short == "VocabProperty" {
+        // The pre-1.8.16 name is still read, as clients of earlier versions send it.
+        if short == "VocabularyProperty" {
             return Some(Self::VocabProperty);
         }
         Self::ALL.into_iter().find(|k| k.as_str() == short)

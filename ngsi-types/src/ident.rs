@@ -27,6 +27,15 @@ pub const RESERVED_ATTRIBUTE_NAMES: &[&str] = &[
     "valueList",
     "objectList",
     "expiresAt",
+    // GS CIM 009 4.5.1: no core term of a non-reified property names an attribute.
+    "instanceId",
+    "previousValue",
+    "previousObject",
+    "previousLanguageMap",
+    "previousVocab",
+    "previousJson",
+    "previousValueList",
+    "previousObjectList",
 ];
 
 /// Characters that break the HTTP binding (query strings, paths) or JSON-LD when used in a name.
@@ -50,7 +59,21 @@ pub fn is_uri(s: &str) -> bool {
             c.is_whitespace()
                 || c.is_control()
                 || matches!(c, '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`')
+                || !(c.is_ascii() || is_iri_char(c))
         })
+}
+
+/// True if a non-ASCII character may appear in an IRI (GS CIM 009 5.2.1: URIs include the IRIs
+/// of IETF RFC 3987): the `ucschar` and `iprivate` ranges of its clause 2.2, which leave out
+/// the noncharacters and the tag block, less the bidirectional formatting characters its
+/// clause 4.1 forbids (an id with an override reads as another id).
+fn is_iri_char(c: char) -> bool {
+    let bidi_formatting = matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}');
+    let n = u32::from(c);
+    let ucschar = matches!(n, 0xA0..=0xD7FF | 0xF900..=0xFDCF | 0xFDF0..=0xFFEF)
+        || (n >= 0x10000 && (n & 0xFFFF) <= 0xFFFD && !(0xE0000..=0xE0FFF).contains(&n));
+    let iprivate = matches!(n, 0xE000..=0xF8FF);
+    !bidi_formatting && (ucschar || iprivate)
 }
 
 /// Checks that `value` is a URI, naming `member` in the error.
@@ -128,6 +151,27 @@ mod tests {
             "", "Vehicle", ":x", "1urn:x", "urn:", "urn:a b", "urn:<x>", "ur n:x",
         ] {
             assert!(!is_uri(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn iris_exclude_bidi_formatting_noncharacters_and_tags() {
+        for ok in ['é', '\u{4E2D}', '\u{1F600}', '\u{E000}'] {
+            assert!(is_uri(&format!("urn:x:a{ok}b")), "{}", ok.escape_unicode());
+        }
+        for bad in [
+            '\u{202E}',
+            '\u{200F}',
+            '\u{FDD0}',
+            '\u{FFFE}',
+            '\u{1FFFF}',
+            '\u{E0100}',
+        ] {
+            assert!(
+                !is_uri(&format!("urn:x:a{bad}b")),
+                "{}",
+                bad.escape_unicode()
+            );
         }
     }
 

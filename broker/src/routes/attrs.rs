@@ -109,7 +109,13 @@ fn one_attribute<const PATCH: bool>(
     attr: &str,
     body: Body<PATCH>,
 ) -> BrokerResult<(String, Attribute)> {
-    let (name, mut instances) = parse_attribute(attr, body.json, &body.ctx.active, PATCH)?;
+    let mut json = body.json;
+    // The body is a JSON-LD document: its top-level @context is the request's (already
+    // resolved), not a member embedded in the attribute (which 4.5.1 forbids).
+    if let Some(map) = json.as_object_mut() {
+        map.remove("@context");
+    }
+    let (name, mut instances) = parse_attribute(attr, json, &body.ctx.active, PATCH)?;
     if instances.len() != 1 {
         return Err(BrokerError::BadRequestData(format!(
             "attribute '{attr}': exactly one instance expected here"

@@ -318,7 +318,7 @@ pub(crate) async fn relationship_object_types_round_trip() {
         "id": id, "type": "Thing",
         "owner": {"type": "Relationship", "object": "urn:ngsi-ld:Person:1", "objectType": "Person"},
         "friends": {"type": "ListRelationship", "objectList": [{"object": "urn:ngsi-ld:Person:2"}], "objectType": "Person"},
-        "tags": {"type": "VocabularyProperty", "vocab": ["https://example.org/a", "https://example.org/b"]}
+        "tags": {"type": "VocabProperty", "vocab": ["https://example.org/a", "https://example.org/b"]}
     });
     client.create(&entity).await;
     assert_eq!(client.get(&entity_path(&id)).await.json, entity);
