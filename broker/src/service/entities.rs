@@ -208,7 +208,11 @@ impl Entities {
             .into_iter()
             .zip(self.execute(tenant, operations).await?)
         {
-            results[pos] = Some(result);
+            results[pos] = Some(if kind == BatchKind::Update {
+                result.and_then(all_attributes_applied)
+            } else {
+                result
+            });
         }
         Ok(ids
             .into_iter()
@@ -367,6 +371,24 @@ impl Entities {
         require_tenant(self.store.as_ref(), tenant).await?;
         Ok(self.store.query(tenant, query).await?)
     }
+}
+
+/// GS CIM 009 5.6.9.4: in a batch update an entity whose attributes were not all appended
+/// (they exist and `noOverwrite` was given) is a failed entity of the batch, not a success.
+fn all_attributes_applied(done: Done) -> BrokerResult<Done> {
+    if done.changes.not_updated.is_empty() {
+        return Ok(done);
+    }
+    let names: Vec<&str> = done
+        .changes
+        .not_updated
+        .iter()
+        .map(|n| n.attribute.as_str())
+        .collect();
+    Err(BrokerError::AlreadyExists(format!(
+        "attributes not overwritten (options=noOverwrite): {}",
+        names.join(", ")
+    )))
 }
 
 fn not_attempted() -> BrokerError {

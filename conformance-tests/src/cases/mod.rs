@@ -9,6 +9,7 @@
 mod attr_selectors;
 mod attrs;
 mod batch;
+mod batch_items;
 mod context;
 mod durability;
 mod entities;
@@ -196,6 +197,10 @@ static CASES: &[Case] = cases! {
     batch::batch_merge_merges_each_entity ["5.6.20"];
     batch::json_ld_batch_items_are_each_read_with_their_own_context ["5.6.7", "6.3.5"];
     batch::batch_upsert_with_a_duplicated_id_keeps_the_last_item ["5.6.8"];
+    batch_items::a_null_item_fails_the_whole_batch ["5.6.7", "5.6.10"];
+    batch_items::batch_delete_accepts_json_ld_without_a_context ["5.6.10", "6.3.5"];
+    batch_items::batch_items_breaking_their_media_type_rule_fail_alone ["5.6.7", "6.3.5", "4.4"];
+    batch_items::batch_update_reports_entities_left_unchanged_by_no_overwrite ["5.6.9", "5.6.3"];
 
     query::q_supports_every_comparison_operator ["5.7.2", "4.9"];
     query::q_combines_terms_with_and_or_and_parentheses ["5.7.2", "4.9"];

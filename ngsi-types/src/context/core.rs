@@ -30,6 +30,8 @@ pub const CORE_CONTEXT_URL: &str =
 /// Every URL that names the core context. None of them is ever fetched.
 pub const CORE_CONTEXT_URLS: &[&str] = &[
     CORE_CONTEXT_URL,
+    // GS CIM 009 v1.9.1 clause 4.4 names this one; it is read as the document shipped here.
+    "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld",
     "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.7.jsonld",
     "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.6.jsonld",
     "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.5.jsonld",
