@@ -117,12 +117,15 @@ pub fn check_name(member: &str, name: &str) -> Result<()> {
             c.escape_default()
         ));
     }
+    // GS CIM 009 4.6.2: a name starts with a letter (`name = unicodeLetter *nameChar`).
+    if !name.chars().next().is_some_and(char::is_alphabetic) {
+        return invalid("a name starts with a letter");
+    }
     Ok(())
 }
 
 /// Checks an attribute name: a valid name that is not one of the reserved members.
 pub fn check_attribute_name(name: &str) -> Result<()> {
-    check_name("attribute name", name)?;
     if RESERVED_ATTRIBUTE_NAMES.contains(&name) {
         return Err(NgsiError::InvalidName {
             member: "attribute name".to_owned(),
@@ -130,7 +133,7 @@ pub fn check_attribute_name(name: &str) -> Result<()> {
             reason: "reserved name".to_owned(),
         });
     }
-    Ok(())
+    check_name("attribute name", name)
 }
 
 #[cfg(test)]
@@ -186,6 +189,22 @@ mod tests {
         ] {
             let err = check_name("type", bad).unwrap_err();
             assert!(matches!(err, NgsiError::InvalidName { .. }), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_start_with_a_letter() {
+        for ok in [
+            "speed",
+            "Straße",
+            "a_1",
+            "ex:speed",
+            "https://example.org/speed",
+        ] {
+            assert!(check_name("type", ok).is_ok(), "{ok}");
+        }
+        for bad in ["1speed", "@invalid", "_x"] {
+            assert!(check_name("type", bad).is_err(), "{bad}");
         }
     }
 

@@ -5,7 +5,7 @@ use ngsi_types::format::{parse_attributes, parse_entity};
 
 use super::{method_not_allowed, type_selector};
 use crate::contexts::RequestContext;
-use crate::error::BrokerResult;
+use crate::error::{BrokerError, BrokerResult};
 use crate::http::body::check_body_id;
 use crate::http::extract::{EntityId, EntityMedia, LdBody, PatchBody, UriParams};
 use crate::http::purge_request::PurgeRequest;
@@ -22,6 +22,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(create))
             .route(web::get().to(query))
             .route(web::delete().to(purge))
+            // Merge and Replace Entity with no entity id in the path (5.6.17.4, 5.6.18.4).
+            .route(web::patch().to(missing_entity_id))
+            .route(web::put().to(missing_entity_id))
             .default_service(web::to(method_not_allowed)),
     )
     .service(
@@ -47,6 +50,13 @@ param_set! {
     DeleteParams = ["type", "local"];
     MergeParams = ["options", "format", "observedAt", "lang", "local"];
     ReplaceParams = ["options", "local"];
+}
+
+/// GS CIM 009 5.6.17.4, 5.6.18.4: "If the Entity ID is not present", BadRequestData.
+async fn missing_entity_id() -> BrokerResult<HttpResponse> {
+    Err(BrokerError::BadRequestData(
+        "the entity id is missing from the path".into(),
+    ))
 }
 
 /// Create Entity (5.6.1): 201 with Location.

@@ -99,3 +99,33 @@ pub(crate) async fn vocabulary_property_is_rendered_as_vocab_property() {
     let got = client.get(&entity_path(&id)).await;
     assert_eq!(got.json["v"]["type"], "VocabProperty");
 }
+
+/// 4.6.2: a type or attribute name starts with a letter (`name = unicodeLetter *nameChar`).
+pub(crate) async fn names_not_starting_with_a_letter_are_400() {
+    let client = Client::shared();
+    let digit_type = json!({"id": urn("Odd"), "type": "1Odd"});
+    assert_eq!(create_status(&client, &digit_type).await, 400);
+    let id = urn("Odd");
+    client.create(&json!({"id": id, "type": "Odd"})).await;
+    client
+        .put(
+            &format!("{}/attrs/@odd", entity_path(&id)),
+            &json!({"type": "Property", "value": 1}),
+        )
+        .await
+        .assert_error(400, "BadRequestData");
+}
+
+/// 5.6.17.4, 5.6.18.4: Merge and Replace Entity without an entity id are BadRequestData.
+pub(crate) async fn merge_and_replace_without_an_entity_id_are_400() {
+    let client = Client::shared();
+    let body = json!({"speed": {"type": "Property", "value": 1}});
+    client
+        .patch("/ngsi-ld/v1/entities/", &body)
+        .await
+        .assert_error(400, "BadRequestData");
+    client
+        .put("/ngsi-ld/v1/entities/", &body)
+        .await
+        .assert_error(400, "BadRequestData");
+}
