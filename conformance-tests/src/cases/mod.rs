@@ -157,7 +157,7 @@ static CASES: &[Case] = cases! {
     attrs::append_with_no_overwrite_is_207_and_keeps_existing_values ["5.6.3"];
     attrs::append_to_missing_entity_is_404 ["5.6.3"];
     attrs::update_attrs_replaces_existing_attributes ["5.6.2"];
-    attrs::update_attrs_with_a_missing_attribute_is_207_not_updated ["5.6.2"];
+    attrs::update_attrs_appends_a_missing_attribute ["5.6.2"];
     attrs::update_attrs_with_ngsi_ld_null_deletes_the_attribute ["5.6.2"];
     attrs::patch_attrs_of_missing_entity_is_404 ["5.6.2"];
     attrs::partial_attribute_update_merges_the_given_members ["5.6.4"];
