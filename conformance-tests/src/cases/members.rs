@@ -129,3 +129,33 @@ pub(crate) async fn merge_and_replace_without_an_entity_id_are_400() {
         .await
         .assert_error(400, "BadRequestData");
 }
+
+/// 5.5.8: a datasetId cannot be deleted by setting it to the NGSI-LD Null; a fragment with a
+/// new datasetId adds an instance beside the default one (5.6.2.4).
+pub(crate) async fn dataset_id_is_never_the_ngsi_ld_null_and_a_new_one_adds_an_instance() {
+    let client = Client::shared();
+    let id = urn("Odd");
+    client
+        .create(&json!({"id": id, "type": "Odd", "t": {"type": "Property", "value": 25}}))
+        .await;
+    client
+        .patch(
+            &format!("{}/attrs/t", entity_path(&id)),
+            &json!({"type": "Property", "value": 1, "datasetId": "urn:ngsi-ld:null"}),
+        )
+        .await
+        .assert_error(400, "BadRequestData");
+    client
+        .patch(
+            &format!("{}/attrs", entity_path(&id)),
+            &json!({"t": {"type": "Property", "value": 30, "datasetId": "urn:ngsi-ld:Dataset:x"}}),
+        )
+        .await
+        .assert_status(204);
+    let got = client.get(&entity_path(&id)).await;
+    assert_eq!(
+        got.json["t"],
+        json!([{"type": "Property", "value": 25},
+               {"type": "Property", "value": 30, "datasetId": "urn:ngsi-ld:Dataset:x"}])
+    );
+}

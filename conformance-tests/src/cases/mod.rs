@@ -176,6 +176,7 @@ static CASES: &[Case] = cases! {
     members::vocabulary_property_is_rendered_as_vocab_property ["4.5.20"];
     members::names_not_starting_with_a_letter_are_400 ["4.6.2"];
     members::merge_and_replace_without_an_entity_id_are_400 ["5.6.17", "5.6.18"];
+    members::dataset_id_is_never_the_ngsi_ld_null_and_a_new_one_adds_an_instance ["5.5.8", "5.6.2"];
     attr_selectors::type_selector_gates_attribute_writes ["4.17", "5.6.2", "5.6.3", "5.6.4", "5.6.19"];
     attr_selectors::type_selector_gates_attribute_and_entity_deletes ["4.17", "5.6.5", "5.6.6"];
     attr_selectors::update_attrs_adds_the_types_of_the_fragment ["5.6.2"];

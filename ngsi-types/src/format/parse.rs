@@ -313,6 +313,13 @@ fn parse_object(
             "objectType" => raw_object_type = Some(member),
             // GS CIM 009 4.5.5.1: "@none" names the default instance, like no datasetId.
             "datasetId" if member.as_str() == Some("@none") => dataset_id = None,
+            // GS CIM 5.5.8: a datasetId cannot be deleted by setting it to the NGSI-LD Null.
+            "datasetId" if member.as_str() == Some(NGSI_LD_NULL) => {
+                return Err(NgsiError::attribute(
+                    name,
+                    "a datasetId cannot be set to the NGSI-LD Null",
+                ))
+            }
             "datasetId" => {
                 let s = member.as_str().unwrap_or_default();
                 check_uri(&format!("{name}.datasetId"), s)?;
