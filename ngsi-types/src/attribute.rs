@@ -47,7 +47,7 @@ impl AttributeKind {
             Self::Relationship => "Relationship",
             Self::GeoProperty => "GeoProperty",
             Self::LanguageProperty => "LanguageProperty",
-            // GS CIM 009 4.5.x and Annex I (v1.8 change history): "VocabProperty".
+            // GS CIM 009 v1.9.1 (annex I, 1.8.16) renamed VocabularyProperty to VocabProperty.
             Self::VocabProperty => "VocabProperty",
             Self::JsonProperty => "JsonProperty",
             Self::ListProperty => "ListProperty",
@@ -58,7 +58,7 @@ impl AttributeKind {
     /// Parses a `type` member (short or expanded form).
     pub fn parse(s: &str) -> Option<Self> {
         let short = s.strip_prefix("https://uri.etsi.org/ngsi-ld/").unwrap_or(s);
-        // "VocabularyProperty", the name of earlier drafts, is still read.
+        // The pre-1.8.16 name is still read, as clients of earlier versions send it.
         if short == "VocabularyProperty" {
             return Some(Self::VocabProperty);
         }

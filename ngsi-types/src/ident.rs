@@ -27,6 +27,15 @@ pub const RESERVED_ATTRIBUTE_NAMES: &[&str] = &[
     "valueList",
     "objectList",
     "expiresAt",
+    // GS CIM 009 4.5.1: no core term of a non-reified property names an attribute.
+    "instanceId",
+    "previousValue",
+    "previousObject",
+    "previousLanguageMap",
+    "previousVocab",
+    "previousJson",
+    "previousValueList",
+    "previousObjectList",
 ];
 
 /// Characters that break the HTTP binding (query strings, paths) or JSON-LD when used in a name.
@@ -50,7 +59,21 @@ pub fn is_uri(s: &str) -> bool {
             c.is_whitespace()
                 || c.is_control()
                 || matches!(c, '<' | '>' | '"' | '{' | '}' | '|' | '\\' | '^' | '`')
+                || !(c.is_ascii() || is_iri_char(c))
         })
+}
+
+/// True if a non-ASCII character may appear in an IRI (GS CIM 009 5.2.1: URIs include the IRIs
+/// of IETF RFC 3987): the `ucschar` and `iprivate` ranges of its clause 2.2, which leave out
+/// the noncharacters and the tag block, less the bidirectional formatting characters its
+/// clause 4.1 forbids (an id with an override reads as another id).
+fn is_iri_char(c: char) -> bool {
+    let bidi_formatting = matches!(c, '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}');
+    let n = u32::from(c);
+    let ucschar = matches!(n, 0xA0..=0xD7FF | 0xF900..=0xFDCF | 0xFDF0..=0xFFEF)
+        || (n >= 0x10000 && (n & 0xFFFF) <= 0xFFFD && !(0xE0000..=0xE0FFF).contains(&n));
+    let iprivate = matches!(n, 0xE000..=0xF8FF);
+    !bidi_formatting && (ucschar || iprivate)
 }
 
 /// Checks that `value` is a URI, naming `member` in the error.
@@ -94,12 +117,15 @@ pub fn check_name(member: &str, name: &str) -> Result<()> {
             c.escape_default()
         ));
     }
+    // GS CIM 009 4.6.2: a name starts with a letter (`name = unicodeLetter *nameChar`).
+    if !name.chars().next().is_some_and(char::is_alphabetic) {
+        return invalid("a name starts with a letter");
+    }
     Ok(())
 }
 
 /// Checks an attribute name: a valid name that is not one of the reserved members.
 pub fn check_attribute_name(name: &str) -> Result<()> {
-    check_name("attribute name", name)?;
     if RESERVED_ATTRIBUTE_NAMES.contains(&name) {
         return Err(NgsiError::InvalidName {
             member: "attribute name".to_owned(),
@@ -107,7 +133,7 @@ pub fn check_attribute_name(name: &str) -> Result<()> {
             reason: "reserved name".to_owned(),
         });
     }
-    Ok(())
+    check_name("attribute name", name)
 }
 
 #[cfg(test)]
@@ -132,6 +158,27 @@ mod tests {
     }
 
     #[test]
+    fn iris_exclude_bidi_formatting_noncharacters_and_tags() {
+        for ok in ['é', '\u{4E2D}', '\u{1F600}', '\u{E000}'] {
+            assert!(is_uri(&format!("urn:x:a{ok}b")), "{}", ok.escape_unicode());
+        }
+        for bad in [
+            '\u{202E}',
+            '\u{200F}',
+            '\u{FDD0}',
+            '\u{FFFE}',
+            '\u{1FFFF}',
+            '\u{E0100}',
+        ] {
+            assert!(
+                !is_uri(&format!("urn:x:a{bad}b")),
+                "{}",
+                bad.escape_unicode()
+            );
+        }
+    }
+
+    #[test]
     fn names_reject_forbidden_characters() {
         assert!(check_name("type", "Vehicle").is_ok());
         assert!(check_name("type", "schema:Vehicle").is_ok());
@@ -142,6 +189,22 @@ mod tests {
         ] {
             let err = check_name("type", bad).unwrap_err();
             assert!(matches!(err, NgsiError::InvalidName { .. }), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_start_with_a_letter() {
+        for ok in [
+            "speed",
+            "Straße",
+            "a_1",
+            "ex:speed",
+            "https://example.org/speed",
+        ] {
+            assert!(check_name("type", ok).is_ok(), "{ok}");
+        }
+        for bad in ["1speed", "@invalid", "_x"] {
+            assert!(check_name("type", bad).is_err(), "{bad}");
         }
     }
 

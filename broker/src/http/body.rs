@@ -85,13 +85,40 @@ fn nesting_depth(value: &Value) -> usize {
     deepest
 }
 
-/// Checks the media type and parses a JSON body. `merge_patch_allowed` admits
-/// `application/merge-patch+json` (PATCH operations, clause 6.3.4).
-pub fn parse_json_body(
+/// Checks the media type and parses the JSON of a body whose terms need no @context, such as
+/// the entity ids of a batch delete (clause 6.17.3.1): JSON or JSON-LD, with or without one.
+pub fn parse_context_free_body(req: &HttpRequest, raw: &RawBody) -> BrokerResult<Value> {
+    Ok(read_json(req, raw, false)?.0)
+}
+
+/// Checks the media type and parses the JSON of a batch body, whose items each may carry an
+/// @context (GS CIM 009 6.3.5): for `application/json`, the context items share (Link header
+/// or core); for `application/ld+json`, `None` (each item brings its own, no Link header).
+pub fn parse_batch_body(
+    req: &HttpRequest,
+    raw: &RawBody,
+) -> BrokerResult<(Value, Option<ContextSource>)> {
+    let (json, ld, _) = read_json(req, raw, false)?;
+    let link = link_context(req)?;
+    let shared = match (ld, link) {
+        (true, Some(_)) => {
+            return Err(BrokerError::BadRequestData(
+                "a JSON-LD Link header is not allowed with Content-Type application/ld+json".into(),
+            ))
+        }
+        (true, None) => None,
+        (false, Some(url)) => Some(ContextSource::Link(url)),
+        (false, None) => Some(ContextSource::Core),
+    };
+    Ok((json, shared))
+}
+
+/// The JSON of a body, whether its media type is JSON-LD, and whether it is a merge patch.
+fn read_json(
     req: &HttpRequest,
     raw: &RawBody,
     merge_patch_allowed: bool,
-) -> BrokerResult<JsonBody> {
+) -> BrokerResult<(Value, bool, bool)> {
     let mime = req.content_type().to_ascii_lowercase();
     let (ld, merge_patch) = match mime.as_str() {
         "application/json" => (false, false),
@@ -121,6 +148,17 @@ pub fn parse_json_body(
             "the request body is nested deeper than {MAX_BODY_DEPTH} levels"
         )));
     }
+    Ok((json, ld, merge_patch))
+}
+
+/// Checks the media type and parses a JSON body. `merge_patch_allowed` admits
+/// `application/merge-patch+json` (PATCH operations, clause 6.3.4).
+pub fn parse_json_body(
+    req: &HttpRequest,
+    raw: &RawBody,
+    merge_patch_allowed: bool,
+) -> BrokerResult<JsonBody> {
+    let (json, ld, merge_patch) = read_json(req, raw, merge_patch_allowed)?;
     let link = link_context(req)?;
     let inline = match &json {
         Value::Object(map) => map.get("@context").cloned(),

@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::contexts::RequestContext;
 use crate::error::{BrokerError, BrokerResult};
-use crate::http::body::{parse_json_body, JsonBody, RawBody};
+use crate::http::body::{parse_batch_body, parse_context_free_body, parse_json_body, RawBody};
 use crate::http::media::{link_context, negotiate, MediaType};
 use crate::http::params::Params;
 use crate::http::tenant::tenant_of;
@@ -246,8 +246,9 @@ impl<const MERGE_PATCH: bool> FromRequest for Body<MERGE_PATCH> {
 
 /// The body of a batch operation: a non-empty JSON array, each item with the @context it is
 /// read with. With `application/json` every item shares the request's (Link header or core);
-/// with `application/ld+json` each item carries its own (GS CIM 009 6.3.5), and an item
-/// without one fails alone with BadRequestData.
+/// with `application/ld+json` each item carries its own (GS CIM 009 6.3.5). An item breaking
+/// the rule of its media type (none with JSON-LD, one with JSON) fails alone with
+/// BadRequestData.
 #[derive(Debug)]
 pub struct BatchBody {
     pub items: Vec<(Value, BrokerResult<RequestContext>)>,
@@ -261,21 +262,23 @@ impl FromRequest for BatchBody {
         let raw = RawBody::from_request(req, payload);
         let req = req.clone();
         Box::pin(async move {
-            let body = parse_json_body(&req, &raw.await?, false)?;
-            let inline = matches!(body.context, ContextSource::Inline(_));
-            let items = batch_items(body.json)?;
-            if !inline {
-                let ctx = resolve(&req, body.context).await?;
-                let items = items.into_iter().map(|i| (i, Ok(ctx.clone()))).collect();
-                return Ok(Self { items });
-            }
+            let (json, shared) = parse_batch_body(&req, &raw.await?)?;
+            let items = batch_items(json)?;
+            let shared = match shared {
+                Some(source) => Some(resolve(&req, source).await?),
+                None => None,
+            };
             let mut out = Vec::with_capacity(items.len());
             for item in items {
-                let ctx = match item.get("@context") {
-                    Some(c) => resolve(&req, ContextSource::Inline(c.clone())).await,
-                    None => Err(BrokerError::BadRequestData(
+                let ctx = match (&shared, item.get("@context")) {
+                    (None, Some(c)) => resolve(&req, ContextSource::Inline(c.clone())).await,
+                    (None, None) => Err(BrokerError::BadRequestData(
                         "each entity of an application/ld+json batch needs its own @context".into(),
                     )),
+                    (Some(_), Some(_)) => Err(BrokerError::BadRequestData(
+                        "an @context member requires Content-Type application/ld+json".into(),
+                    )),
+                    (Some(ctx), None) => Ok(ctx.clone()),
                 };
                 out.push((item, ctx));
             }
@@ -299,7 +302,7 @@ impl FromRequest for BatchIds {
         let raw = RawBody::from_request(req, payload);
         let req = req.clone();
         Box::pin(async move {
-            let JsonBody { json, .. } = parse_json_body(&req, &raw.await?, false)?;
+            let json = parse_context_free_body(&req, &raw.await?)?;
             Ok(Self {
                 items: batch_items(json)?,
             })
@@ -314,8 +317,14 @@ fn batch_items(json: Value) -> BrokerResult<Vec<Value>> {
             "a batch operation takes a JSON array".into(),
         ));
     };
+    // GS CIM 009 5.6.7.4-5.6.10.4: an empty batch, or a null item, fails the whole batch.
     if items.is_empty() {
         return Err(BrokerError::BadRequestData("the batch is empty".into()));
+    }
+    if let Some(i) = items.iter().position(Value::is_null) {
+        return Err(BrokerError::BadRequestData(format!(
+            "item {i} of the batch is null"
+        )));
     }
     Ok(items)
 }

@@ -9,6 +9,7 @@ pub mod front;
 pub mod lenient_target;
 pub mod media;
 pub mod params;
+pub mod purge_request;
 pub mod query_request;
 pub mod respond;
 pub mod tenant;

@@ -160,11 +160,13 @@ async fn update(
 ) -> BrokerResult<HttpResponse> {
     let no_overwrite = params.options()?.no_overwrite;
     let items = operations(body, |item, ctx| {
-        // Each entity's attributes are appended; its types are not (the entity is named by
-        // its id alone here).
+        // Each entity is appended as a fragment (5.6.3.4): its attributes, the types and the
+        // scope it names.
         let entity = parse_entity(item, &ctx.active)?;
         let fragment = EntityFragment {
             id: Some(entity.id),
+            types: entity.types,
+            scope: (!entity.scope.is_empty()).then_some(entity.scope),
             attributes: entity.attributes,
             ..EntityFragment::default()
         };

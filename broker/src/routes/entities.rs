@@ -2,13 +2,13 @@
 
 use actix_web::{web, HttpResponse};
 use ngsi_types::format::{parse_attributes, parse_entity};
-use ngsi_types::query::type_expr::TypeExpr;
 
-use super::method_not_allowed;
+use super::{method_not_allowed, type_selector};
 use crate::contexts::RequestContext;
 use crate::error::{BrokerError, BrokerResult};
 use crate::http::body::check_body_id;
 use crate::http::extract::{EntityId, EntityMedia, LdBody, PatchBody, UriParams};
+use crate::http::purge_request::PurgeRequest;
 use crate::http::query_request::{EntityRendering, QueryParams, QueryRequest};
 use crate::http::respond;
 use crate::param_set;
@@ -22,6 +22,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(create))
             .route(web::get().to(query))
             .route(web::delete().to(purge))
+            // Merge and Replace Entity with no entity id in the path (5.6.17.4, 5.6.18.4).
+            .route(web::patch().to(missing_entity_id))
+            .route(web::put().to(missing_entity_id))
             .default_service(web::to(method_not_allowed)),
     )
     .service(
@@ -36,7 +39,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 param_set! {
     CreateParams = ["local"];
-    PurgeParams = ["id", "type", "idPattern", "q", "scopeQ", "local"];
+    PurgeParams = [
+        "id", "type", "idPattern", "attrs", "q", "scopeQ", "georel", "geometry", "coordinates",
+        "geoproperty", "drop", "keep", "local",
+    ];
     RetrieveParams = [
         "attrs", "pick", "omit", "options", "format", "lang", "geometryProperty", "type",
         "local", "join", "joinLevel", "containedBy", "datasetId",
@@ -44,6 +50,13 @@ param_set! {
     DeleteParams = ["type", "local"];
     MergeParams = ["options", "format", "observedAt", "lang", "local"];
     ReplaceParams = ["options", "local"];
+}
+
+/// GS CIM 009 5.6.17.4, 5.6.18.4: "If the Entity ID is not present", BadRequestData.
+async fn missing_entity_id() -> BrokerResult<HttpResponse> {
+    Err(BrokerError::BadRequestData(
+        "the entity id is missing from the path".into(),
+    ))
 }
 
 /// Create Entity (5.6.1): 201 with Location.
@@ -75,23 +88,18 @@ async fn query(
     Ok(respond::entities(media.0, &ctx, &request.rendering, &page))
 }
 
-/// Purge Entities (5.6.21): deletes every entity matching type/q/id/idPattern/scopeQ.
+/// Purge Entities (5.6.21): deletes the matching entities, or their `drop`/`keep` attributes.
 async fn purge(
     state: web::Data<AppState>,
     params: UriParams<PurgeParams>,
     tenant: Tenant,
     ctx: RequestContext,
 ) -> BrokerResult<HttpResponse> {
-    if params.get("type")?.is_none()
-        && params.get("id")?.is_none()
-        && params.get("idPattern")?.is_none()
-    {
-        return Err(BrokerError::BadRequestData(
-            "purge needs at least one of type, id or idPattern".into(),
-        ));
-    }
-    let request = QueryRequest::from_params(&params, &ctx.active, &state.config)?;
-    state.entities.purge(&tenant, request.store_query()).await?;
+    let request = PurgeRequest::from_params(&params, &ctx.active, &state.config)?;
+    state
+        .entities
+        .purge(&tenant, request.query, request.action)
+        .await?;
     Ok(respond::no_content())
 }
 
@@ -105,10 +113,7 @@ async fn retrieve(
     ctx: RequestContext,
 ) -> BrokerResult<HttpResponse> {
     let rendering = EntityRendering::from_params(&params, &ctx.active)?;
-    let types = params
-        .get("type")?
-        .map(|t| TypeExpr::parse(t).map(|t| t.expand(&ctx.active)))
-        .transpose()?;
+    let types = type_selector(&params, &ctx.active)?;
     let entity = state
         .entities
         .retrieve(&tenant, &id, types.as_ref())
@@ -119,14 +124,13 @@ async fn retrieve(
 /// Delete Entity (5.6.6).
 async fn delete(
     state: web::Data<AppState>,
-    _: UriParams<DeleteParams>,
+    params: UriParams<DeleteParams>,
     EntityId(id): EntityId,
     tenant: Tenant,
+    ctx: RequestContext,
 ) -> BrokerResult<HttpResponse> {
-    state
-        .entities
-        .apply(&tenant, &id, EntityOperation::Delete)
-        .await?;
+    let operation = EntityOperation::Delete.of_type(type_selector(&params, &ctx.active)?);
+    state.entities.apply(&tenant, &id, operation).await?;
     Ok(respond::no_content())
 }
 

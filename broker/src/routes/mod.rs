@@ -12,7 +12,11 @@ mod types;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::error::BrokerError;
+use ngsi_types::context::ActiveContext;
+use ngsi_types::query::type_expr::TypeExpr;
+
+use crate::error::{BrokerError, BrokerResult};
+use crate::http::params::Params;
 
 /// Registers every NGSI-LD resource under `/ngsi-ld/v1`, and the operational endpoints.
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -51,4 +55,14 @@ pub async fn no_such_resource(req: HttpRequest) -> Result<HttpResponse, BrokerEr
         "no resource at {}",
         req.path()
     )))
+}
+
+/// The optional selector of Entity types (`type`, clause 4.17) of the operations on one entity
+/// (5.6.2-5.6.6, 5.6.19, 5.7.1), expanded against the request's @context.
+pub fn type_selector(params: &Params, ctx: &ActiveContext) -> BrokerResult<Option<TypeExpr>> {
+    Ok(params
+        .get("type")?
+        .map(TypeExpr::parse)
+        .transpose()?
+        .map(|t| t.expand(ctx)))
 }

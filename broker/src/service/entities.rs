@@ -47,6 +47,17 @@ pub enum BatchKind {
     Delete,
 }
 
+/// What Purge Entities (5.6.21.4) does to the entities it selects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PurgeAction {
+    /// Deletes them.
+    Entities,
+    /// Deletes these attributes (expanded names) of each: the restrictive list, `drop`.
+    Drop(Vec<String>),
+    /// Deletes every attribute of each but these: the exclusionary list, `keep`.
+    Keep(Vec<String>),
+}
+
 /// One entity of a batch: the id it names (for the report) and its operation, or why its
 /// item could not be read.
 pub type BatchItem = (String, BrokerResult<EntityOperation>);
@@ -197,7 +208,11 @@ impl Entities {
             .into_iter()
             .zip(self.execute(tenant, operations).await?)
         {
-            results[pos] = Some(result);
+            results[pos] = Some(if kind == BatchKind::Update {
+                result.and_then(all_attributes_applied)
+            } else {
+                result
+            });
         }
         Ok(ids
             .into_iter()
@@ -206,11 +221,54 @@ impl Entities {
             .collect())
     }
 
-    /// Purge Entities (5.6.21): deletes every entity the query matches, a page at a time.
-    pub async fn purge(&self, tenant: &Tenant, mut query: EntityQuery) -> BrokerResult<()> {
+    /// Purge Entities (5.6.21): deletes every entity the query matches, or with `drop`/`keep`
+    /// the chosen attributes of each, a page at a time.
+    pub async fn purge(
+        &self,
+        tenant: &Tenant,
+        mut query: EntityQuery,
+        action: PurgeAction,
+    ) -> BrokerResult<()> {
         query.offset = 0;
         query.limit = PURGE_PAGE;
         query.count = false;
+        let (names, keep) = match action {
+            PurgeAction::Entities => return self.purge_entities(tenant, query).await,
+            PurgeAction::Drop(names) => (names, false),
+            PurgeAction::Keep(names) => (names, true),
+        };
+        // The entities stay, so they keep matching: list them all first, then change them
+        // (paging while changing could skip or repeat entities).
+        let mut ids = Vec::new();
+        loop {
+            let page = self.query(tenant, &query).await?;
+            let n = page.entities.len();
+            ids.extend(page.entities.into_iter().map(|e| e.id));
+            if n < PURGE_PAGE {
+                break;
+            }
+            query.offset += n;
+        }
+        for chunk in ids.chunks(PURGE_PAGE) {
+            let operations = chunk
+                .iter()
+                .map(|id| {
+                    let names = names.clone();
+                    (id.clone(), EntityOperation::DropAttributes { names, keep })
+                })
+                .collect();
+            // An entity deleted meanwhile has no attributes left to purge: not an error.
+            for result in self.execute(tenant, operations).await? {
+                match result {
+                    Ok(_) | Err(BrokerError::NotFound(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn purge_entities(&self, tenant: &Tenant, query: EntityQuery) -> BrokerResult<()> {
         loop {
             let page = self.query(tenant, &query).await?;
             if page.entities.is_empty() {
@@ -313,6 +371,24 @@ impl Entities {
         require_tenant(self.store.as_ref(), tenant).await?;
         Ok(self.store.query(tenant, query).await?)
     }
+}
+
+/// GS CIM 009 5.6.9.4: in a batch update an entity whose attributes were not all appended
+/// (they exist and `noOverwrite` was given) is a failed entity of the batch, not a success.
+fn all_attributes_applied(done: Done) -> BrokerResult<Done> {
+    if done.changes.not_updated.is_empty() {
+        return Ok(done);
+    }
+    let names: Vec<&str> = done
+        .changes
+        .not_updated
+        .iter()
+        .map(|n| n.attribute.as_str())
+        .collect();
+    Err(BrokerError::AlreadyExists(format!(
+        "attributes not overwritten (options=noOverwrite): {}",
+        names.join(", ")
+    )))
 }
 
 fn not_attempted() -> BrokerError {

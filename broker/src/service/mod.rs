@@ -39,7 +39,7 @@ pub mod tenancy;
 pub use catalog::Catalog;
 pub use clock::Clock;
 pub use delivery_status::{OtherInstances, SharedDeliveryStatus};
-pub use entities::{BatchItem, BatchKind, BatchResult, Done, Entities};
+pub use entities::{BatchItem, BatchKind, BatchResult, Done, Entities, PurgeAction};
 pub use entity_source::StoreEntitySource;
 pub use health::Health;
 pub use jsonld_contexts::JsonLdContexts;

@@ -8,9 +8,11 @@
 
 use chrono::{DateTime, Utc};
 use ngsi_types::format::EntityFragment;
+use ngsi_types::query::type_expr::TypeExpr;
 use ngsi_types::update::{
-    append_attributes, delete_attribute, merge_entity, partial_update_attribute, replace_attribute,
-    replace_entity, update_attributes, Changes,
+    append_attributes, append_scope, delete_attribute, delete_scope, drop_attributes, merge_entity,
+    partial_update_attribute, replace_attribute, replace_entity, update_attributes, update_scope,
+    Changes,
 };
 use ngsi_types::{Attribute, Entity};
 
@@ -54,11 +56,22 @@ pub enum EntityOperation {
         dataset_id: Option<String>,
         delete_all: bool,
     },
+    /// Delete Attribute (5.6.5) of `scope`: the entity loses its scope.
+    DeleteScope,
     /// Delete Entity (5.6.6), batch delete (5.6.10), purge (5.6.21).
     Delete,
+    /// Purge Entities with `drop` (5.6.21.4): these attributes (expanded names) go; with
+    /// `keep`, all but these go.
+    DropAttributes { names: Vec<String>, keep: bool },
     /// The expiry of a transient entity: deleted if its `expiresAt` is still at or before
     /// this instant (it may have been moved since it was listed).
     Expire { at: DateTime<Utc> },
+    /// The operation, on an entity matching this selector of Entity types (clause 4.17): the
+    /// optional `type` of 5.6.2-5.6.6 and 5.6.19. Any other entity is ResourceNotFound.
+    OfType {
+        types: TypeExpr,
+        operation: Box<EntityOperation>,
+    },
 }
 
 /// What a plan decided to do with one entity.
@@ -76,6 +89,17 @@ impl EntityOperation {
         matches!(self, Self::Create(_) | Self::Upsert { .. })
     }
 
+    /// This operation, gated by a selector of Entity types if one is given.
+    pub fn of_type(self, types: Option<TypeExpr>) -> Self {
+        match types {
+            Some(types) => Self::OfType {
+                types,
+                operation: Box::new(self),
+            },
+            None => self,
+        }
+    }
+
     /// What to write, given the entity as stored now (`None`: there is none) and the time of
     /// the write. ResourceNotFound for operations on an entity that does not exist.
     pub fn plan(
@@ -85,6 +109,10 @@ impl EntityOperation {
         now: DateTime<Utc>,
     ) -> BrokerResult<Planned> {
         match (self, current) {
+            (Self::OfType { types, operation }, Some(e)) if types.matches(e) => {
+                operation.plan(id, current, now)
+            }
+            (Self::OfType { .. }, _) => Err(not_found(id)),
             (Self::Create(entity), None) | (Self::Upsert { entity, .. }, None) => {
                 Ok(Planned::Put(Box::new(entity.clone()), Changes::default()))
             }
@@ -97,8 +125,9 @@ impl EntityOperation {
                     Planned::Put(Box::new(entity), changes)
                 }
                 UpsertMode::Update => modified(old, |e| {
-                    add_types(e, &entity.types);
-                    Ok(append_attributes(e, entity.attributes.clone(), false, now))
+                    let mut changes = append_attributes(e, entity.attributes.clone(), false, now);
+                    add_types(e, &entity.types, &mut changes, now);
+                    Ok(changes)
                 })?,
             }),
             (Self::Delete, Some(_)) => Ok(Planned::Delete),
@@ -127,16 +156,30 @@ impl EntityOperation {
                 },
                 Some(old),
             ) => modified(old, |e| {
-                add_types(e, &fragment.types);
-                Ok(append_attributes(
+                let mut changes =
+                    append_attributes(e, fragment.attributes.clone(), *no_overwrite, now);
+                add_types(e, &fragment.types, &mut changes, now);
+                if let Some(scope) = &fragment.scope {
+                    append_scope(e, scope, !*no_overwrite, &mut changes, now);
+                }
+                Ok(changes)
+            }),
+            // GS CIM 009 5.6.2.4: types of the fragment the entity lacks are added, as in append.
+            (Self::Update { fragment }, Some(old)) => modified(old, |e| {
+                let mut changes = update_attributes(e, fragment.attributes.clone(), now);
+                add_types(e, &fragment.types, &mut changes, now);
+                if let Some(scope) = &fragment.scope {
+                    update_scope(e, scope, &mut changes, now);
+                }
+                Ok(changes)
+            }),
+            (Self::DeleteScope, Some(old)) => modified(old, |e| Ok(delete_scope(e, now)?)),
+            (Self::DropAttributes { names, keep }, Some(old)) => modified(old, |e| {
+                Ok(drop_attributes(
                     e,
-                    fragment.attributes.clone(),
-                    *no_overwrite,
+                    |name| names.iter().any(|n| n == name) != *keep,
                     now,
                 ))
-            }),
-            (Self::Update { fragment }, Some(old)) => modified(old, |e| {
-                Ok(update_attributes(e, fragment.attributes.clone(), now))
             }),
             (Self::Merge { fragment }, Some(old)) => {
                 modified(old, |e| Ok(merge_entity(e, fragment.clone(), now)))
@@ -177,11 +220,14 @@ fn modified(
     Ok(Planned::Put(Box::new(entity), changes))
 }
 
-/// Adds the types the entity does not have yet (append and upsert-update add, never remove).
-fn add_types(entity: &mut Entity, types: &[String]) {
+/// Adds the types the entity does not have yet (append, update and upsert-update add, never
+/// remove), which modifies the entity.
+fn add_types(entity: &mut Entity, types: &[String], changes: &mut Changes, now: DateTime<Utc>) {
     for ty in types {
         if !entity.has_type(ty) {
             entity.types.push(ty.clone());
+            changes.entity_changed = true;
+            entity.modified_at = Some(now);
         }
     }
 }

@@ -90,10 +90,12 @@ pub(crate) async fn update_attrs_replaces_existing_attributes() {
     assert_eq!(got.json["speed"], json!({"type": "Property", "value": 10}));
 }
 
-pub(crate) async fn update_attrs_with_a_missing_attribute_is_207_not_updated() {
+/// GS CIM 009 v1.9.1 5.6.2.4: an attribute the entity lacks is appended; only an NGSI-LD Null
+/// for an attribute that does not exist is not updated (207).
+pub(crate) async fn update_attrs_appends_a_missing_attribute() {
     let client = Client::shared();
     let id = vehicle(&client).await;
-    let reply = client
+    client
         .patch(
             &attrs_path(&id),
             &json!({
@@ -101,13 +103,19 @@ pub(crate) async fn update_attrs_with_a_missing_attribute_is_207_not_updated() {
                 "colour": {"type": "Property", "value": "red"}
             }),
         )
-        .await;
-    reply.assert_status(207);
-    assert_eq!(not_updated_names(&reply.json), ["colour"], "{}", reply.text);
-    assert_eq!(reply.json["updated"], json!(["speed"]));
+        .await
+        .assert_status(204);
     let got = client.get(&entity_path(&id)).await;
     assert_eq!(got.json["speed"]["value"], 10);
-    assert!(got.json.get("colour").is_none(), "update never creates");
+    assert_eq!(got.json["colour"]["value"], "red");
+    let reply = client
+        .patch(
+            &attrs_path(&id),
+            &json!({"size": {"type": "Property", "value": "urn:ngsi-ld:null"}}),
+        )
+        .await;
+    reply.assert_status(207);
+    assert_eq!(not_updated_names(&reply.json), ["size"], "{}", reply.text);
 }
 
 pub(crate) async fn update_attrs_with_ngsi_ld_null_deletes_the_attribute() {

@@ -134,7 +134,7 @@ pub(crate) async fn wrong_method_is_405() {
     let client = Client::shared();
     let id = urn("Vehicle");
     for (method, path) in [
-        (Method::PUT, "/ngsi-ld/v1/entities".to_owned()),
+        (Method::PUT, "/ngsi-ld/v1/subscriptions".to_owned()),
         (Method::POST, entity_path(&id)),
         (
             Method::GET,

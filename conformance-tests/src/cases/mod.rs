@@ -6,16 +6,20 @@
 //! beyond a broker URL ([`Needs`]). Runners (the test binary, `ngsi-conformance`) only ever go
 //! through [`all`].
 
+mod attr_selectors;
 mod attrs;
 mod batch;
+mod batch_items;
 mod context;
 mod durability;
 mod entities;
 mod errors;
 mod formats;
 mod geo;
+mod members;
 mod meta;
 mod notifications;
+mod purge;
 mod query;
 mod source_identity;
 mod subscriptions;
@@ -139,6 +143,11 @@ static CASES: &[Case] = cases! {
     entities::concurrent_appends_to_one_entity_lose_no_attribute ["5.6.3"];
     entities::concurrent_creates_of_one_id_succeed_exactly_once ["5.6.1"];
     entities::purge_entities_by_type_deletes_only_that_type ["5.6.21"];
+    purge::purge_by_ids_or_id_pattern_alone_is_too_wide_and_deletes_nothing ["5.6.21", "6.4.3.3"];
+    purge::purge_by_q_deletes_only_the_matching_entities ["5.6.21"];
+    purge::purge_with_drop_deletes_only_those_attributes ["5.6.21", "6.4.3.3"];
+    purge::purge_with_keep_deletes_every_other_attribute ["5.6.21", "6.4.3.3"];
+    purge::purge_in_local_scope_alone_deletes_every_entity_of_the_tenant ["5.6.21", "5.5.13"];
     entities::replace_with_another_id_in_the_body_is_400 ["5.6.18"];
     entities::retrieve_with_attrs_that_do_not_exist_gives_id_and_type ["5.7.1"];
     entities::resources_answer_with_a_trailing_slash ["6.1"];
@@ -150,7 +159,7 @@ static CASES: &[Case] = cases! {
     attrs::append_with_no_overwrite_is_207_and_keeps_existing_values ["5.6.3"];
     attrs::append_to_missing_entity_is_404 ["5.6.3"];
     attrs::update_attrs_replaces_existing_attributes ["5.6.2"];
-    attrs::update_attrs_with_a_missing_attribute_is_207_not_updated ["5.6.2"];
+    attrs::update_attrs_appends_a_missing_attribute ["5.6.2"];
     attrs::update_attrs_with_ngsi_ld_null_deletes_the_attribute ["5.6.2"];
     attrs::patch_attrs_of_missing_entity_is_404 ["5.6.2"];
     attrs::partial_attribute_update_merges_the_given_members ["5.6.4"];
@@ -162,6 +171,21 @@ static CASES: &[Case] = cases! {
     attrs::delete_attribute_with_delete_all_removes_every_instance ["5.6.5"];
     attrs::append_with_a_dataset_id_adds_an_instance ["5.6.3"];
     attrs::attribute_bodies_are_validated ["5.6.2", "5.6.3", "5.6.4"];
+    members::ids_with_characters_no_iri_admits_are_400 ["5.2.1", "4.5.1"];
+    members::core_terms_and_embedded_contexts_are_refused_in_attributes ["4.5.1", "5.5.7"];
+    members::members_an_attribute_kind_does_not_admit_are_400 ["4.5.2", "4.5.3", "4.5.18", "4.5.24"];
+    members::none_dataset_id_is_the_default_instance ["4.5.5"];
+    members::vocabulary_property_is_rendered_as_vocab_property ["4.5.20"];
+    members::names_not_starting_with_a_letter_are_400 ["4.6.2"];
+    members::merge_and_replace_without_an_entity_id_are_400 ["5.6.17", "5.6.18"];
+    members::dataset_id_is_never_the_ngsi_ld_null_and_a_new_one_adds_an_instance ["5.5.8", "5.6.2"];
+    attr_selectors::type_selector_gates_attribute_writes ["4.17", "5.6.2", "5.6.3", "5.6.4", "5.6.19"];
+    attr_selectors::type_selector_gates_attribute_and_entity_deletes ["4.17", "5.6.5", "5.6.6"];
+    attr_selectors::update_attrs_adds_the_types_of_the_fragment ["5.6.2"];
+    attr_selectors::append_replaces_the_scope_or_adds_to_it_with_no_overwrite ["4.18", "5.6.3"];
+    attr_selectors::update_attrs_replaces_an_existing_scope_only ["4.18", "5.6.2"];
+    attr_selectors::delete_attribute_scope_removes_the_scope ["4.18", "5.6.5"];
+    attr_selectors::attribute_operations_without_an_entity_id_are_400 ["5.6.2", "5.6.3", "5.6.4", "5.6.5"];
 
     batch::batch_create_of_valid_entities_is_201_with_their_ids ["5.6.7"];
     batch::batch_create_with_existing_and_invalid_entities_is_207 ["5.6.7", "5.2.16"];
@@ -178,6 +202,10 @@ static CASES: &[Case] = cases! {
     batch::batch_merge_merges_each_entity ["5.6.20"];
     batch::json_ld_batch_items_are_each_read_with_their_own_context ["5.6.7", "6.3.5"];
     batch::batch_upsert_with_a_duplicated_id_keeps_the_last_item ["5.6.8"];
+    batch_items::a_null_item_fails_the_whole_batch ["5.6.7", "5.6.10"];
+    batch_items::batch_delete_accepts_json_ld_without_a_context ["5.6.10", "6.3.5"];
+    batch_items::batch_items_breaking_their_media_type_rule_fail_alone ["5.6.7", "6.3.5", "4.4"];
+    batch_items::batch_update_reports_entities_left_unchanged_by_no_overwrite ["5.6.9", "5.6.3"];
 
     query::q_supports_every_comparison_operator ["5.7.2", "4.9"];
     query::raw_operators_quotes_and_spaces_in_the_query_string_work ["4.9", "6.3"];

@@ -29,10 +29,9 @@ pub const CORE_CONTEXT_URL: &str =
 
 /// Every URL that names the core context. None of them is ever fetched.
 pub const CORE_CONTEXT_URLS: &[&str] = &[
-    // The core context of v1.9 (the version this broker implements) is never fetched
-    // either; it stands for the v1.8 document this crate ships.
-    "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld",
     CORE_CONTEXT_URL,
+    // GS CIM 009 v1.9.1 clause 4.4 names this one; it is read as the document shipped here.
+    "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld",
     "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.7.jsonld",
     "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.6.jsonld",
     "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.5.jsonld",

@@ -195,6 +195,17 @@ fn value_member_bit(key: &str) -> u8 {
     }
 }
 
+/// Members of an attribute that only notifications carry (`showChanges`, clause 5.8.1).
+const OUTPUT_ONLY_MEMBERS: &[&str] = &[
+    "previousValue",
+    "previousObject",
+    "previousLanguageMap",
+    "previousVocab",
+    "previousJson",
+    "previousValueList",
+    "previousObjectList",
+];
+
 /// The kind of an attribute object: its `type`, or inferred from its members (concise form).
 /// `None` means the object is not an attribute object but a concise Property's JSON value.
 /// One pass over the members, no lookups: this runs for every attribute of every write.
@@ -284,12 +295,49 @@ fn parse_object(
     for (key, member) in map {
         match key.as_str() {
             k if k == value_member => raw = Some(member),
-            "type" | "createdAt" | "modifiedAt" | "deletedAt" | "@context" => {}
+            "type" | "createdAt" | "modifiedAt" | "deletedAt" => {}
+            // GS CIM 009 4.5.1 and 5.5.7: the @context is given at the top level only.
+            "@context" => {
+                return Err(NgsiError::attribute(
+                    name,
+                    "an attribute cannot carry an embedded @context",
+                ))
+            }
+            // Clauses 4.5.2-4.5.24: the previous* members exist only in notifications.
+            other if OUTPUT_ONLY_MEMBERS.contains(&other) => {
+                return Err(NgsiError::attribute(
+                    name,
+                    format!("'{other}' is output-only (notifications with showChanges)"),
+                ))
+            }
             "objectType" => raw_object_type = Some(member),
+            // GS CIM 009 4.5.5.1: "@none" names the default instance, like no datasetId.
+            "datasetId" if member.as_str() == Some("@none") => dataset_id = None,
+            // GS CIM 5.5.8: a datasetId cannot be deleted by setting it to the NGSI-LD Null.
+            "datasetId" if member.as_str() == Some(NGSI_LD_NULL) => {
+                return Err(NgsiError::attribute(
+                    name,
+                    "a datasetId cannot be set to the NGSI-LD Null",
+                ))
+            }
             "datasetId" => {
                 let s = member.as_str().unwrap_or_default();
                 check_uri(&format!("{name}.datasetId"), s)?;
                 dataset_id = Some(s.to_owned());
+            }
+            // Clauses 4.5.3.2, 4.5.18.2, 4.5.20.2, 4.5.24.2: only Properties have units.
+            "unitCode"
+                if !matches!(
+                    kind,
+                    AttributeKind::Property
+                        | AttributeKind::GeoProperty
+                        | AttributeKind::ListProperty
+                ) =>
+            {
+                return Err(NgsiError::attribute(
+                    name,
+                    format!("a {} has no unitCode", kind.as_str()),
+                ))
             }
             "observedAt" => {
                 let member_name = format!("{name}.observedAt");

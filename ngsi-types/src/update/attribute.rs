@@ -80,3 +80,23 @@ pub fn delete_attribute(
     finish(entity, &changes, now);
     Ok(changes)
 }
+
+/// The attribute removal of Purge Entities (clause 5.6.21.4): every attribute for which
+/// `drop` says so goes, with all its instances (`drop`: the restrictive list; its negation:
+/// the exclusionary `keep` list).
+pub fn drop_attributes(
+    entity: &mut Entity,
+    drop: impl Fn(&str) -> bool,
+    now: DateTime<Utc>,
+) -> Changes {
+    let mut changes = Changes::default();
+    entity.attributes.retain(|name, _| {
+        let gone = drop(name);
+        if gone {
+            changes.record(name, Outcome::Deleted);
+        }
+        !gone
+    });
+    finish(entity, &changes, now);
+    changes
+}

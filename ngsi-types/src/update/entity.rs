@@ -44,18 +44,25 @@ pub fn append_attributes(
     changes
 }
 
-/// Update Attributes (clause 5.6.2): only existing instances are replaced; others are reported
-/// as not updated. An NGSI-LD Null deletes the instance.
+/// Update Attributes (clause 5.6.2.4 of v1.9.1): an existing instance (by datasetId) is
+/// replaced, keeping its createdAt; a missing one is appended. An NGSI-LD Null deletes the
+/// instance; a Null for an instance that does not exist is reported as not updated.
 pub fn update_attributes(entity: &mut Entity, attrs: Attributes, now: DateTime<Utc>) -> Changes {
     let mut changes = Changes::default();
     for (name, instances) in attrs {
         for mut attr in instances {
             let dataset_id = attr.dataset_id.clone();
             let Some(old) = entity.instance(&name, dataset_id.as_deref()) else {
-                changes.not_updated.push(NotUpdated {
-                    attribute: name.clone(),
-                    reason: super::missing(&name, dataset_id.as_deref()).to_string(),
-                });
+                if attr.value.is_null() {
+                    changes.not_updated.push(NotUpdated {
+                        attribute: name.clone(),
+                        reason: super::missing(&name, dataset_id.as_deref()).to_string(),
+                    });
+                } else {
+                    attr.stamp(now, Some(now));
+                    entity.put_attribute(name.clone(), attr);
+                    changes.record(&name, Outcome::Created);
+                }
                 continue;
             };
             if attr.value.is_null() {

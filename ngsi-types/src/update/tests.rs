@@ -64,7 +64,7 @@ fn append_adds_and_overwrites_unless_no_overwrite() {
 }
 
 #[test]
-fn update_only_touches_existing_instances_and_null_deletes() {
+fn update_replaces_or_appends_instances_and_null_deletes() {
     let mut e = entity(json!({"id": "urn:a", "type": "T", "a": 1, "b": 2,
         "s": [{"type": "Property", "value": 1, "datasetId": "urn:d1"}]}));
     let changes = update_attributes(
@@ -78,17 +78,28 @@ fn update_only_touches_existing_instances_and_null_deletes() {
     );
     assert_eq!(changes.updated, [name("a")]);
     assert_eq!(changes.deleted, [name("b")]);
-    let not_updated: Vec<_> = changes
-        .not_updated
-        .iter()
-        .map(|n| n.attribute.clone())
-        .collect();
-    assert_eq!(not_updated, [name("zz"), name("s")]);
-    assert!(changes.not_updated[1].reason.contains("urn:d2"));
+    assert_eq!(
+        changes.created,
+        [name("zz"), name("s")],
+        "missing instances are appended"
+    );
+    assert!(changes.not_updated.is_empty());
     assert_eq!(
         rendered(&e),
         json!({"id": "urn:a", "type": "T", "a": {"type": "Property", "value": 5},
-               "s": {"type": "Property", "value": 1, "datasetId": "urn:d1"}})
+               "s": [{"type": "Property", "value": 1, "datasetId": "urn:d1"},
+                     {"type": "Property", "value": 7, "datasetId": "urn:d2"}],
+               "zz": {"type": "Property", "value": 1}})
+    );
+    let changes = update_attributes(
+        &mut e,
+        attrs(json!({"gone": "urn:ngsi-ld:null"}), true),
+        at(20),
+    );
+    assert_eq!(
+        changes.not_updated.len(),
+        1,
+        "a Null for nothing is not updated"
     );
 }
 
@@ -202,4 +213,25 @@ fn attribute_level_operations_need_an_existing_instance() {
     assert!(e.attributes.is_empty());
     assert_eq!(e.modified_at, Some(at(40)));
     assert!(delete_attribute(&mut e, &name("a"), None, true, at(50)).is_err());
+}
+
+#[test]
+fn drop_attributes_removes_every_instance_of_the_chosen_ones() {
+    let mut e = entity(json!({"id": "urn:a", "type": "T", "a": 1, "b": 2,
+        "s": [{"type": "Property", "value": 1}, {"type": "Property", "value": 2, "datasetId": "urn:d1"}]}));
+    let keep = [name("a")];
+    let changes = drop_attributes(&mut e, |n| !keep.iter().any(|k| k == n), at(10));
+    assert_eq!(changes.deleted, [name("b"), name("s")]);
+    assert_eq!(e.modified_at, Some(at(10)));
+    assert_eq!(
+        rendered(&e),
+        json!({"id": "urn:a", "type": "T", "a": {"type": "Property", "value": 1}})
+    );
+    let changes = drop_attributes(&mut e, |n| n == name("zz"), at(20));
+    assert!(!changes.is_modified());
+    assert_eq!(
+        e.modified_at,
+        Some(at(10)),
+        "nothing dropped, nothing modified"
+    );
 }
