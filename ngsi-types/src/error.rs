@@ -148,6 +148,10 @@ pub enum NgsiError {
     /// A query parameter is well-formed but not acceptable (unknown option, bad georel, ...).
     #[error("{param}: {reason}")]
     InvalidParameter { param: String, reason: String },
+    /// A URI parameter, or a value of `options`/`format`, that the operation does not take
+    /// (GS CIM 009 6.3.20: InvalidRequest, unlike a malformed value, which is BadRequestData).
+    #[error("{param}: {reason}")]
+    UnsupportedParameter { param: String, reason: String },
     /// A JSON-LD @context is malformed.
     #[error("invalid @context: {0}")]
     InvalidContext(String),
@@ -166,7 +170,9 @@ impl NgsiError {
     /// The NGSI-LD error type this error is reported as.
     pub fn error_type(&self) -> ErrorType {
         match self {
-            Self::InvalidJson(_) | Self::InvalidContext(_) => ErrorType::InvalidRequest,
+            Self::InvalidJson(_) | Self::InvalidContext(_) | Self::UnsupportedParameter { .. } => {
+                ErrorType::InvalidRequest
+            }
             Self::InvalidUri { .. }
             | Self::InvalidName { .. }
             | Self::InvalidDateTime { .. }

@@ -9,6 +9,7 @@ use crate::contexts::RequestContext;
 use crate::error::{BrokerError, BrokerResult};
 use crate::http::body::check_body_id;
 use crate::http::extract::{EntityId, EntityMedia, LdBody, PatchBody, UriParams};
+use crate::http::media::MediaType;
 use crate::http::query_request::{EntityRendering, QueryParams, QueryRequest};
 use crate::http::respond;
 use crate::param_set;
@@ -67,7 +68,7 @@ async fn query(
     tenant: Tenant,
     ctx: RequestContext,
 ) -> BrokerResult<HttpResponse> {
-    let request = QueryRequest::from_params(&params, &ctx.active, &state.config)?;
+    let request = QueryRequest::from_params(&params, &ctx.active, &state.config, media.0)?;
     let page = state
         .entities
         .query(&tenant, &request.store_query())
@@ -90,7 +91,7 @@ async fn purge(
             "purge needs at least one of type, id or idPattern".into(),
         ));
     }
-    let request = QueryRequest::from_params(&params, &ctx.active, &state.config)?;
+    let request = QueryRequest::selection(&params, &ctx.active, &state.config, MediaType::Json)?;
     state.entities.purge(&tenant, request.store_query()).await?;
     Ok(respond::no_content())
 }
@@ -104,7 +105,7 @@ async fn retrieve(
     tenant: Tenant,
     ctx: RequestContext,
 ) -> BrokerResult<HttpResponse> {
-    let rendering = EntityRendering::from_params(&params, &ctx.active)?;
+    let rendering = EntityRendering::from_params(&params, &ctx.active, media.0)?;
     let types = params
         .get("type")?
         .map(|t| TypeExpr::parse(t).map(|t| t.expand(&ctx.active)))
@@ -113,6 +114,7 @@ async fn retrieve(
         .entities
         .retrieve(&tenant, &id, types.as_ref())
         .await?;
+    rendering.check_retrieved(&entity)?;
     Ok(respond::entity(media.0, &ctx, &rendering, &entity))
 }
 

@@ -79,6 +79,17 @@ impl Query {
         })
     }
 
+    /// True if a term targets an attribute that is not a system one (GS CIM 009 5.7.2.4 c:
+    /// only such a `q` narrows a query). Asked of the query as written, before expansion.
+    pub fn names_a_non_system_attribute(&self) -> bool {
+        self.terms().any(|t| {
+            t.attribute
+                .names
+                .first()
+                .is_some_and(|n| !super::SYSTEM_ATTRIBUTES.contains(&n.as_str()))
+        })
+    }
+
     /// The same query with names expanded against `ctx`: the first name of every attribute path
     /// and the sub-attribute names after it, but not metadata members nor trailing-path members.
     /// Text values are also expanded into [`QueryTerm::vocab_values`], for VocabProperties.
