@@ -8,6 +8,7 @@ use ngsi_types::entity::LOCATION;
 use ngsi_types::format::{Format, RenderOptions};
 use ngsi_types::query::geo::{GeoQuery, GeoQueryParams};
 use ngsi_types::query::options::Options;
+use ngsi_types::query::order::{EntityOrder, OrderingParams};
 use ngsi_types::query::projection::{LangFilter, Projection};
 use ngsi_types::query::q::Query;
 use ngsi_types::query::scope::ScopeQuery;
@@ -27,7 +28,7 @@ crate::param_set! {
         "id", "type", "idPattern", "attrs", "pick", "omit", "q", "scopeQ", "georel",
         "geometry", "coordinates", "geoproperty", "geometryProperty", "csf", "lang", "limit",
         "offset", "count", "options", "format", "local", "datasetId", "containedBy", "join",
-        "joinLevel",
+        "joinLevel", "orderBy", "orderFrom", "orderGeometry", "collation",
     ];
 }
 
@@ -97,6 +98,8 @@ pub struct QueryRequest {
     pub limit: usize,
     pub offset: usize,
     pub count: bool,
+    /// `orderBy` and the rest of Entity ordering (clause 4.23).
+    pub order: Option<EntityOrder>,
     /// True if the request narrows the result as a query must (clause 5.7.2.4 a-d).
     narrows: bool,
 }
@@ -176,7 +179,9 @@ impl QueryRequest {
             || q.as_ref().is_some_and(Query::names_a_non_system_attribute)
             || geo_q.is_some();
         let limit = p.limit(config.default_limit, config.max_limit)?;
+        let order = uri_ordering(p, ctx)?;
         Ok(Self {
+            order,
             filter: EntityFilter {
                 ids,
                 types,
@@ -244,6 +249,9 @@ impl QueryRequest {
         check_join(text("join")?, join_level.as_deref())?;
         if let Some(entities) = map.get("entities") {
             request.filter.selectors = selectors(entities, ctx)?;
+        }
+        if let Some(ordering) = map.get("ordering") {
+            request.order = Some(body_ordering(ordering, ctx)?);
         }
         let attrs = names_member(map, "attrs")?;
         let pick = names_member(map, "pick")?;
@@ -416,4 +424,75 @@ fn check_join(join: Option<&str>, level: Option<&str>) -> BrokerResult<()> {
         }
     }
     Ok(())
+}
+
+/// `orderBy`, `orderFrom`, `orderGeometry` and `collation` (clause 6.4.3.2, 4.23). Oxion has
+/// no context source registrations, so every query executes locally and may be ordered
+/// (clause 5.7.2.4 refuses ordering only outside the local scope).
+fn uri_ordering(p: &Params, ctx: &ActiveContext) -> BrokerResult<Option<EntityOrder>> {
+    let Some(order_by) = p.list("orderBy")? else {
+        for other in ["orderFrom", "orderGeometry", "collation"] {
+            if p.get(other)?.is_some() {
+                return Err(BrokerError::BadRequestData(format!(
+                    "{other} is part of an ordering: it needs orderBy"
+                )));
+            }
+        }
+        return Ok(None);
+    };
+    let coordinates = p
+        .get("orderFrom")?
+        .map(|c| {
+            serde_json::from_str::<Value>(c)
+                .ok()
+                .filter(Value::is_array)
+                .ok_or_else(|| {
+                    BrokerError::BadRequestData(format!(
+                        "orderFrom must hold the coordinates of a geometry, a JSON array, not '{c}'"
+                    ))
+                })
+        })
+        .transpose()?;
+    let params = OrderingParams {
+        order_by,
+        coordinates,
+        geometry: p.get("orderGeometry")?.map(str::to_owned),
+        collation: p.get("collation")?.map(str::to_owned),
+    };
+    Ok(Some(EntityOrder::parse(&params, ctx)?))
+}
+
+/// The `ordering` member of a Query, an OrderingParams object (clause 5.2.43).
+fn body_ordering(ordering: &Value, ctx: &ActiveContext) -> BrokerResult<EntityOrder> {
+    let bad = |reason: &str| BrokerError::BadRequestData(format!("Query.ordering: {reason}"));
+    let map = ordering
+        .as_object()
+        .ok_or_else(|| bad("must be an OrderingParams object"))?;
+    let text = |member: &str| -> BrokerResult<Option<String>> {
+        match map.get(member) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(bad(&format!("{member} must be a string"))),
+        }
+    };
+    let order_by = match map.get("orderBy") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| bad("orderBy must be an array of strings"))?,
+        _ => return Err(bad("orderBy must be an array of strings")),
+    };
+    let coordinates = match map.get("coordinates") {
+        None => None,
+        Some(c @ Value::Array(_)) => Some(c.clone()),
+        Some(_) => return Err(bad("coordinates must be a JSON array")),
+    };
+    let params = OrderingParams {
+        order_by,
+        coordinates,
+        geometry: text("geometry")?,
+        collation: text("collation")?,
+    };
+    Ok(EntityOrder::parse(&params, ctx)?)
 }

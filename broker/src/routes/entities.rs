@@ -71,7 +71,7 @@ async fn query(
     let request = QueryRequest::from_params(&params, &ctx.active, &state.config, media.0)?;
     let page = state
         .entities
-        .query(&tenant, &request.store_query())
+        .query(&tenant, &request.store_query(), request.order.as_ref())
         .await?;
     Ok(respond::entities(media.0, &ctx, &request.rendering, &page))
 }

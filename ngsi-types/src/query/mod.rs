@@ -4,6 +4,7 @@
 pub mod filter;
 pub mod geo;
 pub mod options;
+pub mod order;
 pub mod projection;
 pub mod q;
 pub mod scope;

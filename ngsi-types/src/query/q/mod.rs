@@ -30,7 +30,7 @@
 //! ```
 
 mod ast;
-mod eval;
+pub(crate) mod eval;
 mod parser;
 mod print;
 
