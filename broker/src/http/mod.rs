@@ -6,6 +6,7 @@
 pub mod body;
 pub mod extract;
 pub mod media;
+pub mod pagination;
 pub mod params;
 pub mod query_request;
 pub mod respond;

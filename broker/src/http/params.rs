@@ -36,6 +36,11 @@ impl Params {
         Ok(Self { pairs })
     }
 
+    /// Every parameter as given, in order (to repeat a request, as pagination links do).
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
     /// The value of a parameter; an empty value is BadRequestData (`?type=` means nothing).
     pub fn get(&self, name: &str) -> BrokerResult<Option<&str>> {
         match self.pairs.iter().find(|(n, _)| n == name) {

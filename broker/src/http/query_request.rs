@@ -19,8 +19,9 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::error::{BrokerError, BrokerResult};
 use crate::http::media::MediaType;
+use crate::http::pagination::Page;
 use crate::http::params::Params;
-use crate::store::{EntityFilter, EntityQuery, EntitySelector};
+use crate::store::{EntityFilter, EntityQuery, EntitySelector, QueryPage};
 
 crate::param_set! {
     /// URI parameters of GET /entities.
@@ -291,6 +292,16 @@ impl QueryRequest {
             return Err(too_wide());
         }
         Ok(request)
+    }
+
+    /// Where `page`, this request's answer, sits in all the matches (for pagination links).
+    pub fn page(&self, page: &QueryPage) -> Page {
+        Page {
+            offset: self.offset,
+            limit: self.limit,
+            returned: page.entities.len(),
+            total: page.total,
+        }
     }
 
     /// The store query: the exact filter with the index hints it implies, `attrs`, paging.

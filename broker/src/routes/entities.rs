@@ -10,6 +10,7 @@ use crate::error::{BrokerError, BrokerResult};
 use crate::http::body::check_body_id;
 use crate::http::extract::{EntityId, EntityMedia, LdBody, PatchBody, UriParams};
 use crate::http::media::MediaType;
+use crate::http::pagination;
 use crate::http::query_request::{EntityRendering, QueryParams, QueryRequest};
 use crate::http::respond;
 use crate::param_set;
@@ -73,7 +74,14 @@ async fn query(
         .entities
         .query(&tenant, &request.store_query(), request.order.as_ref())
         .await?;
-    Ok(respond::entities(media.0, &ctx, &request.rendering, &page))
+    let links = pagination::page_links(
+        "/ngsi-ld/v1/entities",
+        params.pairs(),
+        request.page(&page),
+        media.0,
+    );
+    let response = respond::entities(media.0, &ctx, &request.rendering, &page);
+    Ok(pagination::with_page_links(response, &links))
 }
 
 /// Purge Entities (5.6.21): deletes every entity matching type/q/id/idPattern/scopeQ.

@@ -197,6 +197,7 @@ static CASES: &[Case] = cases! {
     query::invalid_or_too_broad_query_bodies_are_400 ["6.23", "5.2.23", "5.2.33"];
     query::contradictory_or_malformed_query_parameters_are_400 ["5.7.1", "5.7.2", "4.10", "6.4.3.2"];
     query::pick_takes_pipes_as_commas ["4.21"];
+    query::query_pages_link_to_their_neighbours ["5.5.9", "6.3.10"];
     order::order_by_sorts_before_paging_in_either_direction ["4.23", "6.4.3.2"];
     order::order_by_ranks_datatypes_and_collates_strings ["4.23.1", "4.23.2"];
     order::order_by_distance_puts_the_nearest_first ["4.23.1", "5.2.43"];

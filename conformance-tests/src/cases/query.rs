@@ -599,3 +599,48 @@ pub(crate) async fn post_query_body_pick_and_omit_project() {
         "{omitted:?}"
     );
 }
+
+/// GS CIM 009 5.5.9, 6.3.10: a page links to the previous and next ones (rel="prev",
+/// rel="next"), with the request's media type, and the links lead to those pages.
+pub(crate) async fn query_pages_link_to_their_neighbours() {
+    let client = Client::shared();
+    let (ty, ids) = fleet(&client).await;
+    let page = |offset: usize| {
+        let client = client.clone();
+        let path = format!("/ngsi-ld/v1/entities?type={ty}&limit=2&offset={offset}&count=true");
+        async move { client.get(&path).await }
+    };
+    let links = |reply: &Reply, rel: &str| -> Vec<String> {
+        reply
+            .headers
+            .get_all("link")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|l| l.contains(&format!(r#"rel="{rel}""#)))
+            .collect()
+    };
+    let first = page(0).await;
+    assert!(links(&first, "prev").is_empty(), "{:?}", first.headers);
+    let next = links(&first, "next");
+    assert_eq!(next.len(), 1, "{next:?}");
+    assert!(next[0].contains("offset=2") && next[0].contains(r#"type="application/json""#));
+    // The target is a request that answers the next page.
+    let target = next[0]
+        .split(['<', '>'])
+        .nth(1)
+        .unwrap_or_else(|| panic!("a target: {}", next[0]))
+        .to_owned();
+    let followed = client.get(&target).await;
+    let mut seen = ids_of(&first);
+    seen.extend(ids_of(&followed));
+    assert_eq!(seen, ids.iter().cloned().collect());
+    let last = page(2).await;
+    assert!(links(&last, "next").is_empty());
+    assert!(links(&last, "prev")[0].contains("offset=0"));
+}
