@@ -43,6 +43,8 @@ pub struct EntityRendering {
     pub lang: Option<LangFilter>,
     /// Expanded name of the GeoProperty that is a GeoJSON Feature's geometry.
     pub geometry_property: String,
+    /// `datasetId`: only these attribute instances (`@none`: the default instance).
+    pub dataset_ids: Option<Vec<String>>,
 }
 
 impl EntityRendering {
@@ -55,7 +57,12 @@ impl EntityRendering {
             ));
         }
         check_join(p.get("join")?, p.get("joinLevel")?)?;
+        let dataset_ids = p.list("datasetId")?;
+        for id in dataset_ids.iter().flatten().filter(|d| *d != "@none") {
+            ngsi_types::ident::check_uri("datasetId", id)?;
+        }
         Ok(Self {
+            dataset_ids,
             options: p.options()?,
             projection: Projection::parse(p.get("attrs")?, p.get("pick")?, p.get("omit")?, ctx)?,
             lang: p.get("lang")?.map(LangFilter::parse).transpose()?,
@@ -75,6 +82,18 @@ impl EntityRendering {
             "entity '{}' has none of the requested attributes",
             entity.id
         )))
+    }
+
+    /// The instances of `entity` to render: all, or those of the `datasetId` list.
+    pub fn instances<'e>(&self, entity: &'e Entity) -> std::borrow::Cow<'e, Entity> {
+        match &self.dataset_ids {
+            None => std::borrow::Cow::Borrowed(entity),
+            Some(ids) => {
+                let mut kept = entity.clone();
+                kept.retain_datasets(ids);
+                std::borrow::Cow::Owned(kept)
+            }
+        }
     }
 
     pub fn render_options(&self) -> RenderOptions<'_> {

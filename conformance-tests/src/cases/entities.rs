@@ -545,3 +545,53 @@ pub(crate) async fn concise_output_of_several_instances_reads_back_as_the_same_i
     expected["id"] = json!(copy_id);
     assert_eq!(client.get(&entity_path(&copy_id)).await.json, expected);
 }
+
+/// GS CIM 009 4.5.5, 5.7.1.4, 5.7.2.4: `datasetId` keeps only the attribute instances it
+/// lists, `@none` naming the default instance; an attribute with none of them is left out.
+pub(crate) async fn dataset_id_parameter_keeps_only_those_instances() {
+    let client = Client::shared();
+    let id = urn("Building");
+    let (fr, de) = ("urn:ngsi-ld:Dataset:fr", "urn:ngsi-ld:Dataset:de");
+    client
+        .create(&json!({
+            "id": id, "type": "Building",
+            "name": [
+                {"type": "Property", "value": "Eiffel Tower"},
+                {"type": "Property", "value": "Tour Eiffel", "datasetId": fr},
+                {"type": "Property", "value": "Eiffelturm", "datasetId": de}
+            ],
+            "height": {"type": "Property", "value": 330}
+        }))
+        .await;
+    let got = client
+        .get(&format!("{}?datasetId={fr}", entity_path(&id)))
+        .await;
+    got.assert_status(200);
+    assert_eq!(got.json["name"]["value"], "Tour Eiffel", "{}", got.text);
+    assert!(got.json.get("height").is_none(), "{}", got.text);
+    let got = client
+        .get(&format!("{}?datasetId=@none", entity_path(&id)))
+        .await;
+    assert_eq!(got.json["name"]["value"], "Eiffel Tower", "{}", got.text);
+    assert_eq!(got.json["height"]["value"], 330, "{}", got.text);
+    let listed = client
+        .get(&format!(
+            "/ngsi-ld/v1/entities?type=Building&id={}&datasetId={fr},{de}",
+            enc(&id)
+        ))
+        .await;
+    listed.assert_status(200);
+    let names = listed.json[0]["name"]
+        .as_array()
+        .map(|a| a.iter().map(|n| n["value"].clone()).collect::<Vec<_>>());
+    assert_eq!(
+        names,
+        Some(vec![json!("Tour Eiffel"), json!("Eiffelturm")]),
+        "{}",
+        listed.text
+    );
+    client
+        .get(&format!("{}?datasetId=notauri", entity_path(&id)))
+        .await
+        .assert_error(400, "BadRequestData");
+}

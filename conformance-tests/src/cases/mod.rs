@@ -140,6 +140,7 @@ static CASES: &[Case] = cases! {
     entities::purge_entities_by_type_deletes_only_that_type ["5.6.21"];
     entities::replace_with_another_id_in_the_body_is_400 ["5.6.18"];
     entities::retrieve_projecting_nothing_is_404 ["5.7.1", "6.5.3.1", "4.21"];
+    entities::dataset_id_parameter_keeps_only_those_instances ["4.5.5", "5.7.1", "5.7.2"];
     entities::resources_answer_with_a_trailing_slash ["6.1"];
     entities::unicode_names_round_trip_and_are_queryable ["4.6.2", "5.7.2"];
     entities::merge_with_ngsi_ld_null_removes_the_scope ["5.6.17", "4.18"];
