@@ -61,6 +61,19 @@ pub struct Entity {
 }
 
 impl Entity {
+    /// Keeps only the attribute instances whose datasetId is in `dataset_ids`, `@none` naming
+    /// the default instance; an attribute left without instances is dropped (clause 4.5.5,
+    /// 5.7.1.4, 5.7.2.4: the `datasetId` parameter).
+    pub fn retain_datasets(&mut self, dataset_ids: &[String]) {
+        for instances in self.attributes.values_mut() {
+            instances.retain(|a| match &a.dataset_id {
+                None => dataset_ids.iter().any(|d| d == "@none"),
+                Some(d) => dataset_ids.contains(d),
+            });
+        }
+        self.attributes.retain(|_, instances| !instances.is_empty());
+    }
+
     pub fn new(id: impl Into<String>, types: Vec<String>) -> Self {
         Self {
             id: id.into(),

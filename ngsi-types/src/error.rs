@@ -150,6 +150,10 @@ pub enum NgsiError {
     /// A query parameter is well-formed but not acceptable (unknown option, bad georel, ...).
     #[error("{param}: {reason}")]
     InvalidParameter { param: String, reason: String },
+    /// A URI parameter, or a value of `options`/`format`, that the operation does not take
+    /// (GS CIM 009 6.3.20: InvalidRequest, unlike a malformed value, which is BadRequestData).
+    #[error("{param}: {reason}")]
+    UnsupportedParameter { param: String, reason: String },
     /// A JSON-LD @context is malformed.
     #[error("invalid @context: {0}")]
     InvalidContext(String),
@@ -168,7 +172,7 @@ impl NgsiError {
     /// The NGSI-LD error type this error is reported as.
     pub fn error_type(&self) -> ErrorType {
         match self {
-            Self::InvalidJson(_) => ErrorType::InvalidRequest,
+            Self::InvalidJson(_) | Self::UnsupportedParameter { .. } => ErrorType::InvalidRequest,
             // GS CIM 009 5.5.4, 5.5.6: a document that is JSON but not a valid JSON-LD
             // @context (inline or remote) is bad data, not a malformed request.
             Self::InvalidContext(_)

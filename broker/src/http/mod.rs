@@ -8,6 +8,7 @@ pub mod extract;
 pub mod front;
 pub mod lenient_target;
 pub mod media;
+pub mod pagination;
 pub mod params;
 pub mod purge_request;
 pub mod query_request;

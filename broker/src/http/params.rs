@@ -13,14 +13,15 @@ pub struct Params {
 }
 
 impl Params {
-    /// Parses the query string; parameters not in `allowed` are BadRequestData.
+    /// Parses the query string; parameters not in `allowed` are InvalidRequest (GS CIM 009
+    /// 6.3.20: a parameter the operation does not take), a repeated one BadRequestData.
     pub fn parse(req: &HttpRequest, allowed: &[&str]) -> BrokerResult<Self> {
         let pairs = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
             .map_err(|e| BrokerError::BadRequestData(format!("invalid query string: {e}")))?
             .into_inner();
         for (name, _) in &pairs {
             if !allowed.contains(&name.as_str()) {
-                return Err(BrokerError::BadRequestData(format!(
+                return Err(BrokerError::InvalidRequest(format!(
                     "unknown URI parameter '{name}'"
                 )));
             }
@@ -33,6 +34,11 @@ impl Params {
             }
         }
         Ok(Self { pairs })
+    }
+
+    /// Every parameter as given, in order (to repeat a request, as pagination links do).
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
     }
 
     /// The value of a parameter; an empty value is BadRequestData (`?type=` means nothing).
@@ -109,8 +115,14 @@ mod tests {
 
     #[test]
     fn unknown_duplicate_and_malformed_parameters_are_refused() {
-        assert!(Params::parse(&req("tpye=A"), &["type"]).is_err());
-        assert!(Params::parse(&req("type=A&type=B"), &["type"]).is_err());
+        assert!(matches!(
+            Params::parse(&req("tpye=A"), &["type"]),
+            Err(BrokerError::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            Params::parse(&req("type=A&type=B"), &["type"]),
+            Err(BrokerError::BadRequestData(_))
+        ));
         let p = Params::parse(
             &req("type=A&limit=x&count=yes&q=a%3D%3D1"),
             &["type", "limit", "count", "q"],

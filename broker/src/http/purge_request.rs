@@ -5,6 +5,7 @@
 use ngsi_types::context::ActiveContext;
 use ngsi_types::query::q::Query;
 
+use super::media::MediaType;
 use super::params::Params;
 use super::query_request::QueryRequest;
 use crate::config::Config;
@@ -35,7 +36,8 @@ impl PurgeRequest {
             (None, Some(names)) => PurgeAction::Keep(expand(&names, ctx)),
             (None, None) => PurgeAction::Entities,
         };
-        let query = QueryRequest::from_params(p, ctx, config)?.store_query();
+        // The purge's own narrowing rule (above) stands for the query's (5.7.2.4).
+        let query = QueryRequest::selection(p, ctx, config, MediaType::Json)?.store_query();
         Ok(Self { query, action })
     }
 }

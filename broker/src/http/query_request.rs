@@ -3,20 +3,25 @@
 //! @context, and turned into a store query plus what the response rendering needs.
 
 use ngsi_types::context::ActiveContext;
+use ngsi_types::entity::Entity;
 use ngsi_types::entity::LOCATION;
 use ngsi_types::format::{Format, RenderOptions};
 use ngsi_types::query::geo::{GeoQuery, GeoQueryParams};
 use ngsi_types::query::options::Options;
+use ngsi_types::query::order::{EntityOrder, OrderingParams};
 use ngsi_types::query::projection::{LangFilter, Projection};
 use ngsi_types::query::q::Query;
 use ngsi_types::query::scope::ScopeQuery;
-use ngsi_types::query::type_expr::{IdPattern, TypeExpr};
+use ngsi_types::query::type_expr::{IdPattern, TypeExpr, TypeNode};
+use ngsi_types::query::SYSTEM_ATTRIBUTES;
 use serde_json::Value;
 
 use crate::config::Config;
 use crate::error::{BrokerError, BrokerResult};
+use crate::http::media::MediaType;
+use crate::http::pagination::Page;
 use crate::http::params::Params;
-use crate::store::{EntityFilter, EntityQuery, EntitySelector};
+use crate::store::{EntityFilter, EntityQuery, EntitySelector, QueryPage};
 
 crate::param_set! {
     /// URI parameters of GET /entities.
@@ -24,7 +29,7 @@ crate::param_set! {
         "id", "type", "idPattern", "attrs", "pick", "omit", "q", "scopeQ", "georel",
         "geometry", "coordinates", "geoproperty", "geometryProperty", "csf", "lang", "limit",
         "offset", "count", "options", "format", "local", "datasetId", "containedBy", "join",
-        "joinLevel",
+        "joinLevel", "orderBy", "orderFrom", "orderGeometry", "collation",
     ];
 }
 
@@ -38,12 +43,26 @@ pub struct EntityRendering {
     pub lang: Option<LangFilter>,
     /// Expanded name of the GeoProperty that is a GeoJSON Feature's geometry.
     pub geometry_property: String,
+    /// `datasetId`: only these attribute instances (`@none`: the default instance).
+    pub dataset_ids: Option<Vec<String>>,
 }
 
 impl EntityRendering {
-    /// From the URI parameters of a retrieval or a query.
-    pub fn from_params(p: &Params, ctx: &ActiveContext) -> BrokerResult<Self> {
+    /// From the URI parameters of a retrieval or a query, answered in `media`.
+    pub fn from_params(p: &Params, ctx: &ActiveContext, media: MediaType) -> BrokerResult<Self> {
+        // GS CIM 009 5.7.1.4, 5.7.2.4: geometryProperty only means something to GeoJSON.
+        if media != MediaType::GeoJson && p.get("geometryProperty")?.is_some() {
+            return Err(BrokerError::BadRequestData(
+                "geometryProperty needs Accept: application/geo+json".into(),
+            ));
+        }
+        check_join(p.get("join")?, p.get("joinLevel")?)?;
+        let dataset_ids = p.list("datasetId")?;
+        for id in dataset_ids.iter().flatten().filter(|d| *d != "@none") {
+            ngsi_types::ident::check_uri("datasetId", id)?;
+        }
         Ok(Self {
+            dataset_ids,
             options: p.options()?,
             projection: Projection::parse(p.get("attrs")?, p.get("pick")?, p.get("omit")?, ctx)?,
             lang: p.get("lang")?.map(LangFilter::parse).transpose()?,
@@ -51,6 +70,30 @@ impl EntityRendering {
                 .get("geometryProperty")?
                 .map_or_else(|| LOCATION.to_owned(), |g| ctx.expand_term(g).into_owned()),
         })
+    }
+
+    /// Retrieve Entity's answer when the projection leaves nothing of the entity
+    /// (GS CIM 009 5.7.1.4, 6.5.3.1: attrs of which it has none is ResourceNotFound).
+    pub fn check_retrieved(&self, entity: &Entity) -> BrokerResult<()> {
+        if self.projection.keeps_any_of(entity) {
+            return Ok(());
+        }
+        Err(BrokerError::NotFound(format!(
+            "entity '{}' has none of the requested attributes",
+            entity.id
+        )))
+    }
+
+    /// The instances of `entity` to render: all, or those of the `datasetId` list.
+    pub fn instances<'e>(&self, entity: &'e Entity) -> std::borrow::Cow<'e, Entity> {
+        match &self.dataset_ids {
+            None => std::borrow::Cow::Borrowed(entity),
+            Some(ids) => {
+                let mut kept = entity.clone();
+                kept.retain_datasets(ids);
+                std::borrow::Cow::Owned(kept)
+            }
+        }
     }
 
     pub fn render_options(&self) -> RenderOptions<'_> {
@@ -75,11 +118,46 @@ pub struct QueryRequest {
     pub limit: usize,
     pub offset: usize,
     pub count: bool,
+    /// `orderBy` and the rest of Entity ordering (clause 4.23).
+    pub order: Option<EntityOrder>,
+    /// True if the request narrows the result as a query must (clause 5.7.2.4 a-d).
+    narrows: bool,
 }
 
 impl QueryRequest {
-    /// Parses GET /entities parameters.
-    pub fn from_params(p: &Params, ctx: &ActiveContext, config: &Config) -> BrokerResult<Self> {
+    /// Parses GET /entities parameters: a query, which must narrow the result (clause
+    /// 5.7.2.4).
+    pub fn from_params(
+        p: &Params,
+        ctx: &ActiveContext,
+        config: &Config,
+        media: MediaType,
+    ) -> BrokerResult<Self> {
+        let request = Self::selection(p, ctx, config, media)?;
+        let explicit_local = p.get("local")?;
+        let local = explicit_local == Some("true");
+        let any_type = |t: &TypeExpr| matches!(t.node(), TypeNode::Any);
+        if request.filter.types.as_ref().is_some_and(any_type) && explicit_local == Some("false") {
+            // GS CIM 009 6.4.3.2: type=* implies local=true, which shall not be set to false.
+            return Err(BrokerError::BadRequestData(
+                "type=* implies local=true; it cannot be combined with local=false".into(),
+            ));
+        }
+        if !local && !request.narrows {
+            return Err(too_wide());
+        }
+        Ok(request)
+    }
+
+    /// The entities that `id`, `type`, `idPattern`, `attrs`, `q`, `scopeQ` and geoQ select,
+    /// and how to render them; Purge Entities (5.6.21) takes these without the query's
+    /// narrowing rule.
+    pub fn selection(
+        p: &Params,
+        ctx: &ActiveContext,
+        config: &Config,
+        media: MediaType,
+    ) -> BrokerResult<Self> {
         let ids = p.list("id")?;
         if let Some(ids) = &ids {
             for id in ids {
@@ -91,19 +169,20 @@ impl QueryRequest {
             .map(TypeExpr::parse)
             .transpose()?
             .map(|t| t.expand(ctx));
-        let attrs = p.list("attrs")?.map(|names| {
+        let rendering = EntityRendering::from_params(p, ctx, media)?;
+        let attr_names = p.list("attrs")?;
+        let attrs = attr_names.as_ref().map(|names| {
             names
                 .iter()
                 .map(|n| ctx.expand_term(n).into_owned())
                 .collect::<Vec<_>>()
         });
-        let q = p
-            .get("q")?
-            .map(Query::parse)
-            .transpose()?
-            .map(|q| q.expand(ctx));
+        let q = p.get("q")?.map(Query::parse).transpose()?;
         let scope_q = p.get("scopeQ")?.map(ScopeQuery::parse).transpose()?;
         let id_pattern = p.get("idPattern")?.map(IdPattern::new).transpose()?;
+        // GS CIM 009 5.7.2.4: a context source filter must be valid even with no registrations
+        // to apply it to; it has the q grammar (clause 4.9).
+        p.get("csf")?.map(Query::parse).transpose()?;
         let geo_q = GeoQuery::from_params(GeoQueryParams {
             georel: p.get("georel")?,
             geometry: p.get("geometry")?,
@@ -114,29 +193,20 @@ impl QueryRequest {
             g.expand(ctx);
             g
         });
-        let local = p.flag("local")?;
-        if ids.is_none()
-            && types.is_none()
-            && attrs.is_none()
-            && q.is_none()
-            && id_pattern.is_none()
-            && scope_q.is_none()
-            && geo_q.is_none()
-            && !local
-        {
-            // GS CIM 009 6.4.3.2: at least one of these must restrict the query.
-            return Err(BrokerError::BadRequestData(
-                "too broad query: give at least one of id, idPattern, type, attrs, q, scopeQ, geoQ or local=true".into(),
-            ));
-        }
-        let rendering = EntityRendering::from_params(p, ctx)?;
+        // GS CIM 009 5.7.2.4 a-d: a type, an attrs or q with a non-system attribute, or a geoQ.
+        let narrows = types.is_some()
+            || attr_names.as_ref().is_some_and(|a| names_a_non_system(a))
+            || q.as_ref().is_some_and(Query::names_a_non_system_attribute)
+            || geo_q.is_some();
         let limit = p.limit(config.default_limit, config.max_limit)?;
+        let order = uri_ordering(p, ctx)?;
         Ok(Self {
+            order,
             filter: EntityFilter {
                 ids,
                 types,
                 id_pattern,
-                q,
+                q: q.map(|q| q.expand(ctx)),
                 scope_q,
                 geo_q,
                 ..EntityFilter::default()
@@ -146,6 +216,7 @@ impl QueryRequest {
             limit,
             offset: p.number("offset")?.unwrap_or(0),
             count: p.flag("count")?,
+            narrows,
         })
     }
 
@@ -168,6 +239,12 @@ impl QueryRequest {
                 ))
             }
         }
+        // GS CIM 009 5.2.23: temporalQ is for Query Temporal Evolution of Entities only.
+        if map.contains_key("temporalQ") {
+            return Err(BrokerError::BadRequestData(
+                "Query.temporalQ belongs to the temporal query, not to Query Entities".into(),
+            ));
+        }
         let mut request = Self {
             limit: p.limit(config.default_limit, config.max_limit)?,
             offset: p.number("offset")?.unwrap_or(0),
@@ -188,68 +265,30 @@ impl QueryRequest {
                 ))),
             }
         };
+        let join_level = map.get("joinLevel").map(Value::to_string);
+        check_join(text("join")?, join_level.as_deref())?;
         if let Some(entities) = map.get("entities") {
-            let selectors = entities.as_array().ok_or_else(|| {
-                BrokerError::BadRequestData("Query.entities must be an array".into())
-            })?;
-            let mut parsed = Vec::with_capacity(selectors.len());
-            if selectors.is_empty() {
-                return Err(BrokerError::BadRequestData(
-                    "Query.entities must not be an empty array".into(),
-                ));
-            }
-            for sel in selectors {
-                let member = |name: &str| -> BrokerResult<Option<&str>> {
-                    match sel.get(name) {
-                        None => Ok(None),
-                        Some(Value::String(s)) => Ok(Some(s.as_str())),
-                        Some(other) => Err(BrokerError::BadRequestData(format!(
-                            "Query.entities[].{name} must be a string, not {other}"
-                        ))),
-                    }
-                };
-                if !sel.is_object() {
-                    return Err(BrokerError::BadRequestData(format!(
-                        "Query.entities holds EntitySelector objects, not {sel}"
-                    )));
-                }
-                let (id, pattern, ty) = (member("id")?, member("idPattern")?, member("type")?);
-                if id.is_none() && pattern.is_none() && ty.is_none() {
-                    return Err(BrokerError::BadRequestData(
-                        "an EntitySelector of Query.entities needs a type, id or idPattern".into(),
-                    ));
-                }
-                if let Some(id) = id {
-                    ngsi_types::ident::check_uri("entities.id", id)?;
-                }
-                parsed.push(EntitySelector {
-                    id: id.map(str::to_owned),
-                    id_pattern: pattern.map(IdPattern::new).transpose()?,
-                    types: ty.map(TypeExpr::parse).transpose()?.map(|t| t.expand(ctx)),
-                });
-            }
-            request.filter.selectors = parsed;
+            request.filter.selectors = selectors(entities, ctx)?;
         }
-        if let Some(attrs) = map.get("attrs") {
-            let names: Vec<String> = attrs
-                .as_array()
-                .and_then(|a| a.iter().map(|v| v.as_str().map(str::to_owned)).collect())
-                .ok_or_else(|| {
-                    BrokerError::BadRequestData("Query.attrs must be an array of names".into())
-                })?;
-            request.rendering.projection =
-                Projection::parse(Some(&names.join(",")), None, None, ctx)?;
-            request.attrs = Some(
-                names
-                    .iter()
-                    .map(|n| ctx.expand_term(n).into_owned())
-                    .collect(),
-            );
+        if let Some(ordering) = map.get("ordering") {
+            request.order = Some(body_ordering(ordering, ctx)?);
         }
-        request.filter.q = text("q")?
-            .map(Query::parse)
-            .transpose()?
-            .map(|q| q.expand(ctx));
+        let attrs = names_member(map, "attrs")?;
+        let pick = names_member(map, "pick")?;
+        let omit = names_member(map, "omit")?;
+        request.rendering.projection = Projection::parse(
+            attrs.as_ref().map(|n| n.join(",")).as_deref(),
+            pick.as_ref().map(|n| n.join(",")).as_deref(),
+            omit.as_ref().map(|n| n.join(",")).as_deref(),
+            ctx,
+        )?;
+        request.attrs = attrs.as_ref().map(|names| {
+            names
+                .iter()
+                .map(|n| ctx.expand_term(n).into_owned())
+                .collect()
+        });
+        let q = text("q")?.map(Query::parse).transpose()?;
         request.filter.scope_q = text("scopeQ")?.map(ScopeQuery::parse).transpose()?;
         request.rendering.lang = text("lang")?.map(LangFilter::parse).transpose()?;
         // GS CIM 009 5.2.23: the Query's geoQ is a GeoQuery object (clause 5.2.13).
@@ -261,20 +300,27 @@ impl QueryRequest {
                     g.expand(ctx);
                     g
                 });
-        // The same restriction as GET /entities (clause 5.7.2, 6.4.3.2): a Query must narrow
-        // the result by something.
-        if !map.contains_key("entities")
-            && request.attrs.is_none()
-            && request.filter.q.is_none()
-            && request.filter.scope_q.is_none()
-            && request.filter.geo_q.is_none()
-            && !p.flag("local")?
-        {
-            return Err(BrokerError::BadRequestData(
-                "too broad query: give at least one of entities, attrs, q, scopeQ or geoQ".into(),
-            ));
+        // The same restriction as GET /entities (clause 5.7.2.4): every EntitySelector has a
+        // type (clause 5.2.33), or attrs or q name a non-system attribute, or a geoQ.
+        let narrows = !request.filter.selectors.is_empty()
+            || attrs.as_ref().is_some_and(|a| names_a_non_system(a))
+            || q.as_ref().is_some_and(Query::names_a_non_system_attribute)
+            || request.filter.geo_q.is_some();
+        request.filter.q = q.map(|q| q.expand(ctx));
+        if !narrows && !p.flag("local")? {
+            return Err(too_wide());
         }
         Ok(request)
+    }
+
+    /// Where `page`, this request's answer, sits in all the matches (for pagination links).
+    pub fn page(&self, page: &QueryPage) -> Page {
+        Page {
+            offset: self.offset,
+            limit: self.limit,
+            returned: page.entities.len(),
+            total: page.total,
+        }
     }
 
     /// The store query: the exact filter with the index hints it implies, `attrs`, paging.
@@ -287,4 +333,196 @@ impl QueryRequest {
             ..EntityQuery::filtered(self.filter.clone())
         }
     }
+}
+
+/// The Query's EntitySelectors (clause 5.2.33): `type` is mandatory, `id` one URI or several
+/// (a selector with several ids is one alternative per id).
+fn selectors(entities: &Value, ctx: &ActiveContext) -> BrokerResult<Vec<EntitySelector>> {
+    let selectors = entities
+        .as_array()
+        .ok_or_else(|| BrokerError::BadRequestData("Query.entities must be an array".into()))?;
+    if selectors.is_empty() {
+        return Err(BrokerError::BadRequestData(
+            "Query.entities must not be an empty array".into(),
+        ));
+    }
+    let mut parsed = Vec::with_capacity(selectors.len());
+    for sel in selectors {
+        if !sel.is_object() {
+            return Err(BrokerError::BadRequestData(format!(
+                "Query.entities holds EntitySelector objects, not {sel}"
+            )));
+        }
+        let member = |name: &str| -> BrokerResult<Option<&str>> {
+            match sel.get(name) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.as_str())),
+                Some(other) => Err(BrokerError::BadRequestData(format!(
+                    "Query.entities[].{name} must be a string, not {other}"
+                ))),
+            }
+        };
+        let Some(ty) = member("type")? else {
+            return Err(BrokerError::BadRequestData(
+                "an EntitySelector of Query.entities needs a type".into(),
+            ));
+        };
+        let types = TypeExpr::parse(ty)?.expand(ctx);
+        let id_pattern = member("idPattern")?.map(IdPattern::new).transpose()?;
+        let ids: Vec<Option<&str>> = match sel.get("id") {
+            None => vec![None],
+            Some(Value::String(id)) => vec![Some(id.as_str())],
+            Some(Value::Array(ids)) if !ids.is_empty() => ids
+                .iter()
+                .map(|id| {
+                    id.as_str().map(Some).ok_or_else(|| {
+                        BrokerError::BadRequestData(format!(
+                            "Query.entities[].id holds URIs, not {id}"
+                        ))
+                    })
+                })
+                .collect::<BrokerResult<_>>()?,
+            Some(other) => {
+                return Err(BrokerError::BadRequestData(format!(
+                    "Query.entities[].id must be a URI or an array of URIs, not {other}"
+                )))
+            }
+        };
+        for id in ids {
+            if let Some(id) = id {
+                ngsi_types::ident::check_uri("entities.id", id)?;
+            }
+            parsed.push(EntitySelector {
+                id: id.map(str::to_owned),
+                id_pattern: id_pattern.clone(),
+                types: Some(types.clone()),
+            });
+        }
+    }
+    Ok(parsed)
+}
+
+/// A Query member holding a non-empty array of names (`attrs`, `pick`, `omit`, clause 5.2.23).
+fn names_member(
+    map: &serde_json::Map<String, Value>,
+    member: &str,
+) -> BrokerResult<Option<Vec<String>>> {
+    let Some(value) = map.get(member) else {
+        return Ok(None);
+    };
+    value
+        .as_array()
+        .filter(|a| !a.is_empty())
+        .and_then(|a| a.iter().map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(Some)
+        .ok_or_else(|| {
+            BrokerError::BadRequestData(format!(
+                "Query.{member} must be a non-empty array of names"
+            ))
+        })
+}
+
+/// True if some name is not a system attribute (clause 5.7.2.4 b).
+fn names_a_non_system(names: &[String]) -> bool {
+    names
+        .iter()
+        .any(|n| !SYSTEM_ATTRIBUTES.contains(&n.as_str()))
+}
+
+fn too_wide() -> BrokerError {
+    BrokerError::BadRequestData(
+        "too wide query: give a type, attrs or q naming a non-system attribute, a geoQ, or local=true"
+            .into(),
+    )
+}
+
+/// `join` is `flat`, `inline` or `@none`, and `joinLevel` a positive integer (clause 4.5.23,
+/// Table 5.2.23-1).
+fn check_join(join: Option<&str>, level: Option<&str>) -> BrokerResult<()> {
+    if let Some(join) = join {
+        if !matches!(join, "flat" | "inline" | "@none") {
+            return Err(BrokerError::BadRequestData(format!(
+                "join must be flat, inline or @none, not '{join}'"
+            )));
+        }
+    }
+    if let Some(level) = level {
+        if !level.parse::<u64>().is_ok_and(|l| l > 0) {
+            return Err(BrokerError::BadRequestData(format!(
+                "joinLevel must be a positive integer, not {level}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `orderBy`, `orderFrom`, `orderGeometry` and `collation` (clause 6.4.3.2, 4.23). Oxion has
+/// no context source registrations, so every query executes locally and may be ordered
+/// (clause 5.7.2.4 refuses ordering only outside the local scope).
+fn uri_ordering(p: &Params, ctx: &ActiveContext) -> BrokerResult<Option<EntityOrder>> {
+    let Some(order_by) = p.list("orderBy")? else {
+        for other in ["orderFrom", "orderGeometry", "collation"] {
+            if p.get(other)?.is_some() {
+                return Err(BrokerError::BadRequestData(format!(
+                    "{other} is part of an ordering: it needs orderBy"
+                )));
+            }
+        }
+        return Ok(None);
+    };
+    let coordinates = p
+        .get("orderFrom")?
+        .map(|c| {
+            serde_json::from_str::<Value>(c)
+                .ok()
+                .filter(Value::is_array)
+                .ok_or_else(|| {
+                    BrokerError::BadRequestData(format!(
+                        "orderFrom must hold the coordinates of a geometry, a JSON array, not '{c}'"
+                    ))
+                })
+        })
+        .transpose()?;
+    let params = OrderingParams {
+        order_by,
+        coordinates,
+        geometry: p.get("orderGeometry")?.map(str::to_owned),
+        collation: p.get("collation")?.map(str::to_owned),
+    };
+    Ok(Some(EntityOrder::parse(&params, ctx)?))
+}
+
+/// The `ordering` member of a Query, an OrderingParams object (clause 5.2.43).
+fn body_ordering(ordering: &Value, ctx: &ActiveContext) -> BrokerResult<EntityOrder> {
+    let bad = |reason: &str| BrokerError::BadRequestData(format!("Query.ordering: {reason}"));
+    let map = ordering
+        .as_object()
+        .ok_or_else(|| bad("must be an OrderingParams object"))?;
+    let text = |member: &str| -> BrokerResult<Option<String>> {
+        match map.get(member) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(bad(&format!("{member} must be a string"))),
+        }
+    };
+    let order_by = match map.get("orderBy") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| bad("orderBy must be an array of strings"))?,
+        _ => return Err(bad("orderBy must be an array of strings")),
+    };
+    let coordinates = match map.get("coordinates") {
+        None => None,
+        Some(c @ Value::Array(_)) => Some(c.clone()),
+        Some(_) => return Err(bad("coordinates must be a JSON array")),
+    };
+    let params = OrderingParams {
+        order_by,
+        coordinates,
+        geometry: text("geometry")?,
+        collation: text("collation")?,
+    };
+    Ok(EntityOrder::parse(&params, ctx)?)
 }

@@ -101,10 +101,11 @@ pub fn entity(
     entity: &Entity,
 ) -> HttpResponse {
     let opts = rendering.render_options();
+    let entity = rendering.instances(entity);
     let body = if media.is_geojson() {
-        render_feature(entity, &ctx.active, &opts, &rendering.geometry_property)
+        render_feature(&entity, &ctx.active, &opts, &rendering.geometry_property)
     } else {
-        Value::Object(render_entity(entity, &ctx.active, &opts))
+        Value::Object(render_entity(&entity, &ctx.active, &opts))
     };
     json(StatusCode::OK, media, ctx, body)
 }
@@ -118,16 +119,23 @@ pub fn entities(
     page: &QueryPage,
 ) -> HttpResponse {
     let opts = rendering.render_options();
+    let selected: Vec<Entity>;
+    let entities = match rendering.dataset_ids {
+        None => &page.entities,
+        Some(_) => {
+            selected = page
+                .entities
+                .iter()
+                .map(|e| rendering.instances(e).into_owned())
+                .collect();
+            &selected
+        }
+    };
     let body = if media.is_geojson() {
-        render_feature_collection(
-            &page.entities,
-            &ctx.active,
-            &opts,
-            &rendering.geometry_property,
-        )
+        render_feature_collection(entities, &ctx.active, &opts, &rendering.geometry_property)
     } else {
         Value::Array(
-            page.entities
+            entities
                 .iter()
                 .map(|e| Value::Object(render_entity(e, &ctx.active, &opts)))
                 .collect(),

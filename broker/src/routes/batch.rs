@@ -231,7 +231,7 @@ async fn query(
     let request = QueryRequest::from_body(&body.json, &params, &body.ctx.active, &state.config)?;
     let page = state
         .entities
-        .query(&tenant, &request.store_query())
+        .query(&tenant, &request.store_query(), request.order.as_ref())
         .await?;
     Ok(respond::entities(
         media.0,

@@ -8,6 +8,7 @@ use crate::contexts::RequestContext;
 use crate::error::{BrokerError, BrokerResult};
 use crate::http::body::check_body_id;
 use crate::http::extract::{EntityId, EntityMedia, LdBody, PatchBody, UriParams};
+use crate::http::pagination;
 use crate::http::purge_request::PurgeRequest;
 use crate::http::query_request::{EntityRendering, QueryParams, QueryRequest};
 use crate::http::respond;
@@ -80,12 +81,19 @@ async fn query(
     tenant: Tenant,
     ctx: RequestContext,
 ) -> BrokerResult<HttpResponse> {
-    let request = QueryRequest::from_params(&params, &ctx.active, &state.config)?;
+    let request = QueryRequest::from_params(&params, &ctx.active, &state.config, media.0)?;
     let page = state
         .entities
-        .query(&tenant, &request.store_query())
+        .query(&tenant, &request.store_query(), request.order.as_ref())
         .await?;
-    Ok(respond::entities(media.0, &ctx, &request.rendering, &page))
+    let links = pagination::page_links(
+        "/ngsi-ld/v1/entities",
+        params.pairs(),
+        request.page(&page),
+        media.0,
+    );
+    let response = respond::entities(media.0, &ctx, &request.rendering, &page);
+    Ok(pagination::with_page_links(response, &links))
 }
 
 /// Purge Entities (5.6.21): deletes the matching entities, or their `drop`/`keep` attributes.
@@ -112,12 +120,13 @@ async fn retrieve(
     tenant: Tenant,
     ctx: RequestContext,
 ) -> BrokerResult<HttpResponse> {
-    let rendering = EntityRendering::from_params(&params, &ctx.active)?;
+    let rendering = EntityRendering::from_params(&params, &ctx.active, media.0)?;
     let types = type_selector(&params, &ctx.active)?;
     let entity = state
         .entities
         .retrieve(&tenant, &id, types.as_ref())
         .await?;
+    rendering.check_retrieved(&entity)?;
     Ok(respond::entity(media.0, &ctx, &rendering, &entity))
 }
 

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use ngsi_types::query::order::EntityOrder;
 use ngsi_types::query::type_expr::TypeExpr;
 use ngsi_types::update::Changes;
 use ngsi_types::Entity;
@@ -23,6 +24,8 @@ const MAX_ATTEMPTS: usize = 32;
 
 /// How many entities one round of a purge deletes (one store commit).
 const PURGE_PAGE: usize = 1000;
+/// Most entities an ordered query sorts (see [`Entities::query`]).
+pub const MAX_ORDERED: usize = 10_000;
 
 /// The result of one planned write.
 #[derive(Debug, Clone)]
@@ -241,7 +244,7 @@ impl Entities {
         // (paging while changing could skip or repeat entities).
         let mut ids = Vec::new();
         loop {
-            let page = self.query(tenant, &query).await?;
+            let page = self.query(tenant, &query, None).await?;
             let n = page.entities.len();
             ids.extend(page.entities.into_iter().map(|e| e.id));
             if n < PURGE_PAGE {
@@ -270,7 +273,7 @@ impl Entities {
 
     async fn purge_entities(&self, tenant: &Tenant, query: EntityQuery) -> BrokerResult<()> {
         loop {
-            let page = self.query(tenant, &query).await?;
+            let page = self.query(tenant, &query, None).await?;
             if page.entities.is_empty() {
                 return Ok(());
             }
@@ -366,10 +369,44 @@ impl Entities {
             .collect())
     }
 
-    /// Entities matching a query.
-    pub async fn query(&self, tenant: &Tenant, query: &EntityQuery) -> BrokerResult<QueryPage> {
+    /// Entities matching a query, in `order` when one is given (clause 4.23), which applies
+    /// before the query's offset and limit.
+    ///
+    /// Neither store sorts by the rules of 4.23 (the datatype ranks of 4.23.2, an ICU
+    /// collation, distance from a geometry): MongoDB's BSON order and collations differ. So an
+    /// ordered query is bounded instead: it reads every match, at most [`MAX_ORDERED`], sorts
+    /// them here and pages the sorted result; a query matching more is TooManyResults and is
+    /// to be narrowed.
+    pub async fn query(
+        &self,
+        tenant: &Tenant,
+        query: &EntityQuery,
+        order: Option<&EntityOrder>,
+    ) -> BrokerResult<QueryPage> {
         require_tenant(self.store.as_ref(), tenant).await?;
-        Ok(self.store.query(tenant, query).await?)
+        let Some(order) = order else {
+            return Ok(self.store.query(tenant, query).await?);
+        };
+        let every_match = EntityQuery {
+            offset: 0,
+            limit: MAX_ORDERED + 1,
+            count: false,
+            ..query.clone()
+        };
+        let matches = self.store.query(tenant, &every_match).await?.entities;
+        if matches.len() > MAX_ORDERED {
+            return Err(BrokerError::TooManyResults(format!(
+                "orderBy sorts at most {MAX_ORDERED} entities; narrow the query"
+            )));
+        }
+        let total = query.count.then_some(matches.len() as u64);
+        let entities = order
+            .sort(matches)
+            .into_iter()
+            .skip(query.offset)
+            .take(query.limit)
+            .collect();
+        Ok(QueryPage { entities, total })
     }
 }
 

@@ -411,15 +411,29 @@ pub(crate) async fn replace_with_another_id_in_the_body_is_400() {
     );
 }
 
-pub(crate) async fn retrieve_with_attrs_that_do_not_exist_gives_id_and_type() {
+/// GS CIM 009 5.7.1.4, 6.5.3.1: an entity with none of the `attrs` asked for is
+/// ResourceNotFound; `attrs` is a synonym of `pick`, so a `pick` or an `omit` that leaves
+/// nothing of the entity is too.
+pub(crate) async fn retrieve_projecting_nothing_is_404() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
+    for query in [
+        "attrs=colour",
+        "pick=colour",
+        "omit=id,type,brandName,speed,isParked,location",
+    ] {
+        client
+            .get(&format!("{}?{query}", entity_path(&id)))
+            .await
+            .assert_error(404, "ResourceNotFound");
+    }
     let got = client
-        .get(&format!("{}?attrs=colour", entity_path(&id)))
+        .get(&format!("{}?attrs=colour,speed", entity_path(&id)))
         .await;
     got.assert_status(200);
-    assert_eq!(got.json, json!({"id": id, "type": "Vehicle"}));
+    assert_eq!(got.json["speed"]["value"], 80, "{}", got.text);
+    assert!(got.json.get("brandName").is_none(), "{}", got.text);
 }
 
 /// Table 6.2-1 names the resources with a trailing slash (`/entities/`); both forms answer.
@@ -434,7 +448,10 @@ pub(crate) async fn resources_answer_with_a_trailing_slash() {
         .await
         .assert_status(201);
     let listed = client
-        .get(&format!("/ngsi-ld/v1/entities/?id={}", enc(&id)))
+        .get(&format!(
+            "/ngsi-ld/v1/entities/?type=Vehicle&id={}",
+            enc(&id)
+        ))
         .await;
     assert_eq!(listed.json[0]["id"], id, "{}", listed.text);
     client
@@ -527,4 +544,54 @@ pub(crate) async fn concise_output_of_several_instances_reads_back_as_the_same_i
     let mut expected = normalized.clone();
     expected["id"] = json!(copy_id);
     assert_eq!(client.get(&entity_path(&copy_id)).await.json, expected);
+}
+
+/// GS CIM 009 4.5.5, 5.7.1.4, 5.7.2.4: `datasetId` keeps only the attribute instances it
+/// lists, `@none` naming the default instance; an attribute with none of them is left out.
+pub(crate) async fn dataset_id_parameter_keeps_only_those_instances() {
+    let client = Client::shared();
+    let id = urn("Building");
+    let (fr, de) = ("urn:ngsi-ld:Dataset:fr", "urn:ngsi-ld:Dataset:de");
+    client
+        .create(&json!({
+            "id": id, "type": "Building",
+            "name": [
+                {"type": "Property", "value": "Eiffel Tower"},
+                {"type": "Property", "value": "Tour Eiffel", "datasetId": fr},
+                {"type": "Property", "value": "Eiffelturm", "datasetId": de}
+            ],
+            "height": {"type": "Property", "value": 330}
+        }))
+        .await;
+    let got = client
+        .get(&format!("{}?datasetId={fr}", entity_path(&id)))
+        .await;
+    got.assert_status(200);
+    assert_eq!(got.json["name"]["value"], "Tour Eiffel", "{}", got.text);
+    assert!(got.json.get("height").is_none(), "{}", got.text);
+    let got = client
+        .get(&format!("{}?datasetId=@none", entity_path(&id)))
+        .await;
+    assert_eq!(got.json["name"]["value"], "Eiffel Tower", "{}", got.text);
+    assert_eq!(got.json["height"]["value"], 330, "{}", got.text);
+    let listed = client
+        .get(&format!(
+            "/ngsi-ld/v1/entities?type=Building&id={}&datasetId={fr},{de}",
+            enc(&id)
+        ))
+        .await;
+    listed.assert_status(200);
+    let names = listed.json[0]["name"]
+        .as_array()
+        .map(|a| a.iter().map(|n| n["value"].clone()).collect::<Vec<_>>());
+    assert_eq!(
+        names,
+        Some(vec![json!("Tour Eiffel"), json!("Eiffelturm")]),
+        "{}",
+        listed.text
+    );
+    client
+        .get(&format!("{}?datasetId=notauri", entity_path(&id)))
+        .await
+        .assert_error(400, "BadRequestData");
 }

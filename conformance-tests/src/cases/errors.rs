@@ -75,10 +75,17 @@ pub(crate) async fn unknown_uri_parameter_is_400() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
+    // GS CIM 009 6.3.20: a parameter the operation does not take is InvalidRequest.
     for path in [
         "/ngsi-ld/v1/entities?tpye=Vehicle".to_owned(),
         format!("{}?colour=red", entity_path(&id)),
         "/ngsi-ld/v1/types?verbose=true".to_owned(),
+        "/ngsi-ld/v1/attributes?verbose=true".to_owned(),
+    ] {
+        client.get(&path).await.assert_error(400, "InvalidRequest");
+    }
+    // A parameter it takes, repeated or with a malformed value, is BadRequestData.
+    for path in [
         "/ngsi-ld/v1/entities?type=Vehicle&type=Car".to_owned(),
         "/ngsi-ld/v1/entities?type=".to_owned(),
         "/ngsi-ld/v1/entities?type=Vehicle&limit=ten".to_owned(),
@@ -93,7 +100,7 @@ pub(crate) async fn unknown_uri_parameter_is_400() {
             &entity_fixture("vehicle.json", &urn("Vehicle")),
         )
         .await
-        .assert_error(400, "BadRequestData");
+        .assert_error(400, "InvalidRequest");
 }
 
 pub(crate) async fn invalid_ids_in_the_path_are_400() {

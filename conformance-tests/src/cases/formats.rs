@@ -90,12 +90,18 @@ pub(crate) async fn unknown_format_or_option_is_400() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
-    for query in ["format=pretty", "options=fast", "options=keyValues,concise"] {
+    // GS CIM 009 6.3.20: a format or option the operation does not support is InvalidRequest;
+    // two formats at once is a contradictory value, BadRequestData.
+    for query in ["format=pretty", "options=fast", "options=keyValues,fast"] {
         client
             .get(&format!("{}?{query}", entity_path(&id)))
             .await
-            .assert_error(400, "BadRequestData");
+            .assert_error(400, "InvalidRequest");
     }
+    client
+        .get(&format!("{}?options=keyValues,concise", entity_path(&id)))
+        .await
+        .assert_error(400, "BadRequestData");
 }
 
 pub(crate) async fn accept_json_ld_puts_the_context_in_the_body_and_no_link() {
@@ -121,7 +127,7 @@ pub(crate) async fn accept_json_ld_puts_the_context_in_the_body_and_no_link() {
 
     let list = client
         .get_with(
-            &format!("/ngsi-ld/v1/entities?id={}", enc(&id)),
+            &format!("/ngsi-ld/v1/entities?type=Vehicle&id={}", enc(&id)),
             &[("Accept", "application/ld+json")],
         )
         .await;
@@ -162,7 +168,7 @@ pub(crate) async fn accept_geo_json_gives_a_feature_and_a_feature_collection() {
 
     let collection = client
         .get_with(
-            &format!("/ngsi-ld/v1/entities?id={}", enc(&id)),
+            &format!("/ngsi-ld/v1/entities?type=Vehicle&id={}", enc(&id)),
             &[("Accept", "application/geo+json")],
         )
         .await;
@@ -345,7 +351,7 @@ pub(crate) async fn geometry_property_chooses_the_feature_geometry() {
     let collection = client
         .get_with(
             &format!(
-                "/ngsi-ld/v1/entities?id={}&geometryProperty=destination&options=keyValues",
+                "/ngsi-ld/v1/entities?type=Delivery&id={}&geometryProperty=destination&options=keyValues",
                 enc(&id)
             ),
             &geo,
@@ -372,7 +378,10 @@ pub(crate) async fn lang_applies_to_query_results_too() {
     let client = Client::shared();
     let id = thing(&client).await;
     let reply = client
-        .get(&format!("/ngsi-ld/v1/entities?id={}&lang=fr", enc(&id)))
+        .get(&format!(
+            "/ngsi-ld/v1/entities?type=Thing&id={}&lang=fr",
+            enc(&id)
+        ))
         .await;
     assert_eq!(
         reply.json[0]["name"],
@@ -417,7 +426,7 @@ pub(crate) async fn geo_json_embeds_the_context_unless_prefer_body_json() {
     let client = Client::shared();
     let id = urn("Vehicle");
     client.create(&entity_fixture("vehicle.json", &id)).await;
-    let query = format!("/ngsi-ld/v1/entities?id={}", enc(&id));
+    let query = format!("/ngsi-ld/v1/entities?type=Vehicle&id={}", enc(&id));
     for path in [entity_path(&id), query.clone()] {
         let embedded = client
             .get_with(&path, &[("Accept", "application/geo+json")])

@@ -135,7 +135,7 @@ pub(crate) async fn scope_q_selects_scopes_and_their_hierarchy() {
         assert_eq!(ids_of(&reply), expected, "scopeQ={scope_q}");
     }
     let got = client
-        .get(&format!("/ngsi-ld/v1/entities?id={}", enc(&a)))
+        .get(&format!("/ngsi-ld/v1/entities?type={ty}&id={}", enc(&a)))
         .await;
     assert_eq!(got.json[0]["scope"], "/Spain/Madrid");
 }
@@ -165,12 +165,19 @@ pub(crate) async fn id_list_and_id_pattern_select_entities() {
     let client = Client::shared();
     let (ty, [a, b, c, d]) = fleet(&client).await;
     let reply = client
-        .get(&format!("/ngsi-ld/v1/entities?id={},{}", enc(&a), enc(&c)))
+        .get(&format!(
+            "/ngsi-ld/v1/entities?type={ty}&id={},{}",
+            enc(&a),
+            enc(&c)
+        ))
         .await;
     assert_eq!(ids_of(&reply), set(&[&a, &c]));
     let pattern = format!("^urn:ngsi-ld:{ty}:[12]$");
     let reply = client
-        .get(&format!("/ngsi-ld/v1/entities?idPattern={}", enc(&pattern)))
+        .get(&format!(
+            "/ngsi-ld/v1/entities?type={ty}&idPattern={}",
+            enc(&pattern)
+        ))
         .await;
     assert_eq!(ids_of(&reply), set(&[&b, &c]));
     let reply = client
@@ -180,17 +187,27 @@ pub(crate) async fn id_list_and_id_pattern_select_entities() {
         ))
         .await;
     assert_eq!(ids_of(&reply), set(&[&d]));
-    client
-        .get(&format!("/ngsi-ld/v1/entities?idPattern={}", enc("([")))
-        .await
-        .assert_error(400, "BadRequestData");
+    // A pattern that does not compile, or repeats a repetition (undefined in POSIX, which
+    // 6.4.3.2 refers to), is BadRequestData.
+    for bad in ["([", "urn**"] {
+        client
+            .get(&format!(
+                "/ngsi-ld/v1/entities?type={ty}&idPattern={}",
+                enc(bad)
+            ))
+            .await
+            .assert_error(400, "BadRequestData");
+    }
 }
 
 pub(crate) async fn id_pattern_matches_anywhere_in_the_id_like_orion_ld() {
     let client = Client::shared();
     let (ty, [a, b, c, d]) = fleet(&client).await;
     let reply = client
-        .get(&format!("/ngsi-ld/v1/entities?idPattern={}", enc(&ty)))
+        .get(&format!(
+            "/ngsi-ld/v1/entities?type={ty}&idPattern={}",
+            enc(&ty)
+        ))
         .await;
     assert_eq!(ids_of(&reply), set(&[&a, &b, &c, &d]));
 }
@@ -218,7 +235,7 @@ pub(crate) async fn attrs_selects_entities_having_them_and_projects() {
 pub(crate) async fn pick_and_omit_shape_the_entities() {
     let client = Client::shared();
     let (ty, [a, ..]) = fleet(&client).await;
-    let path = format!("/ngsi-ld/v1/entities?id={}", enc(&a));
+    let path = format!("/ngsi-ld/v1/entities?type={ty}&id={}", enc(&a));
     let picked = client.get(&format!("{path}&pick=id,speed")).await;
     let entity = &picked.json[0];
     assert_eq!(
@@ -321,11 +338,30 @@ pub(crate) async fn limit_over_the_maximum_is_403_too_many_results() {
 
 pub(crate) async fn query_without_any_filter_is_400() {
     let client = Client::shared();
+    // GS CIM 009 5.7.2.4: a type, attrs or q naming a non-system attribute, a geoQ or
+    // local=true; ids, an idPattern or a scopeQ alone do not narrow a query enough.
     for path in [
-        "/ngsi-ld/v1/entities",
-        "/ngsi-ld/v1/entities?limit=5&count=true",
+        "/ngsi-ld/v1/entities".to_owned(),
+        "/ngsi-ld/v1/entities?limit=5&count=true".to_owned(),
+        "/ngsi-ld/v1/entities?id=urn:ngsi-ld:T:1,urn:ngsi-ld:T:2".to_owned(),
+        format!("/ngsi-ld/v1/entities?idPattern={}", enc(".*")),
+        "/ngsi-ld/v1/entities?scopeQ=/Spain".to_owned(),
+        "/ngsi-ld/v1/entities?attrs=createdAt".to_owned(),
+        format!(
+            "/ngsi-ld/v1/entities?q={}",
+            enc("modifiedAt>\"2020-01-01T00:00:00Z\"")
+        ),
+        // 6.4.3.2: type=* implies local=true, which cannot then be false.
+        "/ngsi-ld/v1/entities?type=*&local=false".to_owned(),
     ] {
-        client.get(path).await.assert_error(400, "BadRequestData");
+        client.get(&path).await.assert_error(400, "BadRequestData");
+    }
+    for path in [
+        "/ngsi-ld/v1/entities?attrs=createdAt,speed",
+        "/ngsi-ld/v1/entities?type=*",
+        "/ngsi-ld/v1/entities?idPattern=x&local=true",
+    ] {
+        client.get(path).await.assert_status(200);
     }
 }
 
@@ -401,6 +437,11 @@ pub(crate) async fn post_query_entity_selectors_are_alternatives() {
         query(json!([{"type": ty, "id": d}, {"type": other, "id": stranger}])).await,
         set(&[&d, &stranger])
     );
+    // 5.2.33: id may be an array, any of whose entities matches.
+    assert_eq!(
+        query(json!([{"type": ty, "id": [a, d, stranger]}])).await,
+        set(&[&a, &d])
+    );
 }
 
 pub(crate) async fn invalid_or_too_broad_query_bodies_are_400() {
@@ -409,6 +450,14 @@ pub(crate) async fn invalid_or_too_broad_query_bodies_are_400() {
         json!({"type": "Query"}),
         json!({"type": "Query", "entities": []}),
         json!({"type": "Query", "entities": [{}]}),
+        // 5.2.33: type is the mandatory member of an EntitySelector.
+        json!({"type": "Query", "entities": [{"id": "urn:ngsi-ld:T:1"}]}),
+        json!({"type": "Query", "entities": [{"type": "T", "id": 5}]}),
+        // 5.2.23: temporalQ is for the temporal query; joinLevel is a positive integer.
+        json!({"type": "Query", "entities": [{"type": "T"}], "temporalQ": {"timerel": "after", "timeAt": "2020-01-01T00:00:00Z"}}),
+        json!({"type": "Query", "entities": [{"type": "T"}], "join": "inline", "joinLevel": 0}),
+        json!({"type": "Query", "entities": [{"type": "T"}], "attrs": ["a"], "pick": ["b"]}),
+        json!({"type": "Query", "attrs": ["createdAt"]}),
         json!({"type": "Query", "entities": [{"type": 5}]}),
         json!({"type": "Query", "entities": {"type": "T"}}),
         json!({"type": "Query", "entities": ["T"]}),
@@ -495,4 +544,143 @@ pub(crate) async fn raw_operators_quotes_and_spaces_in_the_query_string_work() {
     let answer = crate::raw_http::exchange(&client.url("/"), miss.as_bytes()).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(!answer.contains(&id), "speed<50 matches nothing: {answer}");
+}
+
+/// Parameters that are well-formed one by one but wrong for the request are BadRequestData:
+/// geometryProperty without GeoJSON (5.7.1.4, 5.7.2.4), attrs with pick or omit or naming an
+/// entity member (6.4.3.2, 6.5.3.1), a zero distance (4.10 PositiveNumber), a joinLevel that
+/// is not a positive integer, a context source filter that does not parse (5.7.2.4).
+pub(crate) async fn contradictory_or_malformed_query_parameters_are_400() {
+    let client = Client::shared();
+    let (ty, [a, ..]) = fleet(&client).await;
+    let entity = format!("/ngsi-ld/v1/entities/{}", enc(&a));
+    for path in [
+        format!("/ngsi-ld/v1/entities?type={ty}&geometryProperty=location"),
+        format!("{entity}?geometryProperty=location"),
+        format!("/ngsi-ld/v1/entities?type={ty}&attrs=speed&pick=speed"),
+        format!("{entity}?attrs=speed&omit=brandName"),
+        "/ngsi-ld/v1/entities?attrs=id,type".to_owned(),
+        format!(
+            "/ngsi-ld/v1/entities?type={ty}&georel={}&geometry=Point&coordinates={}",
+            enc("near;maxDistance==0"),
+            enc("[8,40]")
+        ),
+        format!("/ngsi-ld/v1/entities?type={ty}&join=inline&joinLevel=0"),
+        format!("{entity}?join=sideways"),
+        format!("/ngsi-ld/v1/entities?type={ty}&csf={}", enc("))bad((")),
+    ] {
+        client.get(&path).await.assert_error(400, "BadRequestData");
+    }
+    let geo = [("Accept", "application/geo+json")];
+    client
+        .get_with(&format!("{entity}?geometryProperty=location"), &geo)
+        .await
+        .assert_status(200);
+}
+
+/// GS CIM 009 4.21: `|` separates projected names as `,` does.
+pub(crate) async fn pick_takes_pipes_as_commas() {
+    let client = Client::shared();
+    let (ty, [a, ..]) = fleet(&client).await;
+    let entity = format!("/ngsi-ld/v1/entities/{}", enc(&a));
+    let piped = client
+        .get(&format!("{entity}?pick={}", enc("id|speed")))
+        .await;
+    let commas = client.get(&format!("{entity}?pick=id,speed")).await;
+    piped.assert_status(200);
+    assert_eq!(piped.json, commas.json);
+    let keys: BTreeSet<&str> = piped
+        .json
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        BTreeSet::from(["id", "speed"]),
+        "{ty}: {}",
+        piped.text
+    );
+}
+
+/// GS CIM 009 5.2.23: the Query body's pick and omit shape the entities as the URI
+/// parameters do.
+pub(crate) async fn post_query_body_pick_and_omit_project() {
+    let client = Client::shared();
+    let (ty, [a, ..]) = fleet(&client).await;
+    let query = |extra: Value| {
+        let client = client.clone();
+        let ty = ty.clone();
+        let a = a.clone();
+        async move {
+            let mut body = json!({"type": "Query", "entities": [{"type": ty, "id": a}]});
+            for (k, v) in extra.as_object().into_iter().flatten() {
+                body[k] = v.clone();
+            }
+            let reply = client
+                .post("/ngsi-ld/v1/entityOperations/query", &body)
+                .await;
+            reply.assert_status(200);
+            let keys: BTreeSet<String> = reply.json[0]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k.clone())
+                .collect();
+            keys
+        }
+    };
+    let picked = query(json!({"pick": ["id", "speed"]})).await;
+    assert_eq!(picked, ["id", "speed"].map(str::to_owned).into());
+    let omitted = query(json!({"omit": ["speed"]})).await;
+    assert!(
+        omitted.contains("id") && !omitted.contains("speed"),
+        "{omitted:?}"
+    );
+}
+
+/// GS CIM 009 5.5.9, 6.3.10: a page links to the previous and next ones (rel="prev",
+/// rel="next"), with the request's media type, and the links lead to those pages.
+pub(crate) async fn query_pages_link_to_their_neighbours() {
+    let client = Client::shared();
+    let (ty, ids) = fleet(&client).await;
+    let page = |offset: usize| {
+        let client = client.clone();
+        let path = format!("/ngsi-ld/v1/entities?type={ty}&limit=2&offset={offset}&count=true");
+        async move { client.get(&path).await }
+    };
+    let links = |reply: &Reply, rel: &str| -> Vec<String> {
+        reply
+            .headers
+            .get_all("link")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|l| l.contains(&format!(r#"rel="{rel}""#)))
+            .collect()
+    };
+    let first = page(0).await;
+    assert!(links(&first, "prev").is_empty(), "{:?}", first.headers);
+    let next = links(&first, "next");
+    assert_eq!(next.len(), 1, "{next:?}");
+    assert!(next[0].contains("offset=2") && next[0].contains(r#"type="application/json""#));
+    // The target is a request that answers the next page.
+    let target = next[0]
+        .split(['<', '>'])
+        .nth(1)
+        .unwrap_or_else(|| panic!("a target: {}", next[0]))
+        .to_owned();
+    let followed = client.get(&target).await;
+    let mut seen = ids_of(&first);
+    seen.extend(ids_of(&followed));
+    assert_eq!(seen, ids.iter().cloned().collect());
+    let last = page(2).await;
+    assert!(links(&last, "next").is_empty());
+    assert!(links(&last, "prev")[0].contains("offset=0"));
 }

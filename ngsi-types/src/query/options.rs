@@ -30,7 +30,7 @@ impl Options {
                 "update" => out.update = true,
                 "append" => out.append = true,
                 "keyValues" | "simplified" | "concise" | "normalized" => {
-                    let f = Format::parse(token)?;
+                    let f = format_value("options", token)?;
                     if option_format.is_some_and(|prev| prev != f) {
                         return Err(NgsiError::InvalidParameter {
                             param: "options".into(),
@@ -39,8 +39,9 @@ impl Options {
                     }
                     option_format = Some(f);
                 }
+                // GS CIM 009 6.3.20: an option the operation does not know is InvalidRequest.
                 other => {
-                    return Err(NgsiError::InvalidParameter {
+                    return Err(NgsiError::UnsupportedParameter {
                         param: "options".into(),
                         reason: format!("unknown option '{other}'"),
                     })
@@ -55,7 +56,7 @@ impl Options {
         }
         // GS CIM 009 6.3.17: `format` takes precedence over a format given in `options`.
         out.format = match format {
-            Some(f) => Some(Format::parse(f)?),
+            Some(f) => Some(format_value("format", f)?),
             None => option_format,
         };
         Ok(out)
@@ -65,6 +66,15 @@ impl Options {
     pub fn output_format(&self) -> Format {
         self.format.unwrap_or_default()
     }
+}
+
+/// A representation named by `format` or `options`; an unknown one is InvalidRequest
+/// (GS CIM 009 6.3.20), as an unknown option is.
+fn format_value(param: &str, value: &str) -> Result<Format> {
+    Format::parse(value).map_err(|e| NgsiError::UnsupportedParameter {
+        param: param.into(),
+        reason: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -95,5 +105,15 @@ mod tests {
         assert!(Options::parse(Some("keyValues,concise"), None).is_err());
         assert!(Options::parse(Some("replace,update"), None).is_err());
         assert!(Options::parse(None, Some("pretty")).is_err());
+        // Unknown values are InvalidRequest (6.3.20), contradictory ones BadRequestData.
+        let kind = |o: Option<&str>, f: Option<&str>| {
+            Options::parse(o, f).expect_err("refused").error_type()
+        };
+        assert_eq!(kind(Some("fast"), None), crate::ErrorType::InvalidRequest);
+        assert_eq!(kind(None, Some("pretty")), crate::ErrorType::InvalidRequest);
+        assert_eq!(
+            kind(Some("replace,update"), None),
+            crate::ErrorType::BadRequestData
+        );
     }
 }

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::attribute::LanguageMap;
 use crate::context::ActiveContext;
+use crate::entity::Entity;
 use crate::error::{NgsiError, Result};
 use crate::ident::check_name;
 
@@ -38,8 +39,28 @@ impl Projection {
                 reason: "pick and omit cannot be used together".into(),
             });
         }
+        // GS CIM 009 6.4.3.2, 6.5.3.1: attrs is a deprecated synonym of pick, so the two (or
+        // attrs with omit) would be two projections of one response.
+        if attrs.is_some() && (pick.is_some() || omit.is_some()) {
+            return Err(NgsiError::InvalidParameter {
+                param: "attrs".into(),
+                reason: "attrs cannot be used together with pick or omit".into(),
+            });
+        }
+        let attrs = attrs.map(|a| names("attrs", a, ctx)).transpose()?;
+        // GS CIM 009 6.5.3.1: unlike pick, attrs names attributes only (not id, type, scope).
+        if let Some(member) = attrs
+            .iter()
+            .flatten()
+            .find(|n| ENTITY_MEMBERS.contains(&n.as_str()))
+        {
+            return Err(NgsiError::InvalidParameter {
+                param: "attrs".into(),
+                reason: format!("'{member}' is an entity member, not an attribute"),
+            });
+        }
         Ok(Self {
-            attrs: attrs.map(|a| names("attrs", a, ctx)).transpose()?,
+            attrs,
             pick: pick.map(|p| names("pick", p, ctx)).transpose()?,
             omit: omit
                 .map(|o| names("omit", o, ctx))
@@ -85,11 +106,26 @@ impl Projection {
     pub fn keeps_member(&self, member: &str) -> bool {
         self.pick.as_ref().is_none_or(|p| p.contains(member)) && !self.omit.contains(member)
     }
+
+    /// True if the projection leaves something of `entity` to return: with `attrs`, one of
+    /// them (GS CIM 009 5.7.1.4, 6.5.3.1: else ResourceNotFound); with `pick` or `omit`, one
+    /// member, by the same rule, as `attrs` is a synonym of `pick`.
+    pub fn keeps_any_of(&self, entity: &Entity) -> bool {
+        let attribute = entity.attributes.keys().any(|a| self.keeps_attribute(a));
+        if self.attrs.is_some() {
+            return attribute;
+        }
+        attribute
+            || self.keeps_member("id")
+            || self.keeps_member("type")
+            || (!entity.scope.is_empty() && self.keeps_member("scope"))
+    }
 }
 
 fn names(param: &str, list: &str, ctx: &ActiveContext) -> Result<HashSet<String>> {
     let mut out = HashSet::new();
-    for name in list.split(',') {
+    // GS CIM 009 4.21: `,` and `|` both separate the projected names.
+    for name in list.split([',', '|']) {
         let name = name.trim();
         check_name(param, name)?;
         if ENTITY_MEMBERS.contains(&name) {
@@ -176,9 +212,9 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn attrs_pick_and_omit_combine() {
+    fn attrs_pick_and_omit_project() {
         let ctx = ActiveContext::core();
-        let p = Projection::parse(Some("speed,name"), None, Some("name"), &ctx).expect("valid");
+        let p = Projection::parse(Some("speed"), None, None, &ctx).expect("valid");
         let speed = ctx.expand_term("speed").into_owned();
         let name = ctx.expand_term("name").into_owned();
         let other = ctx.expand_term("other").into_owned();
@@ -187,11 +223,47 @@ mod tests {
         assert!(!p.keeps_attribute(&other));
         assert!(p.keeps_member("id"));
 
+        let p = Projection::parse(None, None, Some("name,type"), &ctx).expect("valid");
+        assert!(p.keeps_attribute(&speed) && !p.keeps_attribute(&name));
+        assert!(p.keeps_member("id") && !p.keeps_member("type"));
+
         let p = Projection::parse(None, Some("id,speed"), None, &ctx).expect("valid");
         assert!(p.keeps_member("id"));
         assert!(!p.keeps_member("type"));
         assert!(p.keeps_attribute(&speed));
         assert!(!p.keeps_attribute(&name));
+    }
+
+    #[test]
+    fn attrs_is_a_synonym_of_pick_for_attributes_only() {
+        let ctx = ActiveContext::core();
+        assert!(Projection::parse(Some("a"), Some("b"), None, &ctx).is_err());
+        assert!(Projection::parse(Some("a"), None, Some("b"), &ctx).is_err());
+        assert!(Projection::parse(Some("id,type"), None, None, &ctx).is_err());
+        let piped = Projection::parse(None, Some("a|b"), None, &ctx).expect("valid");
+        let commas = Projection::parse(None, Some("a,b"), None, &ctx).expect("valid");
+        assert_eq!(piped, commas);
+    }
+
+    #[test]
+    fn a_projection_leaving_nothing_keeps_nothing() {
+        let ctx = ActiveContext::core();
+        let entity: Entity = crate::format::parse_entity(
+            json!({"id": "urn:a", "type": "T", "speed": {"type": "Property", "value": 1}}),
+            &ctx,
+        )
+        .expect("entity");
+        let keeps = |a: Option<&str>, p: Option<&str>, o: Option<&str>| {
+            Projection::parse(a, p, o, &ctx)
+                .expect("valid")
+                .keeps_any_of(&entity)
+        };
+        assert!(keeps(Some("speed"), None, None));
+        assert!(!keeps(Some("other"), None, None));
+        assert!(keeps(None, Some("id"), None));
+        assert!(!keeps(None, Some("other"), None));
+        assert!(!keeps(None, None, Some("id,type,speed")));
+        assert!(keeps(None, None, Some("id,type")));
     }
 
     #[test]

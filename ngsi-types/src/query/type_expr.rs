@@ -427,5 +427,12 @@ mod tests {
             IdPattern::new("x{1000}{1000}"),
             Err(NgsiError::TooComplex(_))
         ));
+        for doubled in ["pattern**", "a+*", "(a|b){2}+"] {
+            assert!(
+                matches!(IdPattern::new(doubled), Err(NgsiError::QuerySyntax { .. })),
+                "{doubled}"
+            );
+        }
+        assert!(IdPattern::new("a*?b+?").is_ok());
     }
 }

@@ -122,11 +122,12 @@ fn near_distance(param: &'static str, offset: usize, text: &str) -> Result<NearD
                 format!("'{number}' is not a distance in metres"),
             )
         })?;
-    if distance < 0.0 {
+    // Clause 4.10: a PositiveNumber, "non-zero positive".
+    if distance <= 0.0 {
         return Err(NgsiError::query_syntax(
             param,
             number_at,
-            format!("distance {number} is negative"),
+            format!("distance {number} is not a positive number"),
         ));
     }
     match name.to_ascii_lowercase().as_str() {

@@ -107,7 +107,7 @@ fn georel_errors_point_at_the_problem() {
         ),
         (
             "near;maxDistance==-1",
-            "invalid georel at position 18: distance -1 is negative",
+            "invalid georel at position 18: distance -1 is not a positive number",
         ),
         (
             "near;maxDistance==far",
@@ -126,10 +126,18 @@ fn georel_errors_point_at_the_problem() {
 }
 
 #[test]
-fn zero_distance_is_allowed() {
-    let q = query("near;maxDistance==0", "Point", "[-3.7038,40.4168]");
+fn zero_distance_is_refused() {
+    // Clause 4.10: the distance is a PositiveNumber, which excludes 0.
+    for text in [
+        "near;maxDistance==0",
+        "near;minDistance==0",
+        "near;maxDistance==0.0",
+    ] {
+        let msg = error_text(GeoRel::parse("georel", text));
+        assert!(msg.contains("positive"), "{text}: '{msg}'");
+    }
+    let q = query("near;maxDistance==0.5", "Point", "[-3.7038,40.4168]");
     assert!(q.matches(&point(MADRID)));
-    assert!(!q.matches(&point([-3.7038, 40.4169])));
 }
 
 // --- HTTP parameters ---------------------------------------------------------------------------

@@ -39,7 +39,7 @@ pub(crate) fn matches(expr: &Expr, entity: &Entity) -> bool {
 
 /// The element a dotted path arrives at.
 #[derive(Clone, Copy)]
-enum Target<'a> {
+pub(crate) enum Target<'a> {
     Attribute(&'a Attribute),
     Time(DateTime<Utc>),
     Text(&'a str),
@@ -69,7 +69,7 @@ fn term_matches(term: &QueryTerm, entity: &Entity) -> bool {
 }
 
 /// Follows the sub-attribute names of a dotted path; the last name may be a metadata member.
-fn resolve<'a>(mut attr: &'a Attribute, rest: &[String]) -> Option<Target<'a>> {
+pub(crate) fn resolve<'a>(mut attr: &'a Attribute, rest: &[String]) -> Option<Target<'a>> {
     for (i, name) in rest.iter().enumerate() {
         if let Some(sub) = attr.sub_attributes.get(name) {
             attr = sub;
@@ -227,7 +227,7 @@ fn any_scalar<'a>(
 
 /// Clause 4.9: the trailing path is a member expression in dot notation on the value; an
 /// undefined member makes the target non-existent.
-fn member<'a>(mut v: &'a Json, members: &[String]) -> Option<&'a Json> {
+pub(crate) fn member<'a>(mut v: &'a Json, members: &[String]) -> Option<&'a Json> {
     for m in members {
         v = v.as_object()?.get(m)?;
     }

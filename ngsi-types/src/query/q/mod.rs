@@ -30,7 +30,7 @@
 //! ```
 
 mod ast;
-mod eval;
+pub(crate) mod eval;
 mod parser;
 mod print;
 
@@ -76,6 +76,17 @@ impl Query {
                 Expr::Term(t) => return Some(t),
                 Expr::And(v) | Expr::Or(v) => stack.extend(v.iter().rev()),
             }
+        })
+    }
+
+    /// True if a term targets an attribute that is not a system one (GS CIM 009 5.7.2.4 c:
+    /// only such a `q` narrows a query). Asked of the query as written, before expansion.
+    pub fn names_a_non_system_attribute(&self) -> bool {
+        self.terms().any(|t| {
+            t.attribute
+                .names
+                .first()
+                .is_some_and(|n| !super::SYSTEM_ATTRIBUTES.contains(&n.as_str()))
         })
     }
 

@@ -60,10 +60,37 @@ pub(crate) fn compile_pattern(param: &'static str, offset: usize, source: &str) 
                 ),
             ),
         })?;
+    if has_nested_repetition(source) {
+        return Err(NgsiError::query_syntax(
+            param,
+            offset,
+            "invalid regular expression: a repetition operator cannot repeat another",
+        ));
+    }
     Ok(Pattern {
         source: source.to_owned(),
         regex,
     })
+}
+
+/// True for `a**`, `a+*` or `a{2}+`: the regex crate reads them, but the
+/// POSIX expressions that clause 6.4.3.2 refers to (IEEE 1003.2) leave several adjacent
+/// duplication symbols undefined, so a client cannot rely on them. Lazy forms (`a*?`) are one
+/// repetition, not two. Called on a pattern that already compiled.
+fn has_nested_repetition(source: &str) -> bool {
+    use regex_syntax::ast::Ast;
+    fn nested(ast: &Ast) -> bool {
+        match ast {
+            Ast::Repetition(r) => matches!(*r.ast, Ast::Repetition(_)) || nested(&r.ast),
+            Ast::Group(g) => nested(&g.ast),
+            Ast::Alternation(a) => a.asts.iter().any(nested),
+            Ast::Concat(c) => c.asts.iter().any(nested),
+            _ => false,
+        }
+    }
+    regex_syntax::ast::parse::Parser::new()
+        .parse(source)
+        .is_ok_and(|ast| nested(&ast))
 }
 
 fn last_line(s: &str) -> &str {

@@ -744,3 +744,11 @@ fn null_attributes_do_not_exist() {
     )]);
     check(&e, &[("speed", false), ("speed!=1", false)]);
 }
+
+#[test]
+fn only_terms_on_system_attributes_do_not_narrow() {
+    assert!(!parse("modifiedAt>\"2020-01-01T00:00:00Z\"").names_a_non_system_attribute());
+    assert!(!parse("createdAt>\"2020-01-01T00:00:00Z\"|deletedAt").names_a_non_system_attribute());
+    assert!(parse("createdAt>\"2020-01-01T00:00:00Z\";speed>1").names_a_non_system_attribute());
+    assert!(parse("speed.observedAt>\"2020-01-01T00:00:00Z\"").names_a_non_system_attribute());
+}
