@@ -1,6 +1,5 @@
 //! `/subscriptions` and `/subscriptions/{subscriptionId}` (clause 6.10, 6.11).
 
-use actix_web::http::header::{HeaderValue, LINK};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
 use serde_json::Value;
@@ -9,7 +8,7 @@ use super::method_not_allowed;
 use crate::contexts::RequestContext;
 use crate::error::BrokerResult;
 use crate::http::extract::{BaseUrl, JsonMedia, LdBody, PatchBody, SubscriptionId, UriParams};
-use crate::http::media::MediaType;
+use crate::http::pagination::{self, Page};
 use crate::http::respond;
 use crate::param_set;
 use crate::state::AppState;
@@ -71,37 +70,20 @@ async fn list(
         .iter()
         .map(|s| s.render(&ctx, sys_attrs))
         .collect();
-    let mut response = respond::json(StatusCode::OK, media.0, &ctx, Value::Array(body));
-    for link in page_links(offset, limit, page.total, media.0) {
-        if let Ok(value) = HeaderValue::from_str(&link) {
-            response.headers_mut().append(LINK, value);
-        }
-    }
+    let links = pagination::page_links(
+        "/ngsi-ld/v1/subscriptions",
+        params.pairs(),
+        Page {
+            offset,
+            limit,
+            returned: page.subscriptions.len(),
+            total: Some(page.total),
+        },
+        media.0,
+    );
+    let response = respond::json(StatusCode::OK, media.0, &ctx, Value::Array(body));
+    let response = pagination::with_page_links(response, &links);
     Ok(respond::with_count(response, count.then_some(page.total)))
-}
-
-/// The Link header values to the previous and next pages (clause 6.3.10, 5.5.9): none on a
-/// single page, no `prev` on the first, no `next` on the last. A local stand-in until the
-/// shared pagination helper of `http/` lands.
-fn page_links(offset: usize, limit: usize, total: u64, media: MediaType) -> Vec<String> {
-    let total = usize::try_from(total).unwrap_or(usize::MAX);
-    let link = |offset: usize, rel: &str| {
-        format!(
-            r#"</ngsi-ld/v1/subscriptions?limit={limit}&offset={offset}>; rel="{rel}"; type="{}""#,
-            media.as_str()
-        )
-    };
-    let mut links = Vec::new();
-    if limit == 0 {
-        return links;
-    }
-    if offset > 0 {
-        links.push(link(offset.saturating_sub(limit), "prev"));
-    }
-    if offset.saturating_add(limit) < total {
-        links.push(link(offset + limit, "next"));
-    }
-    links
 }
 
 /// Retrieve Subscription (5.8.3).
@@ -148,25 +130,4 @@ async fn delete(
 ) -> BrokerResult<HttpResponse> {
     state.subscriptions.delete(&tenant, &id).await?;
     Ok(respond::no_content())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn page_links_point_to_the_neighbouring_pages() {
-        let json = MediaType::Json;
-        assert!(page_links(0, 10, 3, json).is_empty());
-        let first = page_links(0, 1, 3, json);
-        assert_eq!(first.len(), 1);
-        assert!(first[0].contains("offset=1>; rel=\"next\""), "{first:?}");
-        let middle = page_links(1, 1, 3, MediaType::JsonLd);
-        assert_eq!(middle.len(), 2);
-        assert!(middle[0].contains("limit=1&offset=0>; rel=\"prev\"; type=\"application/ld+json\""));
-        assert!(middle[1].contains("offset=2>; rel=\"next\""));
-        let last = page_links(2, 1, 3, json);
-        assert_eq!(last.len(), 1);
-        assert!(last[0].contains("rel=\"prev\""), "{last:?}");
-    }
 }
