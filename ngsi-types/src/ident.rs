@@ -27,8 +27,14 @@ pub const RESERVED_ATTRIBUTE_NAMES: &[&str] = &[
     "valueList",
     "objectList",
     "expiresAt",
-    // GS CIM 009 4.5.1: no core term of a non-reified property names an attribute.
+    // GS CIM 009 4.5.1: no core term of a non-reified property names an attribute (the
+    // previous* members of PREVIOUS_VALUE_MEMBERS too).
     "instanceId",
+];
+
+/// The members that carry an attribute's previous value in notifications with `showChanges`
+/// (clause 5.8.1): output only, never an attribute's name.
+pub const PREVIOUS_VALUE_MEMBERS: &[&str] = &[
     "previousValue",
     "previousObject",
     "previousLanguageMap",
@@ -126,7 +132,7 @@ pub fn check_name(member: &str, name: &str) -> Result<()> {
 
 /// Checks an attribute name: a valid name that is not one of the reserved members.
 pub fn check_attribute_name(name: &str) -> Result<()> {
-    if RESERVED_ATTRIBUTE_NAMES.contains(&name) {
+    if RESERVED_ATTRIBUTE_NAMES.contains(&name) || PREVIOUS_VALUE_MEMBERS.contains(&name) {
         return Err(NgsiError::InvalidName {
             member: "attribute name".to_owned(),
             value: name.to_owned(),

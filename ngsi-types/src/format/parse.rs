@@ -195,17 +195,6 @@ fn value_member_bit(key: &str) -> u8 {
     }
 }
 
-/// Members of an attribute that only notifications carry (`showChanges`, clause 5.8.1).
-const OUTPUT_ONLY_MEMBERS: &[&str] = &[
-    "previousValue",
-    "previousObject",
-    "previousLanguageMap",
-    "previousVocab",
-    "previousJson",
-    "previousValueList",
-    "previousObjectList",
-];
-
 /// The kind of an attribute object: its `type`, or inferred from its members (concise form).
 /// `None` means the object is not an attribute object but a concise Property's JSON value.
 /// One pass over the members, no lookups: this runs for every attribute of every write.
@@ -304,7 +293,7 @@ fn parse_object(
                 ))
             }
             // Clauses 4.5.2-4.5.24: the previous* members exist only in notifications.
-            other if OUTPUT_ONLY_MEMBERS.contains(&other) => {
+            other if crate::ident::PREVIOUS_VALUE_MEMBERS.contains(&other) => {
                 return Err(NgsiError::attribute(
                     name,
                     format!("'{other}' is output-only (notifications with showChanges)"),
