@@ -115,7 +115,7 @@ impl<'a> EntityRenderer<'a> {
     }
 
     /// Renders, keeping only the attribute instances of the subscription's `datasetId`
-    /// (clause 5.8.6: "only the Attribute instances ... that match the datasetId member").
+    /// (clause 5.8.6: a notification carries just the instances whose datasetId was selected).
     fn render(&self, mut entity: Entity) -> Map<String, Value> {
         let wanted = &self.sub.dataset_id;
         if !wanted.is_empty() {

@@ -11,17 +11,17 @@ use actix_web::HttpResponse;
 use super::tenant::TENANT_HEADER;
 
 /// Checks the preconditions of 6.3.4 that hold for every resource, then echoes the request's
-/// `NGSILD-Tenant` header on the response (6.3.14: "if present in the request, it shall also be
-/// present in the response"), errors included.
+/// `NGSILD-Tenant` header on the response (6.3.14: a request's tenant header is repeated in its
+/// response), errors included.
 pub async fn request_front(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     let tenant = req.headers().get(TENANT_HEADER).cloned();
     let mut response = if lacks_content_length(&req) {
-        // GS CIM 009 6.3.4: a POST, PATCH or PUT without Content-Length (a chunked body)
-        // "shall result in just a 411 HTTP status code (without any payload body)": the one
-        // error the broker sends without a ProblemDetails, because the spec says so.
+        // GS CIM 009 6.3.4: a POST, PATCH or PUT without Content-Length (a chunked body) gets
+        // a 411 and no body at all: the one error the broker sends without a ProblemDetails,
+        // because the spec asks for exactly that.
         let response = HttpResponse::LengthRequired().finish();
         req.into_response(response).map_into_right_body()
     } else {
