@@ -124,11 +124,15 @@ impl Entities {
         types: Option<&TypeExpr>,
     ) -> BrokerResult<Entity> {
         require_tenant(self.store.as_ref(), tenant).await?;
+        // GS CIM 009 4.22: past its expiresAt an entity is no longer served, even in the
+        // moment before the background expiry (expiry.rs) deletes it.
+        let now = self.clock.now();
         self.store
             .get(tenant, id)
             .await?
             .map(|v| v.entity)
             .filter(|e| types.is_none_or(|t| t.matches(e)))
+            .filter(|e| e.expires_at.is_none_or(|at| at > now))
             .ok_or_else(|| not_found(id))
     }
 

@@ -322,6 +322,7 @@ static CASES: &[Case] = cases! {
     meta::metrics_are_prometheus_text [];
 
     transient::an_entity_is_removed_once_its_expiry_has_passed ["4.23"];
+    transient::an_entity_merged_to_a_past_expiry_is_not_served_at_once ["4.22", "5.6.17"];
     transient::an_invalid_expiry_is_400 ["4.23"];
 
     subscriptions::create_is_201_with_location_and_retrieve_renders_the_subscription ["5.8.1", "5.8.3", "5.2.12"];

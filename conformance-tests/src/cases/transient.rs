@@ -68,3 +68,26 @@ pub(crate) async fn an_invalid_expiry_is_400() {
         .await
         .assert_error(400, "BadRequestData");
 }
+
+/// GS CIM 009 4.22: once its expiresAt has passed an entity is not served, not even before the
+/// broker's background expiry has deleted it.
+pub(crate) async fn an_entity_merged_to_a_past_expiry_is_not_served_at_once() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    let mut vehicle = entity_fixture("vehicle.json", &id);
+    vehicle["expiresAt"] = json!(instant_from_now(Duration::from_secs(60)));
+    client.create(&vehicle).await;
+    client.get(&entity_path(&id)).await.assert_status(200);
+    client
+        .json(
+            reqwest::Method::PATCH,
+            &entity_path(&id),
+            &json!({"expiresAt": "2020-01-01T00:00:00Z"}),
+        )
+        .await
+        .assert_status(204);
+    client
+        .get(&entity_path(&id))
+        .await
+        .assert_error(404, "ResourceNotFound");
+}
