@@ -114,11 +114,6 @@ impl ContextService {
         Ok(())
     }
 
-    /// The document at a URL, through the resolver's cache.
-    pub async fn document(&self, url: &str) -> BrokerResult<Arc<Value>> {
-        Ok(self.resolver.document(url).await?)
-    }
-
     /// Reload of a Cached @context (5.13.5.4): fetched again and checked, then put in place of
     /// the stored one; when either fails the stored one stays and the error is reported.
     pub async fn reload(&self, url: &str) -> BrokerResult<()> {

@@ -4,19 +4,8 @@
 
 use serde_json::{json, Value};
 
+use super::query::ids_in_order;
 use crate::{enc, unique, Client};
-
-/// The ids of a query reply, in order.
-fn ids_in_order(reply: &crate::Reply) -> Vec<String> {
-    reply.assert_status(200);
-    reply
-        .json
-        .as_array()
-        .unwrap_or_else(|| panic!("an array: {}", reply.text))
-        .iter()
-        .map(|e| e["id"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
 
 /// Creates entities of a fresh type from `(suffix, attributes)`; returns the type and ids.
 async fn create(client: &Client, entities: &[(&str, Value)]) -> (String, Vec<String>) {

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use crate::{enc, fixture, unique, Client, Reply};
 use serde_json::{json, Value};
 
-/// The ids of a query reply, as a set.
-pub fn ids_of(reply: &Reply) -> BTreeSet<String> {
+/// The ids of a query reply, in the order of the reply.
+pub fn ids_in_order(reply: &Reply) -> Vec<String> {
     reply.assert_status(200);
     reply
         .json
@@ -16,6 +16,11 @@ pub fn ids_of(reply: &Reply) -> BTreeSet<String> {
         .iter()
         .map(|e| e["id"].as_str().unwrap_or_default().to_owned())
         .collect()
+}
+
+/// The ids of a query reply, as a set.
+pub fn ids_of(reply: &Reply) -> BTreeSet<String> {
+    ids_in_order(reply).into_iter().collect()
 }
 
 fn set(ids: &[&String]) -> BTreeSet<String> {
