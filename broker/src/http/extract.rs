@@ -41,11 +41,19 @@ fn app_state(req: &HttpRequest) -> BrokerResult<web::Data<AppState>> {
 /// Where this broker serves the contexts it hosts: `--public-url`, or `scheme://host` of the
 /// request.
 pub fn base_url(req: &HttpRequest) -> String {
-    let public = req
+    let config = req
         .app_data::<web::Data<AppState>>()
-        .and_then(|state| state.config.public_url.clone());
-    if let Some(url) = public {
+        .map(|state| state.config.clone());
+    if let Some(url) = config.as_ref().and_then(|c| c.public_url.clone()) {
         return url;
+    }
+    // A request that names no host (HTTP/1.0 without Host) is answered with the address the
+    // broker listens on; the App's own fallback host is a placeholder (server.rs builds it
+    // with the default AppConfig).
+    let names_host = req.headers().contains_key(actix_web::http::header::HOST)
+        || req.uri().authority().is_some();
+    if let (false, Some(config)) = (names_host, &config) {
+        return config.public_base();
     }
     let info = req.connection_info();
     format!("{}://{}", info.scheme(), info.host())
