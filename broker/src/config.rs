@@ -26,6 +26,15 @@ pub enum FsyncPolicy {
     Never,
 }
 
+/// Whether the broker keeps the temporal evolution of entities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Temporal {
+    /// Every write through the entity API is recorded; the /temporal API is served.
+    On,
+    /// Nothing is recorded and /temporal answers 501.
+    Off,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -114,6 +123,15 @@ pub struct Config {
     #[arg(long, env = "OXION_CONTEXT_MAX_BYTES", default_value_t = 1024 * 1024)]
     pub context_max_bytes: usize,
 
+    /// Keep the temporal evolution of entities (GS CIM 009 4.5.6) and serve /temporal.
+    #[arg(long, env = "OXION_TEMPORAL", value_enum, default_value_t = Temporal::On)]
+    pub temporal: Temporal,
+
+    /// Drop an entity's temporal evolution when the entity is deleted (by default it is kept,
+    /// with the entity's deletedAt and a deletion instance per attribute).
+    #[arg(long, env = "OXION_TEMPORAL_DELETE_WITH_ENTITY")]
+    pub temporal_delete_with_entity: bool,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "OXION_WORKERS")]
     pub workers: Option<usize>,
@@ -158,6 +176,16 @@ impl Config {
         match host {
             IpAddr::V6(v6) => format!("http://[{v6}]:{}", self.port),
             IpAddr::V4(v4) => format!("http://{v4}:{}", self.port),
+        }
+    }
+
+    /// What the entity API records in the temporal evolution.
+    pub fn history(&self) -> crate::service::History {
+        use crate::service::History;
+        match (self.temporal, self.temporal_delete_with_entity) {
+            (Temporal::Off, _) => History::Off,
+            (Temporal::On, false) => History::KeepOnDelete,
+            (Temporal::On, true) => History::DropOnDelete,
         }
     }
 

@@ -9,13 +9,14 @@ use crate::config::Config;
 use crate::contexts::ContextService;
 use crate::service::{
     Catalog, Clock, Entities, Health, JsonLdContexts, SharedDeliveryStatus, SourceIdentity,
-    Subscriptions,
+    Subscriptions, TemporalEntities,
 };
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub entities: Entities,
+    pub temporal: TemporalEntities,
     pub subscriptions: Subscriptions,
     pub jsonld_contexts: JsonLdContexts,
     pub catalog: Catalog,
@@ -39,7 +40,13 @@ impl AppState {
     ) -> Self {
         let clock = Clock::system();
         Self {
-            entities: Entities::new(store.clone(), Some(engine.clone()), clock.clone()),
+            temporal: TemporalEntities::new(store.clone(), clock.clone(), config.history()),
+            entities: Entities::new(
+                store.clone(),
+                Some(engine.clone()),
+                clock.clone(),
+                config.history(),
+            ),
             subscriptions: Subscriptions::new(
                 store.clone(),
                 engine,

@@ -168,6 +168,10 @@ pub struct Attribute {
         with = "crate::datetime::micros_opt"
     )]
     pub deleted_at: Option<DateTime<Utc>>,
+    /// `instanceId` of an instance in a temporal evolution (clause 4.5.7): set by the broker
+    /// when it records the instance, absent from the current state of an entity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_id: Option<String>,
     /// Sub-attributes by expanded name (clause 4.5.2: properties of properties, ...).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub sub_attributes: IndexMap<String, Attribute>,
@@ -201,6 +205,7 @@ impl Attribute {
             created_at: None,
             modified_at: None,
             deleted_at: None,
+            instance_id: None,
             sub_attributes: IndexMap::new(),
         }
     }

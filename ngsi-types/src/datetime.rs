@@ -1,7 +1,9 @@
 //! ISO 8601 date-times as NGSI-LD uses them (`observedAt`, `createdAt`, q values, ...).
 //!
 //! Input is accepted in the forms clause 4.6.3 allows (with `Z` or an offset, with or without
-//! fractional seconds); output is always UTC with millisecond precision and a `Z`, like Orion-LD.
+//! fractional seconds); output is always UTC with a `Z`, and as many fractional digits as the
+//! instant has (none, milliseconds or microseconds): `2020-09-01T12:03:00Z` is given back as it
+//! was written, where a fixed precision would rewrite a client's value.
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 
@@ -33,9 +35,18 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
-/// Renders a date-time the way NGSI-LD responses carry it: UTC, milliseconds, `Z`.
+/// Renders a date-time the way NGSI-LD responses carry it (clause 4.6.3): UTC with `Z`, the
+/// fractional seconds only as far as they are not zero (seconds, milliseconds, microseconds).
 pub fn format_datetime(dt: &DateTime<Utc>) -> String {
-    dt.to_rfc3339_opts(SecondsFormat::Millis, true)
+    let nanos = dt.timestamp_subsec_nanos();
+    let precision = if nanos == 0 {
+        SecondsFormat::Secs
+    } else if nanos % 1_000_000 == 0 {
+        SecondsFormat::Millis
+    } else {
+        SecondsFormat::Micros
+    };
+    dt.to_rfc3339_opts(precision, true)
 }
 
 /// The storage form of optional date-times: microseconds since the Unix epoch. Decoding an
@@ -67,12 +78,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn accepts_the_iso_forms_and_renders_utc_millis() {
+    fn accepts_the_iso_forms_and_renders_utc_with_the_digits_it_has() {
         let cases = [
-            ("2017-07-29T12:00:04Z", "2017-07-29T12:00:04.000Z"),
-            ("2017-07-29T12:00:04.123456Z", "2017-07-29T12:00:04.123Z"),
-            ("2017-07-29T14:00:04+02:00", "2017-07-29T12:00:04.000Z"),
-            ("2017-07-29T12:00:04", "2017-07-29T12:00:04.000Z"),
+            ("2017-07-29T12:00:04Z", "2017-07-29T12:00:04Z"),
+            ("2017-07-29T12:00:04.000Z", "2017-07-29T12:00:04Z"),
+            ("2017-07-29T12:00:04.120Z", "2017-07-29T12:00:04.120Z"),
+            ("2017-07-29T12:00:04.123456Z", "2017-07-29T12:00:04.123456Z"),
+            ("2017-07-29T14:00:04+02:00", "2017-07-29T12:00:04Z"),
+            ("2017-07-29T12:00:04", "2017-07-29T12:00:04Z"),
         ];
         for (input, out) in cases {
             let dt = parse_datetime(input).expect(input);

@@ -11,6 +11,7 @@
 //!   rule as a typed error) and rendering the model as normalized, concise, keyValues or GeoJSON.
 //! - [`query`]: `q`, `scopeQ`, type expressions, `idPattern`, `geoQ` and projections parsed into
 //!   ASTs and evaluated against entities.
+//! - [`temporal`]: the temporal query, the temporal representations and aggregations.
 //! - [`error`]: the one error enum, and the table that maps each error to its NGSI-LD type.
 //!
 //! Architecture invariant: no I/O, no async runtime, no web framework. The broker and the
@@ -25,6 +26,7 @@ pub mod format;
 pub mod geojson;
 pub mod ident;
 pub mod query;
+pub mod temporal;
 pub mod update;
 
 pub use attribute::{Attribute, AttributeKind, AttributeValue};

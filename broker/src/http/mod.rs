@@ -13,4 +13,5 @@ pub mod params;
 pub mod purge_request;
 pub mod query_request;
 pub mod respond;
+pub mod temporal_request;
 pub mod tenant;

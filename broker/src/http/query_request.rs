@@ -106,6 +106,74 @@ impl EntityRendering {
     }
 }
 
+/// Which entities the URI parameters `id`, `type`, `idPattern`, `attrs`, `q`, `scopeQ`, the
+/// geoQ parameters (and `csf`, checked only) select: shared by entity and temporal queries.
+#[derive(Debug, Default)]
+pub struct UriFilter {
+    pub filter: EntityFilter,
+    /// Expanded `attrs`.
+    pub attrs: Option<Vec<String>>,
+    /// True if the parameters narrow the result as a query must (clause 5.7.2.4 a-d).
+    pub narrows: bool,
+}
+
+impl UriFilter {
+    pub fn from_params(p: &Params, ctx: &ActiveContext) -> BrokerResult<Self> {
+        let ids = p.list("id")?;
+        if let Some(ids) = &ids {
+            for id in ids {
+                ngsi_types::ident::check_uri("id", id)?;
+            }
+        }
+        let types = p
+            .get("type")?
+            .map(TypeExpr::parse)
+            .transpose()?
+            .map(|t| t.expand(ctx));
+        let attr_names = p.list("attrs")?;
+        let attrs = attr_names.as_ref().map(|names| {
+            names
+                .iter()
+                .map(|n| ctx.expand_term(n).into_owned())
+                .collect::<Vec<_>>()
+        });
+        let q = p.get("q")?.map(Query::parse).transpose()?;
+        let scope_q = p.get("scopeQ")?.map(ScopeQuery::parse).transpose()?;
+        let id_pattern = p.get("idPattern")?.map(IdPattern::new).transpose()?;
+        // GS CIM 009 5.7.2.4: a context source filter must be valid even with no registrations
+        // to apply it to; it has the q grammar (clause 4.9).
+        p.get("csf")?.map(Query::parse).transpose()?;
+        let geo_q = GeoQuery::from_params(GeoQueryParams {
+            georel: p.get("georel")?,
+            geometry: p.get("geometry")?,
+            coordinates: p.get("coordinates")?,
+            geoproperty: p.get("geoproperty")?,
+        })?
+        .map(|mut g| {
+            g.expand(ctx);
+            g
+        });
+        // GS CIM 009 5.7.2.4 a-d: a type, an attrs or q with a non-system attribute, or a geoQ.
+        let narrows = types.is_some()
+            || attr_names.as_ref().is_some_and(|a| names_a_non_system(a))
+            || q.as_ref().is_some_and(Query::names_a_non_system_attribute)
+            || geo_q.is_some();
+        Ok(Self {
+            filter: EntityFilter {
+                ids,
+                types,
+                id_pattern,
+                q: q.map(|q| q.expand(ctx)),
+                scope_q,
+                geo_q,
+                ..EntityFilter::default()
+            },
+            attrs,
+            narrows,
+        })
+    }
+}
+
 /// Everything a query request asks for.
 #[derive(Debug, Default)]
 pub struct QueryRequest {
@@ -158,59 +226,17 @@ impl QueryRequest {
         config: &Config,
         media: MediaType,
     ) -> BrokerResult<Self> {
-        let ids = p.list("id")?;
-        if let Some(ids) = &ids {
-            for id in ids {
-                ngsi_types::ident::check_uri("id", id)?;
-            }
-        }
-        let types = p
-            .get("type")?
-            .map(TypeExpr::parse)
-            .transpose()?
-            .map(|t| t.expand(ctx));
+        let UriFilter {
+            filter,
+            attrs,
+            narrows,
+        } = UriFilter::from_params(p, ctx)?;
         let rendering = EntityRendering::from_params(p, ctx, media)?;
-        let attr_names = p.list("attrs")?;
-        let attrs = attr_names.as_ref().map(|names| {
-            names
-                .iter()
-                .map(|n| ctx.expand_term(n).into_owned())
-                .collect::<Vec<_>>()
-        });
-        let q = p.get("q")?.map(Query::parse).transpose()?;
-        let scope_q = p.get("scopeQ")?.map(ScopeQuery::parse).transpose()?;
-        let id_pattern = p.get("idPattern")?.map(IdPattern::new).transpose()?;
-        // GS CIM 009 5.7.2.4: a context source filter must be valid even with no registrations
-        // to apply it to; it has the q grammar (clause 4.9).
-        p.get("csf")?.map(Query::parse).transpose()?;
-        let geo_q = GeoQuery::from_params(GeoQueryParams {
-            georel: p.get("georel")?,
-            geometry: p.get("geometry")?,
-            coordinates: p.get("coordinates")?,
-            geoproperty: p.get("geoproperty")?,
-        })?
-        .map(|mut g| {
-            g.expand(ctx);
-            g
-        });
-        // GS CIM 009 5.7.2.4 a-d: a type, an attrs or q with a non-system attribute, or a geoQ.
-        let narrows = types.is_some()
-            || attr_names.as_ref().is_some_and(|a| names_a_non_system(a))
-            || q.as_ref().is_some_and(Query::names_a_non_system_attribute)
-            || geo_q.is_some();
         let limit = p.limit(config.default_limit, config.max_limit)?;
         let order = uri_ordering(p, ctx)?;
         Ok(Self {
             order,
-            filter: EntityFilter {
-                ids,
-                types,
-                id_pattern,
-                q: q.map(|q| q.expand(ctx)),
-                scope_q,
-                geo_q,
-                ..EntityFilter::default()
-            },
+            filter,
             attrs,
             rendering,
             limit,
@@ -228,6 +254,28 @@ impl QueryRequest {
         ctx: &ActiveContext,
         config: &Config,
     ) -> BrokerResult<Self> {
+        // GS CIM 009 5.2.23: temporalQ is for Query Temporal Evolution of Entities only.
+        if body.get("temporalQ").is_some() {
+            return Err(BrokerError::BadRequestData(
+                "Query.temporalQ belongs to the temporal query, not to Query Entities".into(),
+            ));
+        }
+        let mut request = Self::from_body_selection(body, ctx, p.flag("local")?)?;
+        request.limit = p.limit(config.default_limit, config.max_limit)?;
+        request.offset = p.number("offset")?.unwrap_or(0);
+        request.count = p.flag("count")?;
+        request.rendering.options = p.options()?;
+        Ok(request)
+    }
+
+    /// The entities a Query body (clause 5.2.23) selects and its projection, without paging:
+    /// what Query Entities and Query Temporal Evolution of Entities share. A Query that does
+    /// not narrow the result is too wide unless `local`.
+    pub fn from_body_selection(
+        body: &Value,
+        ctx: &ActiveContext,
+        local: bool,
+    ) -> BrokerResult<Self> {
         let map = body.as_object().ok_or_else(|| {
             BrokerError::BadRequestData("the Query body must be a JSON object".into())
         })?;
@@ -239,18 +287,8 @@ impl QueryRequest {
                 ))
             }
         }
-        // GS CIM 009 5.2.23: temporalQ is for Query Temporal Evolution of Entities only.
-        if map.contains_key("temporalQ") {
-            return Err(BrokerError::BadRequestData(
-                "Query.temporalQ belongs to the temporal query, not to Query Entities".into(),
-            ));
-        }
         let mut request = Self {
-            limit: p.limit(config.default_limit, config.max_limit)?,
-            offset: p.number("offset")?.unwrap_or(0),
-            count: p.flag("count")?,
             rendering: EntityRendering {
-                options: p.options()?,
                 geometry_property: LOCATION.to_owned(),
                 ..EntityRendering::default()
             },
@@ -307,7 +345,7 @@ impl QueryRequest {
             || q.as_ref().is_some_and(Query::names_a_non_system_attribute)
             || request.filter.geo_q.is_some();
         request.filter.q = q.map(|q| q.expand(ctx));
-        if !narrows && !p.flag("local")? {
+        if !narrows && !local {
             return Err(too_wide());
         }
         Ok(request)

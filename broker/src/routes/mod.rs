@@ -8,6 +8,7 @@ mod entities;
 mod info;
 mod meta;
 mod subscriptions;
+mod temporal;
 mod types;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(types::configure)
             .configure(contexts::configure)
             .configure(subscriptions::configure)
+            .configure(temporal::configure)
             .configure(info::configure),
     )
     .configure(meta::configure);

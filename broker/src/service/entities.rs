@@ -11,6 +11,7 @@ use ngsi_types::Entity;
 use subscriptions::{ChangeEvent, EngineHandle};
 
 use super::clock::Clock;
+use super::history::History;
 use super::operation::{not_found, EntityOperation, Planned};
 use super::tenancy::require_tenant;
 use crate::error::{BrokerError, BrokerResult};
@@ -74,15 +75,23 @@ pub struct Entities {
     store: Arc<dyn Store>,
     engine: Option<EngineHandle>,
     clock: Clock,
+    history: History,
 }
 
 impl Entities {
     /// `engine`: where change events go (`None`: nowhere, for tools and tests of the store).
-    pub fn new(store: Arc<dyn Store>, engine: Option<EngineHandle>, clock: Clock) -> Self {
+    /// `history`: what every write adds to the temporal evolution.
+    pub fn new(
+        store: Arc<dyn Store>,
+        engine: Option<EngineHandle>,
+        clock: Clock,
+        history: History,
+    ) -> Self {
         Self {
             store,
             engine,
             clock,
+            history,
         }
     }
 
@@ -139,7 +148,8 @@ impl Entities {
     /// Creates an entity; AlreadyExists if the id is taken. One store call, no read: the
     /// store's absence precondition decides.
     pub async fn create(&self, tenant: &Tenant, mut entity: Entity) -> BrokerResult<()> {
-        stamp_new(&mut entity, self.clock.now());
+        let now = self.clock.now();
+        stamp_new(&mut entity, now);
         let id = entity.id.clone();
         // The creation is a change event like any other write (entityCreated,
         // attributeCreated); the copy is only made when subscriptions may want it.
@@ -152,6 +162,7 @@ impl Entities {
         let write = Write {
             id: id.clone(),
             precondition: Precondition::Absent,
+            history: self.history.of_write(None, Some(&entity), now),
             action: WriteAction::Put(entity),
         };
         match self.store.commit(tenant, vec![write]).await?.first() {
@@ -340,7 +351,8 @@ impl Entities {
             for &i in &pending {
                 let (id, operation) = &operations[i];
                 let current = self.store.get(tenant, id).await?;
-                match plan_write(id, operation, current, now, self.wants_events()) {
+                let keep = self.wants_events();
+                match plan_write(id, operation, current, now, keep, self.history) {
                     Ok((write, done)) => {
                         writes.push(write);
                         planned.push((i, done));
@@ -443,6 +455,7 @@ fn plan_write(
     current: Option<Versioned>,
     now: DateTime<Utc>,
     keep_entities: bool,
+    history: History,
 ) -> BrokerResult<(Write, Done)> {
     let (precondition, before) = match current {
         Some(v) => (Precondition::Version(v.version), Some(v.entity)),
@@ -450,7 +463,7 @@ fn plan_write(
     };
     let planned = operation.plan(id, before.as_ref(), now)?;
     let created = before.is_none();
-    let (action, done) = match planned {
+    let (action, done, history) = match planned {
         Planned::Put(mut entity, changes) => {
             let changes = if created {
                 stamp_new(&mut entity, now);
@@ -458,13 +471,14 @@ fn plan_write(
             } else {
                 changes
             };
+            let recorded = history.of_write(before.as_ref(), Some(&entity), now);
             let done = Done {
                 created,
                 changes,
                 before: before.filter(|_| keep_entities),
                 after: keep_entities.then(|| (*entity).clone()),
             };
-            (WriteAction::Put(*entity), done)
+            (WriteAction::Put(*entity), done, recorded)
         }
         Planned::Delete => {
             let Some(old) = before else {
@@ -475,13 +489,14 @@ fn plan_write(
                 entity_changed: true,
                 ..Changes::default()
             };
+            let recorded = history.of_write(Some(&old), None, now);
             let done = Done {
                 created: false,
                 changes,
                 before: keep_entities.then_some(old),
                 after: None,
             };
-            (WriteAction::Delete, done)
+            (WriteAction::Delete, done, recorded)
         }
     };
     Ok((
@@ -489,6 +504,7 @@ fn plan_write(
             id: id.to_owned(),
             precondition,
             action,
+            history,
         },
         done,
     ))

@@ -12,9 +12,10 @@
 //! | types and attributes (5.7.5-5.7.10) | [`Catalog`] | the store's summaries |
 //! | health | [`Health`] | the store's own check |
 //! | Context Source identity (5.15) | [`SourceIdentity`] | a `SourceIdentity` document |
+//! | temporal evolutions (5.6.11-5.6.16, 5.7.3-5.7.4) | [`TemporalEntities`] | temporal heads and instances |
 //!
 //! The API families still to come get a service of their own here, in the same shape:
-//! temporal entities (5.6.11-5.6.16, 5.7.3-5.7.4) in `temporal`, context source registrations
+//! context source registrations
 //! and their subscriptions (5.9-5.11) in `registrations` (the store already keeps
 //! `Registration` documents), entity maps and snapshots in `entity_maps`.
 //!
@@ -30,10 +31,12 @@ mod delivery_status;
 mod entities;
 mod entity_source;
 mod health;
+mod history;
 mod jsonld_contexts;
 mod operation;
 mod source_identity;
 mod subscriptions;
+mod temporal;
 pub mod tenancy;
 
 pub use catalog::Catalog;
@@ -42,7 +45,9 @@ pub use delivery_status::{OtherInstances, SharedDeliveryStatus};
 pub use entities::{BatchItem, BatchKind, BatchResult, Done, Entities, PurgeAction};
 pub use entity_source::StoreEntitySource;
 pub use health::Health;
+pub use history::History;
 pub use jsonld_contexts::JsonLdContexts;
 pub use operation::{not_found, EntityOperation, Planned, UpsertMode};
 pub use source_identity::SourceIdentity;
 pub use subscriptions::{SubscriptionPage, SubscriptionView, Subscriptions};
+pub use temporal::{TemporalEntities, Upserted};

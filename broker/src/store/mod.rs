@@ -11,6 +11,7 @@
 pub mod embedded;
 pub mod mongo;
 mod query;
+pub mod temporal;
 mod tenant;
 #[cfg(test)]
 mod tests;
@@ -22,6 +23,9 @@ use chrono::{DateTime, Utc};
 use ngsi_types::{AttributeKind, Entity};
 
 pub use query::{EntityFilter, EntityQuery, EntitySelector};
+pub use temporal::{
+    RecordMode, TemporalOp, TemporalOutcome, TemporalPage, TemporalSelection, TemporalWrite,
+};
 pub use tenant::Tenant;
 
 /// An entity as stored, with the version that optimistic concurrency checks against.
@@ -57,6 +61,9 @@ pub struct Write {
     pub id: String,
     pub precondition: Precondition,
     pub action: WriteAction,
+    /// What the write adds to the entity's temporal evolution, applied with it (in the same
+    /// transaction where the backend has them) and only if the write is applied.
+    pub history: Option<TemporalOp>,
 }
 
 /// The result of one [`Write`].
@@ -194,6 +201,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         tenant: &Tenant,
         kind: DocumentKind,
     ) -> StoreResult<Vec<(String, serde_json::Value)>>;
+
+    /// Applies writes to temporal evolutions alone (the temporal API), each atomically and
+    /// independently; returns once all applied writes are durable. Outcomes in input order.
+    async fn temporal_commit(
+        &self,
+        tenant: &Tenant,
+        writes: Vec<TemporalWrite>,
+    ) -> StoreResult<Vec<TemporalOutcome>>;
+
+    /// The temporal evolutions a selection asks for, one page, in id order.
+    async fn temporal_query(
+        &self,
+        tenant: &Tenant,
+        selection: &TemporalSelection,
+    ) -> StoreResult<TemporalPage>;
 
     /// Every tenant that exists (for start-up tasks such as reloading subscriptions).
     async fn tenants(&self) -> StoreResult<Vec<Tenant>>;

@@ -51,6 +51,7 @@ fn write(id: &str, version: u64) -> Write {
         id: id.to_owned(),
         precondition,
         action: WriteAction::Put(expected(id, version)),
+        history: None,
     }
 }
 

@@ -6,11 +6,11 @@
 //! [`Format`]; the client's @context decides how expanded IRIs are compacted.
 
 mod feature;
-mod parse;
+pub(crate) mod parse;
 mod render;
 
 pub use feature::{render_feature, render_feature_collection};
-pub use parse::{parse_attribute, parse_attributes, parse_entity, EntityFragment};
+pub use parse::{parse_attribute, parse_attributes, parse_entity, parse_instances, EntityFragment};
 pub use render::{render_attribute, render_entity, RenderOptions};
 
 use crate::error::{NgsiError, Result};

@@ -108,15 +108,7 @@ pub fn parse_attribute(
     ctx: &ActiveContext,
     nulls: bool,
 ) -> Result<(String, Vec<Attribute>)> {
-    check_attribute_name(name)?;
-    let expanded = ctx.expand_term(name).into_owned();
-    let instances = match value {
-        Value::Array(items) if !items.is_empty() && items.iter().all(is_attribute_object) => items
-            .into_iter()
-            .map(|item| parse_one(name, item, ctx, nulls))
-            .collect::<Result<Vec<_>>>()?,
-        other => vec![parse_one(name, other, ctx, nulls)?],
-    };
+    let (expanded, instances) = parse_instances(name, value, ctx, nulls)?;
     for (i, a) in instances.iter().enumerate() {
         if instances[..i].iter().any(|b| b.dataset_id == a.dataset_id) {
             let which = a.dataset_id.as_deref().unwrap_or("(default)");
@@ -126,6 +118,26 @@ pub fn parse_attribute(
             ));
         }
     }
+    Ok((expanded, instances))
+}
+
+/// Parses one attribute's instances, as [`parse_attribute`] does, but with any number of
+/// instances per datasetId: the points of a temporal evolution (clause 4.5.7).
+pub fn parse_instances(
+    name: &str,
+    value: Value,
+    ctx: &ActiveContext,
+    nulls: bool,
+) -> Result<(String, Vec<Attribute>)> {
+    check_attribute_name(name)?;
+    let expanded = ctx.expand_term(name).into_owned();
+    let instances = match value {
+        Value::Array(items) if !items.is_empty() && items.iter().all(is_attribute_object) => items
+            .into_iter()
+            .map(|item| parse_one(name, item, ctx, nulls))
+            .collect::<Result<Vec<_>>>()?,
+        other => vec![parse_one(name, other, ctx, nulls)?],
+    };
     let geo_only = [LOCATION, OBSERVATION_SPACE, OPERATION_SPACE];
     if geo_only.contains(&expanded.as_str())
         && instances.iter().any(|a| {
@@ -284,7 +296,8 @@ fn parse_object(
     for (key, member) in map {
         match key.as_str() {
             k if k == value_member => raw = Some(member),
-            "type" | "createdAt" | "modifiedAt" | "deletedAt" => {}
+            // instanceId is the broker's (clause 4.5.7), as the timestamps are (4.8).
+            "type" | "createdAt" | "modifiedAt" | "deletedAt" | "instanceId" => {}
             // GS CIM 009 4.5.1 and 5.5.7: the @context is given at the top level only.
             "@context" => {
                 return Err(NgsiError::attribute(

@@ -114,6 +114,7 @@ fn render_instance(
     }
 
     let has_members = attr.dataset_id.is_some()
+        || attr.instance_id.is_some()
         || attr.observed_at.is_some()
         || attr.unit_code.is_some()
         || !attr.sub_attributes.is_empty()
@@ -171,7 +172,13 @@ fn render_instance(
     if opts.sys_attrs {
         insert_time(&mut out, "createdAt", attr.created_at.as_ref());
         insert_time(&mut out, "modifiedAt", attr.modified_at.as_ref());
+    }
+    // GS CIM 009 4.5.7: a deleted instance of a temporal evolution carries its deletedAt.
+    if opts.sys_attrs || attr.instance_id.is_some() {
         insert_time(&mut out, "deletedAt", attr.deleted_at.as_ref());
+    }
+    if let Some(instance) = &attr.instance_id {
+        out.insert("instanceId".into(), Value::String(instance.clone()));
     }
     for (name, sub) in &attr.sub_attributes {
         out.insert(

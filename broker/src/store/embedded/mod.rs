@@ -30,6 +30,7 @@ mod record;
 mod redb_error;
 mod request;
 mod tables;
+mod temporal;
 mod transaction;
 mod writer;
 
@@ -51,8 +52,9 @@ use request::{PreparedWrite, Request};
 use writer::Writer;
 
 use super::{
-    AttributeSummary, DocumentKind, EntityQuery, QueryPage, Store, StoreError, StoreResult, Tenant,
-    TypeSummary, Versioned, Write, WriteAction, WriteOutcome,
+    AttributeSummary, DocumentKind, EntityQuery, QueryPage, Store, StoreError, StoreResult,
+    TemporalOutcome, TemporalPage, TemporalSelection, TemporalWrite, Tenant, TypeSummary,
+    Versioned, Write, WriteAction, WriteOutcome,
 };
 
 /// What the writer and the readers share: the database and the indexes.
@@ -181,6 +183,7 @@ fn prepare(write: Write) -> StoreResult<PreparedWrite> {
         id: write.id,
         precondition: write.precondition,
         put,
+        history: write.history,
     })
 }
 
@@ -281,6 +284,33 @@ impl Store for EmbeddedStore {
     ) -> StoreResult<Vec<(String, serde_json::Value)>> {
         let tenant = tenant.clone();
         self.blocking(move |shared| read::documents(shared, &tenant, kind))
+            .await
+    }
+
+    async fn temporal_commit(
+        &self,
+        tenant: &Tenant,
+        writes: Vec<TemporalWrite>,
+    ) -> StoreResult<Vec<TemporalOutcome>> {
+        if writes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tenant = tenant.clone();
+        self.submit(|reply| Request::Temporal {
+            tenant,
+            writes,
+            reply,
+        })
+        .await?
+    }
+
+    async fn temporal_query(
+        &self,
+        tenant: &Tenant,
+        selection: &TemporalSelection,
+    ) -> StoreResult<TemporalPage> {
+        let (tenant, selection) = (tenant.clone(), selection.clone());
+        self.blocking(move |shared| temporal::query(shared, &tenant, &selection))
             .await
     }
 

@@ -14,7 +14,9 @@ use super::config::EmbeddedConfig;
 use super::index::{IndexChange, Indexes, StoredFacts};
 use super::record;
 use super::redb_error::OrBackend;
-use super::tables::{tenant_of_key, DOCUMENTS, ENTITIES, TENANTS};
+use super::tables::{
+    tenant_of_key, DOCUMENTS, ENTITIES, TEMPORAL_HEADS, TEMPORAL_INSTANCES, TENANTS,
+};
 use crate::store::{StoreError, StoreResult};
 
 /// What the scan found: the indexes and the writer's starting state.
@@ -49,6 +51,9 @@ pub fn database(config: &EmbeddedConfig) -> StoreResult<Database> {
     txn.open_table(ENTITIES).or_backend("create tables")?;
     txn.open_table(DOCUMENTS).or_backend("create tables")?;
     txn.open_table(TENANTS).or_backend("create tables")?;
+    txn.open_table(TEMPORAL_HEADS).or_backend("create tables")?;
+    txn.open_table(TEMPORAL_INSTANCES)
+        .or_backend("create tables")?;
     txn.commit().or_backend("create tables")?;
     Ok(db)
 }

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use super::index::EntityFacts;
-use crate::store::{DocumentKind, Precondition, StoreError, StoreResult, Tenant, WriteOutcome};
+use crate::store::{
+    DocumentKind, Precondition, StoreError, StoreResult, TemporalOp, TemporalOutcome,
+    TemporalWrite, Tenant, WriteOutcome,
+};
 
 /// A [`crate::store::Write`], ready for the writer.
 #[derive(Debug)]
@@ -18,6 +21,8 @@ pub struct PreparedWrite {
     pub precondition: Precondition,
     /// The encoded entity body and its facts; `None` deletes.
     pub put: Option<(Vec<u8>, Arc<EntityFacts>)>,
+    /// Applied to the temporal evolution if the write is.
+    pub history: Option<TemporalOp>,
 }
 
 #[derive(Debug)]
@@ -26,6 +31,11 @@ pub enum Request {
         tenant: Tenant,
         writes: Vec<PreparedWrite>,
         reply: oneshot::Sender<StoreResult<Vec<WriteOutcome>>>,
+    },
+    Temporal {
+        tenant: Tenant,
+        writes: Vec<TemporalWrite>,
+        reply: oneshot::Sender<StoreResult<Vec<TemporalOutcome>>>,
     },
     PutDocument {
         tenant: Tenant,
@@ -52,6 +62,7 @@ pub enum Request {
 #[derive(Debug)]
 pub enum Outcome {
     Writes(Vec<WriteOutcome>),
+    Temporal(Vec<TemporalOutcome>),
     Stored,
     Deleted(bool),
 }
@@ -61,6 +72,7 @@ impl Request {
     pub fn weight(&self) -> usize {
         match self {
             Self::Commit { writes, .. } => writes.len().max(1),
+            Self::Temporal { writes, .. } => writes.len().max(1),
             _ => 1,
         }
     }
@@ -71,6 +83,12 @@ impl Request {
             Self::Commit { reply, .. } => {
                 let _ = reply.send(result.and_then(|o| match o {
                     Outcome::Writes(outcomes) => Ok(outcomes),
+                    other => Err(mismatch(other)),
+                }));
+            }
+            Self::Temporal { reply, .. } => {
+                let _ = reply.send(result.and_then(|o| match o {
+                    Outcome::Temporal(outcomes) => Ok(outcomes),
                     other => Err(mismatch(other)),
                 }));
             }

@@ -15,6 +15,17 @@ pub const ENTITIES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new(
 /// (tenant key, document kind code, document id) -> the document as JSON text.
 pub const DOCUMENTS: TableDefinition<(&str, u8, &str), &[u8]> = TableDefinition::new("documents");
 
+/// (tenant key, entity id) -> the head of the entity's temporal evolution: the entity with no
+/// attributes, as MessagePack (see [`super::temporal`]).
+pub const TEMPORAL_HEADS: TableDefinition<(&str, &str), &[u8]> =
+    TableDefinition::new("temporal_heads");
+
+/// (tenant key, entity id, attribute name, instanceId) -> one recorded attribute instance, as
+/// MessagePack. instanceIds are UUIDv7 URNs, so an attribute's instances sort in recording
+/// order.
+pub const TEMPORAL_INSTANCES: TableDefinition<(&str, &str, &str, &str), &[u8]> =
+    TableDefinition::new("temporal_instances");
+
 /// Named tenants that exist (something was once written to them). The default tenant always
 /// exists and is not listed.
 pub const TENANTS: TableDefinition<&str, ()> = TableDefinition::new("tenants");

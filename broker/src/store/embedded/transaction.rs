@@ -18,8 +18,11 @@ use super::index::{IndexChange, StoredFacts};
 use super::record::{self, Header};
 use super::redb_error::OrBackend;
 use super::request::{Outcome, PreparedWrite, Request};
-use super::tables::{kind_code, tenant_key, DOCUMENTS, ENTITIES, TENANTS};
-use crate::store::{Precondition, StoreError, Tenant, WriteOutcome};
+use super::tables::{
+    kind_code, tenant_key, DOCUMENTS, ENTITIES, TEMPORAL_HEADS, TEMPORAL_INSTANCES, TENANTS,
+};
+use super::temporal::{self, HeadTable, InstanceTable};
+use crate::store::{Precondition, StoreError, TemporalOutcome, Tenant, WriteOutcome};
 
 /// Why a batch did not commit.
 #[derive(Debug)]
@@ -75,6 +78,12 @@ pub fn run(ctx: BatchContext<'_>, requests: &[Request]) -> Result<Committed, Fai
         let mut entities = txn.open_table(ENTITIES).map_err(batch_failure("open"))?;
         let mut documents = txn.open_table(DOCUMENTS).map_err(batch_failure("open"))?;
         let mut tenants = txn.open_table(TENANTS).map_err(batch_failure("open"))?;
+        let mut heads = txn
+            .open_table(TEMPORAL_HEADS)
+            .map_err(batch_failure("open"))?;
+        let mut instances = txn
+            .open_table(TEMPORAL_INSTANCES)
+            .map_err(batch_failure("open"))?;
         for (i, request) in requests.iter().enumerate() {
             let outcome = match request {
                 Request::Commit { tenant, writes, .. } => {
@@ -87,6 +96,9 @@ pub fn run(ctx: BatchContext<'_>, requests: &[Request]) -> Result<Committed, Fai
                                     WriteError::Record(e) => Failure::Request(i, e),
                                     WriteError::Storage(e) => Failure::Batch(e),
                                 })?;
+                        if let (WriteOutcome::Applied { .. }, Some(op)) = (result, &write.history) {
+                            batch.record(&mut heads, &mut instances, tenant, &write.id, op, i)?;
+                        }
                         results.push(result);
                     }
                     if results
@@ -96,6 +108,26 @@ pub fn run(ctx: BatchContext<'_>, requests: &[Request]) -> Result<Committed, Fai
                         batch.ensure_tenant(&mut tenants, tenant)?;
                     }
                     Outcome::Writes(results)
+                }
+                Request::Temporal { tenant, writes, .. } => {
+                    let mut results = Vec::with_capacity(writes.len());
+                    for write in writes {
+                        results.push(batch.record(
+                            &mut heads,
+                            &mut instances,
+                            tenant,
+                            &write.id,
+                            &write.op,
+                            i,
+                        )?);
+                    }
+                    if results
+                        .iter()
+                        .any(|r| matches!(r, TemporalOutcome::Created | TemporalOutcome::Updated))
+                    {
+                        batch.ensure_tenant(&mut tenants, tenant)?;
+                    }
+                    Outcome::Temporal(results)
                 }
                 Request::PutDocument {
                     tenant,
@@ -252,6 +284,27 @@ impl Batch<'_> {
             }
         };
         self.dirty = true;
+        Ok(outcome)
+    }
+
+    /// Applies a temporal operation of request number `request`; a stored record that does not
+    /// decode fails that request only.
+    fn record(
+        &mut self,
+        heads: &mut HeadTable<'_>,
+        instances: &mut InstanceTable<'_>,
+        tenant: &Tenant,
+        id: &str,
+        op: &crate::store::TemporalOp,
+        request: usize,
+    ) -> Result<TemporalOutcome, Failure> {
+        let outcome = temporal::apply(heads, instances, tenant, id, op).map_err(|e| match e {
+            StoreError::Corrupt(_) => Failure::Request(request, e),
+            e => Failure::Batch(e),
+        })?;
+        if matches!(outcome, TemporalOutcome::Created | TemporalOutcome::Updated) {
+            self.dirty = true;
+        }
         Ok(outcome)
     }
 

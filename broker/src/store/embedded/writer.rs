@@ -251,6 +251,7 @@ mod tests {
                 id: id.to_owned(),
                 precondition: Precondition::Any,
                 put: Some((body, Arc::new(EntityFacts::of(&entity)))),
+                history: None,
             }],
             reply,
         };

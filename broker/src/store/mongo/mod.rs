@@ -48,8 +48,9 @@ use mongodb::{Client, Collection, Database};
 
 use self::error::store_error;
 use super::{
-    AttributeSummary, DocumentKind, EntityQuery, QueryPage, Store, StoreError, StoreResult, Tenant,
-    TypeSummary, Versioned, Write, WriteOutcome,
+    AttributeSummary, DocumentKind, EntityQuery, QueryPage, Store, StoreError, StoreResult,
+    TemporalOutcome, TemporalPage, TemporalSelection, TemporalWrite, Tenant, TypeSummary,
+    Versioned, Write, WriteOutcome,
 };
 pub use watch::DocumentChange;
 
@@ -183,6 +184,27 @@ impl Store for MongoStore {
         kind: DocumentKind,
     ) -> StoreResult<Vec<(String, serde_json::Value)>> {
         json_documents::list(self, tenant, kind).await
+    }
+
+    // WIP (issue 12): the MongoDB temporal collections land in the next commit of this slice.
+    async fn temporal_commit(
+        &self,
+        _tenant: &Tenant,
+        _writes: Vec<TemporalWrite>,
+    ) -> StoreResult<Vec<TemporalOutcome>> {
+        Err(StoreError::Unavailable(
+            "the temporal evolution is not kept on MongoDB yet".into(),
+        ))
+    }
+
+    async fn temporal_query(
+        &self,
+        _tenant: &Tenant,
+        _selection: &TemporalSelection,
+    ) -> StoreResult<TemporalPage> {
+        Err(StoreError::Unavailable(
+            "the temporal evolution is not kept on MongoDB yet".into(),
+        ))
     }
 
     async fn tenants(&self) -> StoreResult<Vec<Tenant>> {

@@ -74,6 +74,7 @@ pub fn put(e: Entity, precondition: Precondition) -> Write {
         id: e.id.clone(),
         precondition,
         action: WriteAction::Put(e),
+        history: None,
     }
 }
 
@@ -82,6 +83,7 @@ pub fn delete(id: &str, precondition: Precondition) -> Write {
         id: id.to_owned(),
         precondition,
         action: WriteAction::Delete,
+        history: None,
     }
 }
 

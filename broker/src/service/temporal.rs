@@ -1,0 +1,281 @@
+//! The temporal API (GS CIM 009 5.6.11-5.6.16, 5.7.3-5.7.4): writes to the temporal evolution
+//! of entities alone, and reads of it. What the entity API records is decided in
+//! [`super::history`] and committed by [`super::Entities`] with each write.
+
+use std::sync::Arc;
+
+use ngsi_types::{Attribute, Entity};
+
+use super::clock::Clock;
+use super::history::{new_instance_id, History};
+use super::operation::not_found;
+use super::tenancy::require_tenant;
+use crate::error::{BrokerError, BrokerResult};
+use crate::store::{
+    RecordMode, Store, StoreError, TemporalOp, TemporalOutcome, TemporalPage, TemporalSelection,
+    TemporalWrite, Tenant,
+};
+
+/// Whether an upsert created the evolution or added to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Upserted {
+    Created,
+    Updated,
+}
+
+/// Temporal evolutions over a store.
+#[derive(Debug, Clone)]
+pub struct TemporalEntities {
+    store: Arc<dyn Store>,
+    clock: Clock,
+    enabled: bool,
+}
+
+impl TemporalEntities {
+    /// `history`: with [`History::Off`], every operation is OperationNotSupported.
+    pub fn new(store: Arc<dyn Store>, clock: Clock, history: History) -> Self {
+        Self {
+            store,
+            clock,
+            enabled: history != History::Off,
+        }
+    }
+
+    fn check_enabled(&self) -> BrokerResult<()> {
+        if self.enabled {
+            Ok(())
+        } else {
+            Err(BrokerError::NotSupported(
+                "this broker runs with --temporal off: it keeps no temporal evolution".into(),
+            ))
+        }
+    }
+
+    async fn commit_one(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        op: TemporalOp,
+    ) -> BrokerResult<TemporalOutcome> {
+        let write = TemporalWrite {
+            id: id.to_owned(),
+            op,
+        };
+        let outcomes = self.store.temporal_commit(tenant, vec![write]).await?;
+        outcomes
+            .into_iter()
+            .next()
+            .ok_or_else(|| StoreError::Backend("the store answered no outcome".into()).into())
+    }
+
+    /// Gives every instance of `entity` an instanceId and the system timestamps of now.
+    fn stamp(&self, entity: Entity) -> (Entity, Vec<(String, Attribute)>) {
+        let now = self.clock.now();
+        let mut head = entity;
+        let attributes = std::mem::take(&mut head.attributes);
+        let mut instances = Vec::new();
+        for (name, list) in attributes {
+            for mut instance in list {
+                instance.stamp(now, Some(now));
+                instance.instance_id = Some(new_instance_id());
+                instances.push((name.clone(), instance));
+            }
+        }
+        (head, instances)
+    }
+
+    /// Create or Update Temporal Evolution of an Entity (5.6.11): creates the evolution, or
+    /// adds the instances to the one there.
+    pub async fn upsert(&self, tenant: &Tenant, entity: Entity) -> BrokerResult<Upserted> {
+        self.check_enabled()?;
+        let at = self.clock.now();
+        let (head, instances) = self.stamp(entity);
+        let op = TemporalOp::Record {
+            types: head.types,
+            scope: (!head.scope.is_empty()).then_some(head.scope),
+            at,
+            instances,
+            mode: RecordMode::Upsert,
+        };
+        match self.commit_one(tenant, &head.id, op).await? {
+            TemporalOutcome::Created => Ok(Upserted::Created),
+            _ => Ok(Upserted::Updated),
+        }
+    }
+
+    /// Add Attributes to Temporal Evolution of an Entity (5.6.12).
+    pub async fn add_attributes(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        fragment: Entity,
+    ) -> BrokerResult<()> {
+        self.check_enabled()?;
+        require_tenant(self.store.as_ref(), tenant).await?;
+        let at = self.clock.now();
+        let (head, instances) = self.stamp(fragment);
+        let op = TemporalOp::Record {
+            types: head.types,
+            scope: (!head.scope.is_empty()).then_some(head.scope),
+            at,
+            instances,
+            mode: RecordMode::Existing,
+        };
+        match self.commit_one(tenant, id, op).await? {
+            TemporalOutcome::NotFound => Err(not_found(id)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Delete Temporal Evolution of an Entity (5.6.16).
+    pub async fn delete(&self, tenant: &Tenant, id: &str) -> BrokerResult<()> {
+        self.check_enabled()?;
+        require_tenant(self.store.as_ref(), tenant).await?;
+        match self.commit_one(tenant, id, TemporalOp::Delete).await? {
+            TemporalOutcome::NotFound => Err(not_found(id)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Delete Attribute from Temporal Evolution of an Entity (5.6.13): every instance
+    /// (`dataset_id: None`, deleteAll), or those of one datasetId (`Some(None)`: the default).
+    pub async fn delete_attribute(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        attribute: &str,
+        dataset_id: Option<Option<String>>,
+    ) -> BrokerResult<()> {
+        self.check_enabled()?;
+        require_tenant(self.store.as_ref(), tenant).await?;
+        let op = TemporalOp::DeleteAttribute {
+            attribute: attribute.to_owned(),
+            dataset_id,
+            at: self.clock.now(),
+        };
+        match self.commit_one(tenant, id, op).await? {
+            TemporalOutcome::NotFound => Err(BrokerError::NotFound(format!(
+                "the temporal evolution of '{id}' has no such attribute instances"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Modify Attribute Instance in Temporal Evolution of an Entity (5.6.14): the instance is
+    /// replaced by `instance`, keeping its instanceId and createdAt.
+    pub async fn modify_instance(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        attribute: &str,
+        instance_id: &str,
+        mut instance: Attribute,
+    ) -> BrokerResult<()> {
+        self.check_enabled()?;
+        let current = self.instance(tenant, id, attribute, instance_id).await?;
+        let now = self.clock.now();
+        instance.stamp(now, current.created_at.or(Some(now)));
+        instance.instance_id = Some(instance_id.to_owned());
+        let op = TemporalOp::ModifyInstance {
+            attribute: attribute.to_owned(),
+            instance,
+            at: now,
+        };
+        match self.commit_one(tenant, id, op).await? {
+            TemporalOutcome::NotFound => Err(missing_instance(id, instance_id)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Delete Attribute Instance from Temporal Evolution of an Entity (5.6.15).
+    pub async fn delete_instance(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        attribute: &str,
+        instance_id: &str,
+    ) -> BrokerResult<()> {
+        self.check_enabled()?;
+        require_tenant(self.store.as_ref(), tenant).await?;
+        let op = TemporalOp::DeleteInstance {
+            attribute: attribute.to_owned(),
+            instance_id: instance_id.to_owned(),
+            at: self.clock.now(),
+        };
+        match self.commit_one(tenant, id, op).await? {
+            TemporalOutcome::NotFound => Err(missing_instance(id, instance_id)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The stored instance, or ResourceNotFound (the entity, the attribute or the instance).
+    async fn instance(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        attribute: &str,
+        instance_id: &str,
+    ) -> BrokerResult<Attribute> {
+        require_tenant(self.store.as_ref(), tenant).await?;
+        let selection = TemporalSelection {
+            ids: Some(vec![id.to_owned()]),
+            attrs: Some(vec![attribute.to_owned()]),
+            limit: 1,
+            ..TemporalSelection::default()
+        };
+        let page = self.store.temporal_query(tenant, &selection).await?;
+        page.entities
+            .into_iter()
+            .next()
+            .and_then(|mut e| e.attributes.swap_remove(attribute))
+            .into_iter()
+            .flatten()
+            .find(|a| a.instance_id.as_deref() == Some(instance_id))
+            .ok_or_else(|| missing_instance(id, instance_id))
+    }
+
+    /// Query Temporal Evolution of Entities (5.7.4).
+    pub async fn query(
+        &self,
+        tenant: &Tenant,
+        selection: &TemporalSelection,
+    ) -> BrokerResult<TemporalPage> {
+        self.check_enabled()?;
+        require_tenant(self.store.as_ref(), tenant).await?;
+        Ok(self.store.temporal_query(tenant, selection).await?)
+    }
+
+    /// Retrieve Temporal Evolution of an Entity (5.7.3): the evolution of `id` with the
+    /// instances the selection keeps; ResourceNotFound if there is none.
+    pub async fn retrieve(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        selection: &TemporalSelection,
+    ) -> BrokerResult<Entity> {
+        self.check_enabled()?;
+        require_tenant(self.store.as_ref(), tenant).await?;
+        // The evolution is shown even with no instance in the selection's interval
+        // (5.7.3.4 names only a missing entity as ResourceNotFound).
+        let one = TemporalSelection {
+            ids: Some(vec![id.to_owned()]),
+            offset: 0,
+            limit: 1,
+            count: false,
+            keep_empty: selection.attrs.is_none(),
+            ..selection.clone()
+        };
+        let found = self.store.temporal_query(tenant, &one).await?;
+        found
+            .entities
+            .into_iter()
+            .next()
+            .ok_or_else(|| not_found(id))
+    }
+}
+
+fn missing_instance(id: &str, instance_id: &str) -> BrokerError {
+    BrokerError::NotFound(format!(
+        "the temporal evolution of '{id}' has no instance '{instance_id}' of that attribute"
+    ))
+}

@@ -1,0 +1,182 @@
+//! What the store keeps of the entities' temporal evolution (GS CIM 009 4.5.6-4.5.9), apart
+//! from their current state: per entity a *head* (its types, scope and temporal system
+//! timestamps) and every recorded attribute instance, each under its `instanceId`.
+//!
+//! History is written two ways: beside an entity write of the core API ([`super::Write`]'s
+//! `history`, applied in the same transaction, so acknowledged means both are durable), and
+//! by the temporal API alone ([`super::Store::temporal_commit`]). It is read back as an
+//! [`Entity`] whose attributes list the selected instances, oldest first, so that `q`,
+//! `geoQ` and `scopeQ` evaluate on it with the multi-attribute rule (one instance matching is
+//! enough).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use ngsi_types::temporal::TemporalQuery;
+use ngsi_types::{Attribute, Entity};
+
+use super::query::EntityFilter;
+
+/// A recorded attribute instance: the expanded attribute name and the instance, which carries
+/// its `instanceId`.
+pub type Recorded = (String, Attribute);
+
+/// What a temporal write does to one entity's evolution.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TemporalOp {
+    /// Adds instances, creating the evolution where `mode` allows. The head takes the union of
+    /// the types, the scope when one is given, `modifiedAt = at` (and `createdAt = at` when
+    /// created); a deleted evolution is live again.
+    Record {
+        types: Vec<String>,
+        scope: Option<Vec<String>>,
+        at: DateTime<Utc>,
+        instances: Vec<Recorded>,
+        mode: RecordMode,
+    },
+    /// The entity was deleted at `at`: its head gets `deletedAt` and the deletion instances
+    /// (one per attribute instance it had) are added; the history stays.
+    MarkDeleted {
+        at: DateTime<Utc>,
+        instances: Vec<Recorded>,
+    },
+    /// Drops the whole evolution, head and instances.
+    Delete,
+    /// Drops the instances of one attribute: all of them, or those of one datasetId (`None`
+    /// is the default instance).
+    DeleteAttribute {
+        attribute: String,
+        dataset_id: Option<Option<String>>,
+        at: DateTime<Utc>,
+    },
+    /// Replaces one instance's content (the caller keeps its `instanceId`).
+    ModifyInstance {
+        attribute: String,
+        instance: Attribute,
+        at: DateTime<Utc>,
+    },
+    /// Drops one instance.
+    DeleteInstance {
+        attribute: String,
+        instance_id: String,
+        at: DateTime<Utc>,
+    },
+}
+
+/// Whether a [`TemporalOp::Record`] may create the evolution, or must find it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordMode {
+    /// The evolution must not exist yet (else [`TemporalOutcome::Conflict`]).
+    Create,
+    /// Created when absent, added to when present.
+    Upsert,
+    /// The evolution must exist (else [`TemporalOutcome::NotFound`]).
+    Existing,
+}
+
+/// One write to one entity's evolution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemporalWrite {
+    pub id: String,
+    pub op: TemporalOp,
+}
+
+/// What a [`TemporalWrite`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemporalOutcome {
+    /// The evolution did not exist and was created.
+    Created,
+    /// Applied to an existing evolution.
+    Updated,
+    /// The evolution, the attribute or the instance named does not exist: nothing written.
+    NotFound,
+    /// A creation found the evolution already there: nothing written.
+    Conflict,
+}
+
+/// Which evolutions, and which of their instances, a temporal read selects.
+#[derive(Debug, Clone, Default)]
+pub struct TemporalSelection {
+    /// Only these entity ids.
+    pub ids: Option<Vec<String>>,
+    /// Only entities having one of these expanded types (the filter decides expressions).
+    pub any_type: Option<Vec<String>>,
+    /// Only instances of these expanded attributes; an entity with none of them is left out.
+    pub attrs: Option<Vec<String>>,
+    /// Only instances of these datasetIds (`@none`: the default instance).
+    pub dataset_ids: Option<Vec<String>>,
+    /// Only instances in this interval. With a `timerel`, an entity none of whose selected
+    /// instances lies in it is left out (5.7.4.4).
+    pub time: TemporalQuery,
+    /// The entity filter (type expressions, idPattern, q, geoQ, scopeQ), evaluated on the
+    /// entity holding the selected instances.
+    pub filter: Option<Arc<EntityFilter>>,
+    /// Per attribute, only the `n` instances latest by the time property.
+    pub last_n: Option<usize>,
+    /// Keep an entity none of whose instances is selected (Retrieve, 5.7.3).
+    pub keep_empty: bool,
+    pub offset: usize,
+    pub limit: usize,
+    pub count: bool,
+}
+
+/// One page of a temporal read: evolutions in id order, each with its instances oldest first
+/// (by the selection's time property, then by recording).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TemporalPage {
+    pub entities: Vec<Entity>,
+    pub total: Option<u64>,
+}
+
+/// The head of an evolution: the entity with no attributes.
+pub fn head_of(id: &str, types: &[String], scope: &[String]) -> Entity {
+    let mut head = Entity::new(id.to_owned(), types.to_vec());
+    head.scope = scope.to_vec();
+    head
+}
+
+impl TemporalSelection {
+    /// True if the instance of `attribute` is selected by attrs, datasetId and time.
+    pub fn keeps_instance(&self, attribute: &str, instance: &Attribute) -> bool {
+        self.attrs
+            .as_ref()
+            .is_none_or(|a| a.iter().any(|n| n == attribute))
+            && self.dataset_ids.as_ref().is_none_or(|ids| {
+                let id = instance.dataset_id.as_deref().unwrap_or("@none");
+                ids.iter().any(|d| d == id)
+            })
+            && self.time.matches(instance)
+    }
+
+    /// True if the head passes the ids and types hints.
+    pub fn keeps_head(&self, head: &Entity) -> bool {
+        self.ids.as_ref().is_none_or(|ids| ids.contains(&head.id))
+            && self
+                .any_type
+                .as_ref()
+                .is_none_or(|types| types.iter().any(|t| head.has_type(t)))
+    }
+
+    /// Orders an entity's selected instances oldest first, keeps the last `n` of each
+    /// attribute, and decides whether the entity is part of the answer.
+    pub fn finish(&self, mut entity: Entity) -> Option<Entity> {
+        for instances in entity.attributes.values_mut() {
+            instances.sort_by_key(|a| self.time.instant(a));
+            if let Some(n) = self.last_n {
+                let skip = instances.len().saturating_sub(n);
+                instances.drain(..skip);
+            }
+        }
+        entity
+            .attributes
+            .retain(|_, instances| !instances.is_empty());
+        let narrowed = self.attrs.is_some() || self.time.timerel.is_some();
+        if narrowed && !self.keep_empty && entity.attributes.is_empty() {
+            return None;
+        }
+        if self.filter.as_ref().is_some_and(|f| !f.matches(&entity)) {
+            return None;
+        }
+        Some(entity)
+    }
+}
