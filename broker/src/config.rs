@@ -132,6 +132,11 @@ pub struct Config {
     #[arg(long, env = "OXION_TEMPORAL_DELETE_WITH_ENTITY")]
     pub temporal_delete_with_entity: bool,
 
+    /// Most attribute instances one temporal answer holds; beyond them the answer is partial
+    /// (206 with a Content-Range, GS CIM 009 6.3.10) and the client asks for the next range.
+    #[arg(long, env = "OXION_TEMPORAL_MAX_INSTANCES", default_value_t = 1000)]
+    pub temporal_max_instances: usize,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "OXION_WORKERS")]
     pub workers: Option<usize>,

@@ -40,7 +40,12 @@ impl AppState {
     ) -> Self {
         let clock = Clock::system();
         Self {
-            temporal: TemporalEntities::new(store.clone(), clock.clone(), config.history()),
+            temporal: TemporalEntities::new(
+                store.clone(),
+                clock.clone(),
+                config.history(),
+                config.temporal_max_instances,
+            ),
             entities: Entities::new(
                 store.clone(),
                 Some(engine.clone()),

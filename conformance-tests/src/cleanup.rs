@@ -58,6 +58,15 @@ pub(crate) fn note(base: &str, tenant: Option<&str>, reply: &Reply) {
                 .filter_map(|e| e["id"].as_str())
                 .map(|id| format!("{ENTITIES}/{}", enc(id))),
         );
+    } else if path == "/ngsi-ld/v1/temporal/entities" {
+        let body: Value = sent
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok())
+            .unwrap_or(Value::Null);
+        if let Some(id) = body["id"].as_str() {
+            paths.push(format!("{path}/{}", enc(id)));
+        }
     } else if path == "/ngsi-ld/v1/subscriptions" || path == "/ngsi-ld/v1/jsonldContexts" {
         if let Some(location) = reply.header("location") {
             let location = location.strip_prefix(base).unwrap_or(location);

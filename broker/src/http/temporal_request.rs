@@ -46,6 +46,24 @@ pub struct TemporalRendering {
 }
 
 impl TemporalRendering {
+    /// True if the answer's instances are cut to the broker's budget (clause 6.3.10); an
+    /// aggregation reads every instance of its range and answers with periods instead.
+    pub fn partial(&self) -> bool {
+        self.options.format != TemporalFormat::AggregatedValues
+    }
+
+    /// Retrieve's answer when the projection leaves nothing of the evolution (5.7.3.4, as
+    /// Retrieve Entity: ResourceNotFound).
+    pub fn check_retrieved(&self, entity: &ngsi_types::Entity) -> BrokerResult<()> {
+        if self.projection.keeps_any_of(entity) {
+            return Ok(());
+        }
+        Err(BrokerError::NotFound(format!(
+            "the temporal evolution of '{}' has none of the requested members",
+            entity.id
+        )))
+    }
+
     pub fn render(&self) -> TemporalRender<'_> {
         TemporalRender {
             options: self.options,
@@ -105,6 +123,12 @@ impl TemporalRequest {
             return Err(too_wide());
         }
         let mut request = Self::build(options, &members, p, ctx, true)?;
+        request.selection.descending = id_order(p.list("orderBy")?)?;
+        if p.get("collation")?.is_some() && p.get("orderBy")?.is_none() {
+            return Err(BrokerError::BadRequestData(
+                "collation is part of an ordering: it needs orderBy".into(),
+            ));
+        }
         let store = EntityQuery::filtered(filter);
         request.selection.ids = store.ids;
         request.selection.any_type = store.any_type;
@@ -144,7 +168,19 @@ impl TemporalRequest {
                 ))),
             }
         };
-        let aggr_methods = match tq.get("aggrMethods") {
+        // GS CIM 5.2.44: the aggregation parameters, as the Query's aggrParams or inside
+        // its temporalQ; either one asks for the aggregated representation.
+        let aggr_params = body.as_object_mut().and_then(|m| m.remove("aggrParams"));
+        let aggr = match &aggr_params {
+            None => tq,
+            Some(Value::Object(params)) => params,
+            Some(other) => {
+                return Err(BrokerError::BadRequestData(format!(
+                    "Query.aggrParams must be an AggregationParams object, not {other}"
+                )))
+            }
+        };
+        let aggr_methods = match aggr.get("aggrMethods") {
             None => None,
             Some(Value::String(s)) => Some(vec![s.clone()]),
             Some(Value::Array(items)) => Some(
@@ -154,23 +190,31 @@ impl TemporalRequest {
                     .collect::<Option<Vec<_>>>()
                     .ok_or_else(|| {
                         BrokerError::BadRequestData(
-                            "temporalQ.aggrMethods must be an array of strings".into(),
+                            "aggrMethods must be an array of strings".into(),
                         )
                     })?,
             ),
             Some(other) => {
                 return Err(BrokerError::BadRequestData(format!(
-                    "temporalQ.aggrMethods must be an array of strings, not {other}"
+                    "aggrMethods must be an array of strings, not {other}"
                 )))
             }
         };
-        let (timerel, time_at, end_time_at, timeproperty, last_n, aggr_period) = (
+        let aggr_period = match aggr.get("aggrPeriodDuration") {
+            None => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => {
+                return Err(BrokerError::BadRequestData(format!(
+                    "aggrPeriodDuration must be a string, not {other}"
+                )))
+            }
+        };
+        let (timerel, time_at, end_time_at, timeproperty, last_n) = (
             text("timerel")?,
             text("timeAt")?,
             text("endTimeAt")?,
             text("timeproperty")?,
             text("lastN")?,
-            text("aggrPeriodDuration")?,
         );
         let members = TemporalMembers {
             timerel: timerel.as_deref(),
@@ -181,7 +225,11 @@ impl TemporalRequest {
             aggr_methods,
             aggr_period: aggr_period.as_deref(),
         };
-        let options = TemporalOptions::parse(p.get("options")?, p.get("format")?)?;
+        let mut options = TemporalOptions::parse(p.get("options")?, p.get("format")?)?;
+        let aggregating = members.aggr_methods.is_some() || members.aggr_period.is_some();
+        if aggregating && !names_a_representation(p)? {
+            options.format = TemporalFormat::AggregatedValues;
+        }
         let query = QueryRequest::from_body_selection(&body, ctx, p.flag("local")?)?;
         let mut request = Self::build(options, &members, p, ctx, true)?;
         let store = EntityQuery::filtered(query.filter);
@@ -299,6 +347,33 @@ fn aggregation(
         methods,
         period: period.unwrap_or_default(),
     }))
+}
+
+/// True if `format` or `options` choose a representation.
+fn names_a_representation(p: &Params) -> BrokerResult<bool> {
+    Ok(p.get("format")?.is_some()
+        || p.list("options")?
+            .is_some_and(|tokens| tokens.iter().any(|t| t != "sysAttrs")))
+}
+
+/// The ordering of a temporal query: by `id` only (5.7.4.4), ascending unless `;desc`.
+/// Returns true for descending.
+fn id_order(order_by: Option<Vec<String>>) -> BrokerResult<bool> {
+    let Some(keys) = order_by else {
+        return Ok(false);
+    };
+    match keys.as_slice() {
+        [key] => match key.as_str() {
+            "id" | "id;asc" => Ok(false),
+            "id;desc" => Ok(true),
+            other => Err(BrokerError::BadRequestData(format!(
+                "a temporal query is ordered by id only, not by '{other}' (clause 5.7.4.4)"
+            ))),
+        },
+        _ => Err(BrokerError::BadRequestData(
+            "a temporal query is ordered by id only (clause 5.7.4.4)".into(),
+        )),
+    }
 }
 
 fn too_wide() -> BrokerError {

@@ -1,9 +1,10 @@
 //! `/temporal/entities[/{entityId}[/attrs[/{attrId}[/{instanceId}]]]]` and
 //! `/temporal/entityOperations/query` (clauses 6.18-6.21, 6.24).
 
+use actix_web::http::header::{HeaderValue, CONTENT_RANGE};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use ngsi_types::temporal::{parse_temporal_entity, render_temporal_entity};
+use ngsi_types::temporal::{parse_temporal_entity, render_temporal_entity, ContentRange};
 use serde_json::Value;
 
 use super::method_not_allowed;
@@ -125,10 +126,17 @@ async fn query(
     ctx: RequestContext,
 ) -> BrokerResult<HttpResponse> {
     let request = TemporalRequest::query(&params, &ctx.active, &state.config)?;
-    let page = state.temporal.query(&tenant, &request.selection).await?;
-    let links = pagination::page_links(COLLECTION, params.pairs(), request.page(&page), media.0);
-    let response = entities(media.0, &ctx, &request.rendering, &page);
-    Ok(pagination::with_page_links(response, &links))
+    let answer = state
+        .temporal
+        .query(&tenant, &request.selection, request.rendering.partial())
+        .await?;
+    let page = &answer.value;
+    let links = pagination::page_links(COLLECTION, params.pairs(), request.page(page), media.0);
+    let response = entities(media.0, &ctx, &request.rendering, page);
+    Ok(with_range(
+        pagination::with_page_links(response, &links),
+        answer.range,
+    ))
 }
 
 /// Query Temporal Evolution of Entities by POST (clause 6.24).
@@ -140,8 +148,23 @@ async fn query_by_body(
     body: LdBody,
 ) -> BrokerResult<HttpResponse> {
     let request = TemporalRequest::from_body(&body.json, &params, &body.ctx.active, &state.config)?;
-    let page = state.temporal.query(&tenant, &request.selection).await?;
-    Ok(entities(media.0, &body.ctx, &request.rendering, &page))
+    let answer = state
+        .temporal
+        .query(&tenant, &request.selection, request.rendering.partial())
+        .await?;
+    let response = entities(media.0, &body.ctx, &request.rendering, &answer.value);
+    Ok(with_range(response, answer.range))
+}
+
+/// A partial temporal answer is 206 with its Content-Range (clause 6.3.10).
+fn with_range(mut response: HttpResponse, range: Option<ContentRange>) -> HttpResponse {
+    if let Some(range) = range {
+        *response.status_mut() = StatusCode::PARTIAL_CONTENT;
+        if let Ok(value) = HeaderValue::from_str(&range.header_value()) {
+            response.headers_mut().insert(CONTENT_RANGE, value);
+        }
+    }
+    response
 }
 
 fn entities(
@@ -170,17 +193,19 @@ async fn retrieve(
     ctx: RequestContext,
 ) -> BrokerResult<HttpResponse> {
     let request = TemporalRequest::retrieve(&params, &ctx.active)?;
-    let entity = state
+    let answer = state
         .temporal
-        .retrieve(&tenant, &id, &request.selection)
+        .retrieve(
+            &tenant,
+            &id,
+            &request.selection,
+            request.rendering.partial(),
+        )
         .await?;
-    let body = render_temporal_entity(&entity, &ctx.active, &request.rendering.render());
-    Ok(respond::json(
-        StatusCode::OK,
-        media.0,
-        &ctx,
-        Value::Object(body),
-    ))
+    request.rendering.check_retrieved(&answer.value)?;
+    let body = render_temporal_entity(&answer.value, &ctx.active, &request.rendering.render());
+    let response = respond::json(StatusCode::OK, media.0, &ctx, Value::Object(body));
+    Ok(with_range(response, answer.range))
 }
 
 /// Delete Temporal Evolution of an Entity (5.6.16).
@@ -262,7 +287,7 @@ async fn modify_instance(
     let wrapped = json.get(&path.attr).cloned();
     let value = wrapped.unwrap_or(json);
     let (_, mut instances) =
-        ngsi_types::format::parse_instances(&path.attr, value, &body.ctx.active, false)?;
+        ngsi_types::format::parse_instances(&path.attr, value, &body.ctx.active, true)?;
     if instances.len() != 1 {
         return Err(BrokerError::BadRequestData(format!(
             "attribute '{}': exactly one instance expected",

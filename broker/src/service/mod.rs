@@ -50,4 +50,4 @@ pub use jsonld_contexts::JsonLdContexts;
 pub use operation::{not_found, EntityOperation, Planned, UpsertMode};
 pub use source_identity::SourceIdentity;
 pub use subscriptions::{SubscriptionPage, SubscriptionView, Subscriptions};
-pub use temporal::{TemporalEntities, Upserted};
+pub use temporal::{TemporalAnswer, TemporalEntities, Upserted};

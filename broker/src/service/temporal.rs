@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use ngsi_types::temporal::{paginate, ContentRange};
 use ngsi_types::{Attribute, Entity};
 
 use super::clock::Clock;
@@ -29,16 +30,41 @@ pub struct TemporalEntities {
     store: Arc<dyn Store>,
     clock: Clock,
     enabled: bool,
+    /// Most attribute instances one answer holds (clause 6.3.10, `--temporal-max-instances`).
+    max_instances: usize,
+}
+
+/// A temporal read's answer: what it holds, and when it is partial, the range it covers.
+#[derive(Debug)]
+pub struct TemporalAnswer<T> {
+    pub value: T,
+    pub range: Option<ContentRange>,
 }
 
 impl TemporalEntities {
     /// `history`: with [`History::Off`], every operation is OperationNotSupported.
-    pub fn new(store: Arc<dyn Store>, clock: Clock, history: History) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Clock,
+        history: History,
+        max_instances: usize,
+    ) -> Self {
         Self {
             store,
             clock,
             enabled: history != History::Off,
+            max_instances: max_instances.max(1),
         }
+    }
+
+    /// Cuts `entity` to the instance budget.
+    fn paginate(&self, entity: &mut Entity, selection: &TemporalSelection) -> Option<ContentRange> {
+        paginate(
+            entity,
+            &selection.time,
+            selection.last_n,
+            self.max_instances,
+        )
     }
 
     fn check_enabled(&self) -> BrokerResult<()> {
@@ -234,15 +260,26 @@ impl TemporalEntities {
             .ok_or_else(|| missing_instance(id, instance_id))
     }
 
-    /// Query Temporal Evolution of Entities (5.7.4).
+    /// Query Temporal Evolution of Entities (5.7.4). `partial`: each entity's instances are
+    /// cut to the budget (clause 6.3.10); the range is the part every entity has complete.
     pub async fn query(
         &self,
         tenant: &Tenant,
         selection: &TemporalSelection,
-    ) -> BrokerResult<TemporalPage> {
+        partial: bool,
+    ) -> BrokerResult<TemporalAnswer<TemporalPage>> {
         self.check_enabled()?;
         require_tenant(self.store.as_ref(), tenant).await?;
-        Ok(self.store.temporal_query(tenant, selection).await?)
+        let mut page = self.store.temporal_query(tenant, selection).await?;
+        let mut range: Option<ContentRange> = None;
+        if partial {
+            for entity in &mut page.entities {
+                if let Some(r) = self.paginate(entity, selection) {
+                    range = Some(range.map_or(r, |prev| prev.narrowest(r)));
+                }
+            }
+        }
+        Ok(TemporalAnswer { value: page, range })
     }
 
     /// Retrieve Temporal Evolution of an Entity (5.7.3): the evolution of `id` with the
@@ -252,7 +289,8 @@ impl TemporalEntities {
         tenant: &Tenant,
         id: &str,
         selection: &TemporalSelection,
-    ) -> BrokerResult<Entity> {
+        partial: bool,
+    ) -> BrokerResult<TemporalAnswer<Entity>> {
         self.check_enabled()?;
         require_tenant(self.store.as_ref(), tenant).await?;
         // The evolution is shown even with no instance in the selection's interval
@@ -266,11 +304,20 @@ impl TemporalEntities {
             ..selection.clone()
         };
         let found = self.store.temporal_query(tenant, &one).await?;
-        found
+        let mut entity = found
             .entities
             .into_iter()
             .next()
-            .ok_or_else(|| not_found(id))
+            .ok_or_else(|| not_found(id))?;
+        let range = if partial {
+            self.paginate(&mut entity, selection)
+        } else {
+            None
+        };
+        Ok(TemporalAnswer {
+            value: entity,
+            range,
+        })
     }
 }
 

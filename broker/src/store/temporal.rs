@@ -115,12 +115,14 @@ pub struct TemporalSelection {
     pub last_n: Option<usize>,
     /// Keep an entity none of whose instances is selected (Retrieve, 5.7.3).
     pub keep_empty: bool,
+    /// Entities in descending id order (`orderBy=id;desc`).
+    pub descending: bool,
     pub offset: usize,
     pub limit: usize,
     pub count: bool,
 }
 
-/// One page of a temporal read: evolutions in id order, each with its instances oldest first
+/// One page of a temporal read: evolutions in id order (descending if asked), each with its instances oldest first
 /// (by the selection's time property, then by recording).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct TemporalPage {

@@ -24,6 +24,7 @@ mod purge;
 mod query;
 mod source_identity;
 mod subscriptions;
+mod temporal;
 mod tenancy;
 mod transient;
 mod types;
@@ -367,6 +368,15 @@ static CASES: &[Case] = cases! {
     notifications::deleting_all_instances_notifies_one_null ["5.8.6"];
     subscriptions::selector_types_are_compacted_with_the_readers_context ["5.8.3", "5.5.7"];
     subscriptions::retrieve_shows_created_and_modified_at_only_with_sys_attrs ["5.8.3", "5.2.12", "4.8"];
+    temporal::created_evolution_is_retrieved_oldest_first_with_instance_ids ["5.6.11", "5.7.3", "4.5.7"];
+    temporal::entity_api_writes_are_recorded_as_instances ["4.5.6", "5.7.3", "4.8"];
+    temporal::timerel_selects_instances_in_the_interval ["5.7.4", "4.11"];
+    temporal::temporal_values_pair_each_value_with_its_time ["5.7.3", "4.5.9"];
+    temporal::aggregated_values_are_computed_per_period ["5.7.3", "4.5.19"];
+    temporal::attributes_and_instances_are_added_modified_and_deleted ["5.6.12", "5.6.13", "5.6.14", "5.6.15", "5.6.16"];
+    temporal::query_by_post_takes_the_temporal_query_from_the_body ["5.7.4", "6.24", "5.2.21"];
+    temporal::a_large_evolution_is_answered_in_time_ranges ["6.3.10"] (SpawnedBroker);
+    temporal::invalid_temporal_requests_are_400 ["5.6.11", "5.7.4"];
 };
 
 #[cfg(test)]

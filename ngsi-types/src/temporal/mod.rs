@@ -13,12 +13,14 @@
 pub mod aggregate;
 pub mod duration;
 mod options;
+mod page;
 mod query;
 mod render;
 #[cfg(test)]
 mod tests;
 
 pub use options::{TemporalFormat, TemporalOptions};
+pub use page::{paginate, ContentRange};
 pub use query::{TemporalQuery, TimeProperty, TimeRel};
 pub use render::{render_temporal_entity, TemporalRender};
 
@@ -67,7 +69,7 @@ pub fn parse_temporal_entity(
             }
             "@context" | "createdAt" | "modifiedAt" | "deletedAt" => {}
             name => {
-                let (expanded, instances) = parse_instances(name, value, ctx, false)?;
+                let (expanded, instances) = parse_instances(name, value, ctx, true)?;
                 entity
                     .attributes
                     .entry(expanded)

@@ -74,7 +74,9 @@ pub fn render_temporal_entity(
     }
     let range = r.aggregation.map(|_| time_range(entity, r.query));
     for (name, instances) in &entity.attributes {
-        if instances.is_empty() || r.projection.is_some_and(|p| !p.keeps_attribute(name)) {
+        // An attribute with no instance is one that temporal pagination emptied (clause
+        // 6.3.10): shown empty, so that the client sees it is part of the answer.
+        if r.projection.is_some_and(|p| !p.keeps_attribute(name)) {
             continue;
         }
         let rendered = match (r.options.format, r.aggregation, range.flatten()) {
@@ -82,7 +84,7 @@ pub fn render_temporal_entity(
                 aggregated(instances, r.query, aggregation, from, to)
             }
             (TemporalFormat::AggregatedValues, _, _) => continue,
-            (TemporalFormat::TemporalValues, _, _) => simplified(instances, ctx, r),
+            (TemporalFormat::TemporalValues, _, _) => simplified_groups(instances, ctx, r),
             (format, _, _) => {
                 let opts = RenderOptions {
                     format: if format == TemporalFormat::Concise {
@@ -107,9 +109,41 @@ pub fn render_temporal_entity(
     out
 }
 
-/// The simplified representation of one attribute (clause 4.5.9): its type and one member of
-/// [value, time] pairs, the member and the value's form set by the attribute's kind.
-fn simplified(instances: &[Attribute], ctx: &ActiveContext, r: &TemporalRender<'_>) -> Value {
+/// The simplified representation of an attribute: one object per datasetId (clause 4.5.5),
+/// in the order their first instances come, an array of them when there are several.
+fn simplified_groups(
+    instances: &[Attribute],
+    ctx: &ActiveContext,
+    r: &TemporalRender<'_>,
+) -> Value {
+    let mut groups: Vec<(Option<&str>, Vec<&Attribute>)> = Vec::new();
+    for a in instances {
+        let key = a.dataset_id.as_deref();
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(a),
+            None => groups.push((key, vec![a])),
+        }
+    }
+    let mut rendered: Vec<Value> = groups
+        .into_iter()
+        .map(|(dataset_id, list)| simplified(dataset_id, &list, ctx, r))
+        .collect();
+    match rendered.len() {
+        0 => json!({ "type": AttributeKind::Property.as_str(), "values": [] }),
+        1 => rendered.remove(0),
+        _ => Value::Array(rendered),
+    }
+}
+
+/// The simplified representation of one attribute's instances of one datasetId (clause
+/// 4.5.9): its type and one member of [value, time] pairs, the member and the value's form
+/// set by the attribute's kind.
+fn simplified(
+    dataset_id: Option<&str>,
+    instances: &[&Attribute],
+    ctx: &ActiveContext,
+    r: &TemporalRender<'_>,
+) -> Value {
     let kind = instances
         .iter()
         .find(|a| !a.value.is_null())
@@ -145,7 +179,13 @@ fn simplified(instances: &[Attribute], ctx: &ActiveContext, r: &TemporalRender<'
             json!([value, time])
         })
         .collect();
-    json!({ "type": kind.as_str(), member: pairs })
+    let mut out = Map::new();
+    out.insert("type".into(), json!(kind.as_str()));
+    if let Some(d) = dataset_id {
+        out.insert("datasetId".into(), json!(d));
+    }
+    out.insert(member.into(), Value::Array(pairs));
+    Value::Object(out)
 }
 
 /// The aggregated representation of one attribute (clause 4.5.19): per method, one

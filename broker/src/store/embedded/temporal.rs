@@ -236,6 +236,9 @@ pub fn query(
             let mut ids: Vec<&String> = ids.iter().collect();
             ids.sort();
             ids.dedup();
+            if selection.descending {
+                ids.reverse();
+            }
             for id in ids {
                 if let Some(bytes) = heads.get((t, id.as_str())).or_backend(what)? {
                     if !consider(decode("temporal head", bytes.value())?)? {
@@ -246,7 +249,13 @@ pub fn query(
         }
         None => {
             let end = after(t);
-            for row in heads.range((t, "")..(end.as_str(), "")).or_backend(what)? {
+            let rows = heads.range((t, "")..(end.as_str(), "")).or_backend(what)?;
+            let rows: Box<dyn Iterator<Item = _>> = if selection.descending {
+                Box::new(rows.rev())
+            } else {
+                Box::new(rows)
+            };
+            for row in rows {
                 let (_, bytes) = row.or_backend(what)?;
                 if !consider(decode("temporal head", bytes.value())?)? {
                     break;
