@@ -41,7 +41,7 @@ pub fn format_datetime(dt: &DateTime<Utc>) -> String {
     let nanos = dt.timestamp_subsec_nanos();
     let precision = if nanos == 0 {
         SecondsFormat::Secs
-    } else if nanos % 1_000_000 == 0 {
+    } else if nanos.is_multiple_of(1_000_000) {
         SecondsFormat::Millis
     } else {
         SecondsFormat::Micros

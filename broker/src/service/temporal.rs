@@ -204,7 +204,7 @@ impl TemporalEntities {
         instance.instance_id = Some(instance_id.to_owned());
         let op = TemporalOp::ModifyInstance {
             attribute: attribute.to_owned(),
-            instance,
+            instance: Box::new(instance),
             at: now,
         };
         match self.commit_one(tenant, id, op).await? {

@@ -52,7 +52,7 @@ pub enum TemporalOp {
     /// Replaces one instance's content (the caller keeps its `instanceId`).
     ModifyInstance {
         attribute: String,
-        instance: Attribute,
+        instance: Box<Attribute>,
         at: DateTime<Utc>,
     },
     /// Drops one instance.

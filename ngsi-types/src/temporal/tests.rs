@@ -112,13 +112,13 @@ fn periods_are_whole_durations_from_the_start() {
 
 #[test]
 fn aggregation_methods_follow_the_json_type() {
-    let values = [json!(120), json!(80), json!(100)].map(|v| Attribute::property(v));
+    let values = [json!(120), json!(80), json!(100)].map(Attribute::property);
     let refs: Vec<&Attribute> = values.iter().collect();
     assert_eq!(apply(Method::Avg, &refs), Some(json!(100.0)));
     assert_eq!(apply(Method::Max, &refs), Some(json!(120.0)));
-    assert_eq!(apply(Method::Sumsq, &refs), Some(json!(30400.0)));
+    assert_eq!(apply(Method::Sumsq, &refs), Some(json!(30800.0)));
     assert_eq!(apply(Method::TotalCount, &refs), Some(json!(3)));
-    let words = [json!("b"), json!("a"), json!("b")].map(|v| Attribute::property(v));
+    let words = [json!("b"), json!("a"), json!("b")].map(Attribute::property);
     let refs: Vec<&Attribute> = words.iter().collect();
     assert_eq!(apply(Method::Max, &refs), Some(json!("b")));
     assert_eq!(apply(Method::DistinctCount, &refs), Some(json!(2)));
