@@ -57,6 +57,15 @@ impl TemporalEntities {
         }
     }
 
+    /// The selection reading no more per attribute than a partial answer can hold (+1, so
+    /// that an answer cut exactly at the budget is known to be partial).
+    fn budgeted(&self, selection: &TemporalSelection, partial: bool) -> TemporalSelection {
+        TemporalSelection {
+            per_attribute: partial.then_some(self.max_instances + 1),
+            ..selection.clone()
+        }
+    }
+
     /// Cuts `entity` to the instance budget.
     fn paginate(&self, entity: &mut Entity, selection: &TemporalSelection) -> Option<ContentRange> {
         paginate(
@@ -270,7 +279,8 @@ impl TemporalEntities {
     ) -> BrokerResult<TemporalAnswer<TemporalPage>> {
         self.check_enabled()?;
         require_tenant(self.store.as_ref(), tenant).await?;
-        let mut page = self.store.temporal_query(tenant, selection).await?;
+        let budgeted = self.budgeted(selection, partial);
+        let mut page = self.store.temporal_query(tenant, &budgeted).await?;
         let mut range: Option<ContentRange> = None;
         if partial {
             for entity in &mut page.entities {
@@ -301,7 +311,7 @@ impl TemporalEntities {
             limit: 1,
             count: false,
             keep_empty: selection.attrs.is_none(),
-            ..selection.clone()
+            ..self.budgeted(selection, partial)
         };
         let found = self.store.temporal_query(tenant, &one).await?;
         let mut entity = found

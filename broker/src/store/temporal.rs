@@ -113,6 +113,9 @@ pub struct TemporalSelection {
     pub filter: Option<Arc<EntityFilter>>,
     /// Per attribute, only the `n` instances latest by the time property.
     pub last_n: Option<usize>,
+    /// Read at most this many instances per attribute (the broker's answer budget, clause
+    /// 6.3.10): the earliest by the time property, or with `last_n` the latest.
+    pub per_attribute: Option<usize>,
     /// Keep an entity none of whose instances is selected (Retrieve, 5.7.3).
     pub keep_empty: bool,
     /// Entities in descending id order (`orderBy=id;desc`).

@@ -20,10 +20,11 @@ pub const DOCUMENTS: TableDefinition<(&str, u8, &str), &[u8]> = TableDefinition:
 pub const TEMPORAL_HEADS: TableDefinition<(&str, &str), &[u8]> =
     TableDefinition::new("temporal_heads");
 
-/// (tenant key, entity id, attribute name, instanceId) -> one recorded attribute instance, as
-/// MessagePack. instanceIds are UUIDv7 URNs, so an attribute's instances sort in recording
-/// order.
-pub const TEMPORAL_INSTANCES: TableDefinition<(&str, &str, &str, &str), &[u8]> =
+/// (tenant key, entity id, attribute name, instant in µs, instanceId) -> one recorded
+/// attribute instance, as MessagePack. The instant is its observedAt, else its createdAt, so
+/// an attribute's instances sort in the order the default temporal query reads them
+/// (instanceIds are UUIDv7 URNs: at one instant, in recording order).
+pub const TEMPORAL_INSTANCES: TableDefinition<(&str, &str, &str, i64, &str), &[u8]> =
     TableDefinition::new("temporal_instances");
 
 /// Named tenants that exist (something was once written to them). The default tenant always

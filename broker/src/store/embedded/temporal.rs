@@ -1,13 +1,24 @@
-//! The temporal evolution on disk: heads and instances in two tables, keyed so that one
-//! entity's instances, and one attribute's, are each one contiguous range (see [`tables`]).
+//! The temporal evolution on disk: heads and instances in two tables (see [`tables`]).
 //!
+//! An instance's key is (tenant, entity, attribute, instant, instanceId), the instant being its
+//! `observedAt`, or its `createdAt` when it has none, in microseconds: an attribute's
+//! instances are one contiguous range in the order the default temporal query (observedAt)
+//! reads them, so a `timerel` on observedAt is a key range, `lastN` a reverse scan that stops
+//! after n, and a partial answer a forward scan that stops at the budget. Other time
+//! properties scan the attribute's range, keeping only the best `n` at any time. Memory per
+//! read is bounded by the page and the budget, never by the size of the history.
+//!
+//! The head (the entity with no instances) lists its attribute names (as empty instance
+//! lists), so a read knows which ranges to scan without scanning the entity's whole history.
 //! Writes run inside the writer's group-commit transaction ([`apply`]), beside the entity
-//! writes they belong with. Reads ([`query`]) scan heads in id order and, per selected entity,
-//! the ranges of the attributes asked for, decoding only those instances: memory is bounded by
-//! the page asked for, not by the size of the history.
+//! writes they belong with.
 //!
 //! [`tables`]: super::tables
 
+use std::cmp::Reverse;
+
+use chrono::{DateTime, Utc};
+use ngsi_types::temporal::TimeProperty;
 use ngsi_types::{Attribute, Entity};
 use redb::{ReadableTable, Table};
 use serde::de::DeserializeOwned;
@@ -22,8 +33,9 @@ use crate::store::temporal::{
 use crate::store::{StoreError, StoreResult, Tenant};
 
 pub type HeadTable<'t> = Table<'t, (&'static str, &'static str), &'static [u8]>;
-pub type InstanceTable<'t> =
-    Table<'t, (&'static str, &'static str, &'static str, &'static str), &'static [u8]>;
+/// (tenant, entity, attribute, instant in µs, instanceId).
+pub type InstanceKey<'a> = (&'a str, &'a str, &'a str, i64, &'a str);
+pub type InstanceTable<'t> = Table<'t, InstanceKey<'static>, &'static [u8]>;
 
 fn encode<T: Serialize>(what: &str, value: &T) -> StoreResult<Vec<u8>> {
     rmp_serde::to_vec_named(value)
@@ -38,6 +50,15 @@ fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> StoreResult<T> {
 /// NUL is the next string after `s`.
 fn after(s: &str) -> String {
     format!("{s}\0")
+}
+
+fn micros(t: Option<DateTime<Utc>>) -> i64 {
+    t.map_or(i64::MIN, |t| t.timestamp_micros())
+}
+
+/// The instant an instance is keyed by.
+fn instant(instance: &Attribute) -> i64 {
+    micros(instance.observed_at.or(instance.created_at))
 }
 
 /// Applies one temporal operation in the writer's transaction.
@@ -60,21 +81,26 @@ pub fn apply(
             .or_backend(what)?;
         Ok(())
     };
-    let put_instances =
-        |instances: &mut InstanceTable<'_>, recorded: &[Recorded]| -> StoreResult<()> {
-            for (name, instance) in recorded {
-                let instance_id = instance.instance_id.as_deref().ok_or_else(|| {
-                    StoreError::Backend(format!("instance of {name} without instanceId"))
-                })?;
-                instances
-                    .insert(
-                        (t, id, name.as_str(), instance_id),
-                        encode("instance", instance)?.as_slice(),
-                    )
-                    .or_backend(what)?;
+    let put_instances = |instances: &mut InstanceTable<'_>,
+                         head: &mut Entity,
+                         recorded: &[Recorded]|
+     -> StoreResult<()> {
+        for (name, instance) in recorded {
+            let instance_id = instance.instance_id.as_deref().ok_or_else(|| {
+                StoreError::Backend(format!("instance of {name} without instanceId"))
+            })?;
+            instances
+                .insert(
+                    (t, id, name.as_str(), instant(instance), instance_id),
+                    encode("instance", instance)?.as_slice(),
+                )
+                .or_backend(what)?;
+            if !head.attributes.contains_key(name) {
+                head.attributes.insert(name.clone(), Vec::new());
             }
-            Ok(())
-        };
+        }
+        Ok(())
+    };
     match op {
         TemporalOp::Record {
             types,
@@ -104,8 +130,8 @@ pub fn apply(
             }
             head.modified_at = Some(*at);
             head.deleted_at = None;
+            put_instances(instances, &mut head, recorded)?;
             put_head(heads, &head)?;
-            put_instances(instances, recorded)?;
             Ok(outcome)
         }
         TemporalOp::MarkDeleted {
@@ -117,8 +143,8 @@ pub fn apply(
             };
             head.modified_at = Some(*at);
             head.deleted_at = Some(*at);
+            put_instances(instances, &mut head, recorded)?;
             put_head(heads, &head)?;
-            put_instances(instances, recorded)?;
             Ok(TemporalOutcome::Updated)
         }
         TemporalOp::Delete => {
@@ -128,7 +154,10 @@ pub fn apply(
             heads.remove((t, id)).or_backend(what)?;
             let end = after(id);
             instances
-                .retain_in((t, id, "", "")..(t, end.as_str(), "", ""), |_, _| false)
+                .retain_in(
+                    (t, id, "", i64::MIN, "")..(t, end.as_str(), "", i64::MIN, ""),
+                    |_, _| false,
+                )
                 .or_backend(what)?;
             Ok(TemporalOutcome::Updated)
         }
@@ -141,25 +170,33 @@ pub fn apply(
                 return Ok(TemporalOutcome::NotFound);
             };
             let end = after(attribute);
-            let range = (t, id, attribute.as_str(), "")..(t, id, end.as_str(), "");
+            let range = (t, id, attribute.as_str(), i64::MIN, "")
+                ..(t, id, end.as_str(), i64::MIN, "");
             let mut doomed = Vec::new();
+            let mut kept = false;
             for row in instances.range(range).or_backend(what)? {
                 let (key, value) = row.or_backend(what)?;
                 let instance: Attribute = decode("instance", value.value())?;
+                let (_, _, _, when, instance_id) = key.value();
                 if dataset_id
                     .as_ref()
                     .is_none_or(|d| instance.dataset_id.as_deref() == d.as_deref())
                 {
-                    doomed.push(key.value().3.to_owned());
+                    doomed.push((when, instance_id.to_owned()));
+                } else {
+                    kept = true;
                 }
             }
             if doomed.is_empty() {
                 return Ok(TemporalOutcome::NotFound);
             }
-            for instance_id in &doomed {
+            for (when, instance_id) in &doomed {
                 instances
-                    .remove((t, id, attribute.as_str(), instance_id.as_str()))
+                    .remove((t, id, attribute.as_str(), *when, instance_id.as_str()))
                     .or_backend(what)?;
+            }
+            if !kept {
+                head.attributes.shift_remove(attribute);
             }
             head.modified_at = Some(*at);
             put_head(heads, &head)?;
@@ -174,12 +211,17 @@ pub fn apply(
                 return Ok(TemporalOutcome::NotFound);
             };
             let instance_id = instance.instance_id.as_deref().unwrap_or_default();
-            let key = (t, id, attribute.as_str(), instance_id);
-            if instances.get(key).or_backend(what)?.is_none() {
+            let Some(when) = find_instance(instances, t, id, attribute, instance_id)? else {
                 return Ok(TemporalOutcome::NotFound);
-            }
+            };
             instances
-                .insert(key, encode("instance", instance)?.as_slice())
+                .remove((t, id, attribute.as_str(), when, instance_id))
+                .or_backend(what)?;
+            instances
+                .insert(
+                    (t, id, attribute.as_str(), instant(instance), instance_id),
+                    encode("instance", instance.as_ref())?.as_slice(),
+                )
                 .or_backend(what)?;
             head.modified_at = Some(*at);
             put_head(heads, &head)?;
@@ -193,15 +235,39 @@ pub fn apply(
             let Some(mut head) = head else {
                 return Ok(TemporalOutcome::NotFound);
             };
-            let key = (t, id, attribute.as_str(), instance_id.as_str());
-            if instances.remove(key).or_backend(what)?.is_none() {
+            let Some(when) = find_instance(instances, t, id, attribute, instance_id)? else {
                 return Ok(TemporalOutcome::NotFound);
-            }
+            };
+            instances
+                .remove((t, id, attribute.as_str(), when, instance_id.as_str()))
+                .or_backend(what)?;
             head.modified_at = Some(*at);
             put_head(heads, &head)?;
             Ok(TemporalOutcome::Updated)
         }
     }
+}
+
+/// The instant under which an instance is stored: a scan of the attribute's keys (values are
+/// not decoded). Modifying or deleting one instance is rare next to reading and recording,
+/// so the instanceId has no index of its own that every recording would pay for.
+fn find_instance(
+    instances: &InstanceTable<'_>,
+    t: &str,
+    id: &str,
+    attribute: &str,
+    instance_id: &str,
+) -> StoreResult<Option<i64>> {
+    let end = after(attribute);
+    let range = (t, id, attribute, i64::MIN, "")..(t, id, end.as_str(), i64::MIN, "");
+    for row in instances.range(range).or_backend("find instance")? {
+        let (key, _) = row.or_backend("find instance")?;
+        let (_, _, _, when, found) = key.value();
+        if found == instance_id {
+            return Ok(Some(when));
+        }
+    }
+    Ok(None)
 }
 
 /// The evolutions a selection asks for, one page of them, in id order.
@@ -271,47 +337,108 @@ pub fn query(
 
 /// The head with its selected instances, if the entity is part of the answer.
 fn with_instances(
-    instances: &impl ReadableTable<
-        (&'static str, &'static str, &'static str, &'static str),
-        &'static [u8],
-    >,
+    instances: &impl ReadableTable<InstanceKey<'static>, &'static [u8]>,
     t: &str,
     mut entity: Entity,
     selection: &TemporalSelection,
 ) -> StoreResult<Option<Entity>> {
-    let what = "temporal query";
-    let id = entity.id.clone();
-    let mut take = |name: &str, bytes: &[u8]| -> StoreResult<()> {
-        let instance: Attribute = decode("instance", bytes)?;
-        if selection.keeps_instance(name, &instance) {
-            entity
-                .attributes
-                .entry(name.to_owned())
-                .or_default()
-                .push(instance);
-        }
-        Ok(())
+    let names: Vec<String> = match &selection.attrs {
+        Some(attrs) => attrs
+            .iter()
+            .filter(|a| entity.attributes.contains_key(*a))
+            .cloned()
+            .collect(),
+        None => entity.attributes.keys().cloned().collect(),
     };
-    match &selection.attrs {
-        Some(attrs) => {
-            for name in attrs {
-                let end = after(name);
-                let range = (t, id.as_str(), name.as_str(), "")..(t, id.as_str(), end.as_str(), "");
-                for row in instances.range(range).or_backend(what)? {
-                    let (_, bytes) = row.or_backend(what)?;
-                    take(name, bytes.value())?;
-                }
-            }
-        }
-        None => {
-            let end = after(&id);
-            let range = (t, id.as_str(), "", "")..(t, end.as_str(), "", "");
-            for row in instances.range(range).or_backend(what)? {
-                let (key, bytes) = row.or_backend(what)?;
-                let name = key.value().2.to_owned();
-                take(&name, bytes.value())?;
-            }
+    entity.attributes.clear();
+    let id = entity.id.clone();
+    for name in names {
+        let read = read_attribute(instances, t, &id, &name, selection)?;
+        if !read.is_empty() {
+            entity.attributes.insert(name, read);
         }
     }
     Ok(selection.finish(entity))
+}
+
+/// The selected instances of one attribute, oldest first, at most as many as the selection
+/// reads per attribute (the latest ones with lastN, else the earliest).
+fn read_attribute(
+    instances: &impl ReadableTable<InstanceKey<'static>, &'static [u8]>,
+    t: &str,
+    id: &str,
+    name: &str,
+    selection: &TemporalSelection,
+) -> StoreResult<Vec<Attribute>> {
+    let what = "temporal query";
+    let latest = selection.last_n.is_some();
+    let cap = match (selection.last_n, selection.per_attribute) {
+        (Some(n), Some(m)) => Some(n.min(m)),
+        (n, m) => n.or(m),
+    };
+    let end = after(name);
+    let keyed_by_time = selection.time.property == TimeProperty::ObservedAt;
+    // Instants are keyed observedAt-or-createdAt, so observedAt bounds are key bounds (the
+    // filter still drops instances keyed by their createdAt).
+    let (lo, hi) = if keyed_by_time {
+        (
+            selection.time.from.map_or(i64::MIN, |f| f.timestamp_micros()),
+            selection.time.to.map_or(i64::MAX, |t| t.timestamp_micros()),
+        )
+    } else {
+        (i64::MIN, i64::MAX)
+    };
+    // `to` is exclusive: the bound (name, hi, "") sorts before every instance at `hi`.
+    let upper = if hi == i64::MAX {
+        (t, id, end.as_str(), i64::MIN, "")
+    } else {
+        (t, id, name, hi, "")
+    };
+    let rows = instances.range((t, id, name, lo, "")..upper).or_backend(what)?;
+    let rows: Box<dyn Iterator<Item = _>> = if latest {
+        Box::new(rows.rev())
+    } else {
+        Box::new(rows)
+    };
+    let mut out: Vec<Attribute> = Vec::new();
+    for row in rows {
+        let (_, bytes) = row.or_backend(what)?;
+        let instance: Attribute = decode("instance", bytes.value())?;
+        if !selection.keeps_instance(name, &instance) {
+            continue;
+        }
+        out.push(instance);
+        if let Some(cap) = cap {
+            if keyed_by_time {
+                // In key order: the first `cap` kept are the ones wanted.
+                if out.len() >= cap {
+                    break;
+                }
+            } else if out.len() >= 2 * cap.max(1) {
+                keep_best(&mut out, cap, latest, selection);
+            }
+        }
+    }
+    if let Some(cap) = cap {
+        keep_best(&mut out, cap, latest, selection);
+    }
+    if latest {
+        out.reverse();
+    }
+    // Stable: instances at the same instant stay in recording order.
+    out.sort_by_key(|a| selection.time.instant(a));
+    Ok(out)
+}
+
+/// Keeps the `cap` instances latest (or earliest) by the selection's time property.
+fn keep_best(out: &mut Vec<Attribute>, cap: usize, latest: bool, selection: &TemporalSelection) {
+    if out.len() <= cap {
+        return;
+    }
+    if latest {
+        out.sort_by_key(|a| Reverse(selection.time.instant(a)));
+    } else {
+        out.sort_by_key(|a| selection.time.instant(a));
+    }
+    out.truncate(cap);
 }
