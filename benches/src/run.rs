@@ -154,6 +154,30 @@ pub async fn preload(target: &Arc<Target>, w: &Arc<Workload>) -> anyhow::Result<
     Ok(started.elapsed().as_secs_f64())
 }
 
+/// Loads the workload's temporal evolutions with POST /temporal/entities, one chunk of
+/// instances per request, 8 requests in flight. Returns the seconds it took.
+pub async fn preload_temporal(target: &Arc<Target>, w: &Arc<Workload>) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let (t, wl) = (target.clone(), w.clone());
+    let chunks = w.temporal_chunks();
+    for_each_concurrent(w.entities * chunks, 8, move |n| {
+        let (target, w) = (t.clone(), wl.clone());
+        async move {
+            // Chunk-major: every evolution exists after the first pass, each grows in turn.
+            let (c, i) = (n / w.entities, n % w.entities);
+            let path = "/ngsi-ld/v1/temporal/entities";
+            let body = w.temporal_chunk(i, c);
+            let (status, _) = target.send(Method::POST, path, Some(&body)).await?;
+            if !matches!(status, 201 | 204) {
+                bail!("{}: temporal preload {i}/{c}: HTTP {status}", target.label);
+            }
+            Ok(())
+        }
+    })
+    .await?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
 /// Runs a request-response scenario (any but `notify`) and measures it.
 pub async fn scenario(
     target: &Arc<Target>,

@@ -10,7 +10,7 @@ use std::str::FromStr;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::workload::{self, Workload, CITY};
+use crate::workload::{self, Workload, CITY, TEMPORAL_DAYS, TEMPORAL_START};
 
 /// `maxDistance` of `geo-query`, metres: a few hundred entities per 20 000 in the city box.
 pub const GEO_RADIUS_M: u32 = 1000;
@@ -39,10 +39,17 @@ pub enum Scenario {
     BatchUpsert,
     /// PATCH writes fanned out to subscriptions with the tool's own receiver.
     Notify,
+    /// GET /temporal/entities/{id}?attrs=speed&lastN=100 of a preloaded evolution.
+    TemporalLastN,
+    /// An hourly avg and max of one attribute of a preloaded evolution over its 30 days.
+    TemporalAggregate,
+    /// GET /temporal/entities?type=..&timerel=between one day (drawn from the 30), 100
+    /// evolutions.
+    TemporalBetween,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 9] = [
+    pub const ALL: [Scenario; 12] = [
         Scenario::Create,
         Scenario::GetById,
         Scenario::Patch,
@@ -52,6 +59,9 @@ impl Scenario {
         Scenario::GeoWithin,
         Scenario::BatchUpsert,
         Scenario::Notify,
+        Scenario::TemporalLastN,
+        Scenario::TemporalAggregate,
+        Scenario::TemporalBetween,
     ];
 
     pub fn name(self) -> &'static str {
@@ -65,12 +75,23 @@ impl Scenario {
             Scenario::GeoWithin => "geo-within",
             Scenario::BatchUpsert => "batch-upsert",
             Scenario::Notify => "notify",
+            Scenario::TemporalLastN => "temporal-last-n",
+            Scenario::TemporalAggregate => "temporal-aggregate",
+            Scenario::TemporalBetween => "temporal-between",
         }
     }
 
     /// Whether it reads or writes the preloaded entities.
     pub fn needs_preload(self) -> bool {
-        !matches!(self, Scenario::Create | Scenario::Notify)
+        !matches!(self, Scenario::Create | Scenario::Notify) && !self.is_temporal()
+    }
+
+    /// Whether it reads the preloaded temporal evolutions.
+    pub fn is_temporal(self) -> bool {
+        matches!(
+            self,
+            Scenario::TemporalLastN | Scenario::TemporalAggregate | Scenario::TemporalBetween
+        )
     }
 
     /// The request of one iteration; `draw` is a fresh random number, `n` a run-wide counter.
@@ -155,9 +176,50 @@ impl Scenario {
                     .expect(&[201, 204])
             }
             Scenario::Notify => return None,
+            Scenario::TemporalLastN => Request::new(
+                Method::GET,
+                format!(
+                    "/ngsi-ld/v1/temporal/entities/{}?attrs=speed&lastN=100",
+                    w.temporal_id(i)
+                ),
+            )
+            .expect(&[200]),
+            Scenario::TemporalAggregate => Request::new(
+                Method::GET,
+                format!(
+                    "/ngsi-ld/v1/temporal/entities/{}?attrs=speed&options=aggregatedValues\
+                     &aggrMethods=avg,max&aggrPeriodDuration=PT1H&timerel=between\
+                     &timeAt={TEMPORAL_START}&endTimeAt={}",
+                    w.temporal_id(i),
+                    day(TEMPORAL_DAYS)
+                ),
+            )
+            .expect(&[200]),
+            Scenario::TemporalBetween => {
+                let d = draw % TEMPORAL_DAYS;
+                Request::new(
+                    Method::GET,
+                    format!(
+                        "/ngsi-ld/v1/temporal/entities?type={}&timerel=between&timeAt={}\
+                         &endTimeAt={}&limit=100",
+                        w.temporal_type(),
+                        day(d),
+                        day(d + 1)
+                    ),
+                )
+                .expect(&[200, 206])
+            }
         };
         Some(request)
     }
+}
+
+/// The instant `d` days after [`TEMPORAL_START`].
+fn day(d: u64) -> String {
+    let t0 = chrono::DateTime::parse_from_rfc3339(TEMPORAL_START)
+        .expect("a valid start")
+        .with_timezone(&chrono::Utc);
+    (t0 + chrono::TimeDelta::days(d as i64)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 impl fmt::Display for Scenario {

@@ -52,9 +52,21 @@ pub struct Workload {
     /// Run name + broker label, letters and digits only: it goes into types and ids.
     pub key: String,
     /// Entities preloaded, that `get-by-id`, `patch`, `query`, `geo-query` and `batch-upsert`
-    /// address.
+    /// address; as many temporal evolutions for the `temporal-*` scenarios.
     pub entities: u64,
+    /// Instances per attribute of each temporal evolution (3 attributes each), spread evenly
+    /// over the [`TEMPORAL_DAYS`] days from [`TEMPORAL_START`].
+    pub instances: u64,
 }
+
+/// The first instant of the preloaded temporal evolutions.
+pub const TEMPORAL_START: &str = "2024-01-01T00:00:00Z";
+/// The days the preloaded temporal evolutions span.
+pub const TEMPORAL_DAYS: u64 = 30;
+/// Instances per attribute in one preload request.
+pub const TEMPORAL_CHUNK: u64 = 250;
+/// The attributes of a temporal evolution.
+pub const TEMPORAL_ATTRS: [&str; 3] = ["speed", "temperature", "occupancy"];
 
 impl Workload {
     pub fn new(run: &str, label: &str, entities: u64) -> Self {
@@ -65,7 +77,62 @@ impl Workload {
         Workload {
             key,
             entities: entities.max(1),
+            instances: 1000,
         }
+    }
+
+    /// The same workload with `instances` per attribute of each temporal evolution.
+    pub fn with_instances(mut self, instances: u64) -> Self {
+        self.instances = instances.max(1);
+        self
+    }
+
+    /// Type of the temporal evolutions.
+    pub fn temporal_type(&self) -> String {
+        format!("BenchSensor{}", self.key)
+    }
+
+    /// Id of the `i`-th temporal evolution.
+    pub fn temporal_id(&self, i: u64) -> String {
+        format!("urn:ngsi-ld:BenchSensor:{}:{i}", self.key)
+    }
+
+    /// Requests that preload one temporal evolution.
+    pub fn temporal_chunks(&self) -> u64 {
+        self.instances.div_ceil(TEMPORAL_CHUNK)
+    }
+
+    /// Seconds between two instances of one attribute.
+    pub fn temporal_step_s(&self) -> u64 {
+        (TEMPORAL_DAYS * 86_400 / self.instances).max(1)
+    }
+
+    /// Chunk `c` of temporal evolution `i`: instances `c * TEMPORAL_CHUNK..` of every
+    /// attribute, as POST /temporal/entities takes them.
+    pub fn temporal_chunk(&self, i: u64, c: u64) -> Value {
+        let start = c * TEMPORAL_CHUNK;
+        let end = (start + TEMPORAL_CHUNK).min(self.instances);
+        let step = self.temporal_step_s();
+        let t0 = chrono::DateTime::parse_from_rfc3339(TEMPORAL_START)
+            .expect("a valid start")
+            .with_timezone(&chrono::Utc);
+        let mut body = serde_json::Map::new();
+        body.insert("id".into(), json!(self.temporal_id(i)));
+        body.insert("type".into(), json!(self.temporal_type()));
+        for (a, name) in TEMPORAL_ATTRS.iter().enumerate() {
+            let instances: Vec<Value> = (start..end)
+                .map(|j| {
+                    let t = t0 + chrono::TimeDelta::seconds((j * step) as i64);
+                    json!({
+                        "type": "Property",
+                        "value": ((i + j * (a as u64 + 1)) % 100) as f64 / 2.0,
+                        "observedAt": t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                    })
+                })
+                .collect();
+            body.insert((*name).into(), Value::Array(instances));
+        }
+        Value::Object(body)
     }
 
     /// Type of the preloaded entities.

@@ -67,6 +67,10 @@ struct Args {
     /// Entities to preload (read and written by get-by-id, patch, the queries, batch-upsert).
     #[arg(long, env = "OXION_LOAD_ENTITIES", default_value_t = 20_000)]
     entities: u64,
+    /// temporal-*: instances per attribute of each preloaded temporal evolution (3 attributes,
+    /// --entities evolutions, spread over 30 days).
+    #[arg(long, env = "OXION_LOAD_INSTANCES", default_value_t = 1000)]
+    instances: u64,
     /// Concurrent connections (requests in flight).
     #[arg(long, env = "OXION_LOAD_CONNECTIONS", default_value_t = 32)]
     connections: usize,
@@ -176,8 +180,19 @@ async fn measure(
     target: &Arc<Target>,
     limits: Limits,
 ) -> anyhow::Result<BrokerResults> {
-    let w = Arc::new(Workload::new(run, &target.label, args.entities));
+    let w =
+        Arc::new(Workload::new(run, &target.label, args.entities).with_instances(args.instances));
     let mut preload_s = None;
+    if !args.no_preload && args.scenarios.iter().any(|s| s.is_temporal()) {
+        let secs = run::preload_temporal(target, &w).await?;
+        let total = w.entities * w.instances * 3;
+        println!(
+            "{}: preloaded {total} temporal instances ({} evolutions) in {secs:.1} s ({:.0} instances/s)",
+            target.label,
+            w.entities,
+            total as f64 / secs
+        );
+    }
     if !args.no_preload && args.scenarios.iter().any(|s| s.needs_preload()) {
         let secs = run::preload(target, &w).await?;
         println!(

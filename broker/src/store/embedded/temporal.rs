@@ -170,8 +170,8 @@ pub fn apply(
                 return Ok(TemporalOutcome::NotFound);
             };
             let end = after(attribute);
-            let range = (t, id, attribute.as_str(), i64::MIN, "")
-                ..(t, id, end.as_str(), i64::MIN, "");
+            let range =
+                (t, id, attribute.as_str(), i64::MIN, "")..(t, id, end.as_str(), i64::MIN, "");
             let mut doomed = Vec::new();
             let mut kept = false;
             for row in instances.range(range).or_backend(what)? {
@@ -382,7 +382,10 @@ fn read_attribute(
     // filter still drops instances keyed by their createdAt).
     let (lo, hi) = if keyed_by_time {
         (
-            selection.time.from.map_or(i64::MIN, |f| f.timestamp_micros()),
+            selection
+                .time
+                .from
+                .map_or(i64::MIN, |f| f.timestamp_micros()),
             selection.time.to.map_or(i64::MAX, |t| t.timestamp_micros()),
         )
     } else {
@@ -394,7 +397,9 @@ fn read_attribute(
     } else {
         (t, id, name, hi, "")
     };
-    let rows = instances.range((t, id, name, lo, "")..upper).or_backend(what)?;
+    let rows = instances
+        .range((t, id, name, lo, "")..upper)
+        .or_backend(what)?;
     let rows: Box<dyn Iterator<Item = _>> = if latest {
         Box::new(rows.rev())
     } else {
