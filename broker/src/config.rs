@@ -132,6 +132,12 @@ pub struct Config {
     #[arg(long, env = "OXION_TEMPORAL_DELETE_WITH_ENTITY")]
     pub temporal_delete_with_entity: bool,
 
+    /// Drop attribute instances observed (else created) longer ago than this, in the
+    /// background: a number and a unit, `s`, `m`, `h`, `d` or `w` (`90d`). Kept forever when
+    /// not given.
+    #[arg(long, env = "OXION_TEMPORAL_RETENTION", value_parser = parse_retention)]
+    pub temporal_retention: Option<Duration>,
+
     /// Most attribute instances one temporal answer holds; beyond them the answer is partial
     /// (206 with a Content-Range, GS CIM 009 6.3.10) and the client asks for the next range.
     #[arg(long, env = "OXION_TEMPORAL_MAX_INSTANCES", default_value_t = 1000)]
@@ -152,6 +158,27 @@ fn parse_public_url(s: &str) -> Result<String, String> {
         return Err("must name a host".to_owned());
     }
     Ok(s.trim_end_matches('/').to_owned())
+}
+
+/// `90d`, `12h`, `30m`, `45s`, `2w`: a positive whole number and a unit.
+fn parse_retention(s: &str) -> Result<Duration, String> {
+    let (number, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: u64 = number
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or("a positive whole number and a unit: 90d, 12h, 30m, 45s, 2w")?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err("the unit is one of s, m, h, d, w (90d)".to_owned()),
+    };
+    n.checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(|| "too long".to_owned())
 }
 
 /// A database name prefix MongoDB accepts, leaving room for the tenant suffix.
@@ -207,6 +234,19 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retention_takes_a_number_and_a_unit() {
+        let c = Config::parse_from(["oxion", "--temporal-retention", "90d"]);
+        assert_eq!(c.temporal_retention, Some(Duration::from_secs(90 * 86_400)));
+        for bad in ["90", "d", "0d", "9x", "-1d", "1.5h"] {
+            assert!(
+                Config::try_parse_from(["oxion", "--temporal-retention", bad]).is_err(),
+                "{bad}"
+            );
+        }
+        assert_eq!(Config::defaults().temporal_retention, None);
+    }
 
     #[test]
     fn defaults_work_without_flags() {

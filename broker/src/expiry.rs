@@ -1,14 +1,16 @@
-//! Transient entities (clause 4.23 of v1.8, `expiresAt`): a named background task that asks
+//! Background expiry. Transient entities (clause 4.23 of v1.8, `expiresAt`): a task that asks
 //! the entity service, on a timer, to delete the entities whose expiry instant has passed. It
 //! owns nothing but the timer; the store keeps the expiry index, and deletion goes through the
-//! same service path as a client's DELETE, so it is durable and notified like one.
+//! same service path as a client's DELETE, so it is durable and notified like one. Temporal
+//! retention: a task that asks the temporal service to drop instances older than the
+//! configured retention.
 
 use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::watch;
 
-use crate::service::Entities;
+use crate::service::{Entities, TemporalEntities};
 
 /// How often the store is asked for expired entities.
 const PERIOD: Duration = Duration::from_millis(500);
@@ -27,6 +29,38 @@ pub async fn run_expiry(entities: Entities, mut shutdown: watch::Receiver<bool>)
         }
         if let Err(e) = entities.delete_expired(Utc::now()).await {
             tracing::warn!(error = %e, "deleting expired entities failed");
+        }
+    }
+}
+
+/// How often retention runs.
+const RETENTION_PERIOD: Duration = Duration::from_secs(60);
+
+/// Temporal retention (`--temporal-retention`): every minute, drops the attribute instances
+/// observed (else created) more than `keep` ago. Runs until `shutdown` turns true.
+pub async fn run_retention(
+    temporal: TemporalEntities,
+    keep: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let Ok(keep) = chrono::TimeDelta::from_std(keep) else {
+        tracing::warn!("temporal retention too long: nothing is dropped");
+        return;
+    };
+    let mut tick = tokio::time::interval(RETENTION_PERIOD);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+        match temporal.expire(Utc::now() - keep).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(instances = n, "temporal retention dropped old instances"),
+            Err(e) => tracing::warn!(error = %e, "temporal retention failed"),
         }
     }
 }

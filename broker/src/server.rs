@@ -159,6 +159,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 .run(engine.clone(), background_stopped.clone()),
         );
     }
+    if let Some(keep) = config.temporal_retention {
+        tokio::spawn(crate::expiry::run_retention(
+            state.temporal.clone(),
+            keep,
+            background_stopped.clone(),
+        ));
+    }
     let expiry = tokio::spawn(crate::expiry::run_expiry(
         state.entities.clone(),
         background_stopped,

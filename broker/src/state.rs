@@ -39,19 +39,21 @@ impl AppState {
         config: Arc<Config>,
     ) -> Self {
         let clock = Clock::system();
+        let entities = Entities::new(
+            store.clone(),
+            Some(engine.clone()),
+            clock.clone(),
+            config.history(),
+        );
         Self {
             temporal: TemporalEntities::new(
                 store.clone(),
                 clock.clone(),
                 config.history(),
                 config.temporal_max_instances,
+                entities.temporal_stats().clone(),
             ),
-            entities: Entities::new(
-                store.clone(),
-                Some(engine.clone()),
-                clock.clone(),
-                config.history(),
-            ),
+            entities,
             subscriptions: Subscriptions::new(
                 store.clone(),
                 engine,

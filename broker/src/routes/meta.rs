@@ -36,6 +36,15 @@ async fn health(state: web::Data<AppState>) -> BrokerResult<HttpResponse> {
 async fn metrics(metrics: web::Data<Metrics>, state: web::Data<AppState>) -> HttpResponse {
     let mut body = metrics.render();
     body.push_str(&subscription_metrics(&state.subscriptions.stats()));
+    let (recorded, expired) = state.temporal.stats().snapshot();
+    body.push_str(&format!(
+        "# HELP oxion_temporal_instances_recorded_total attribute instances added to temporal evolutions\n\
+         # TYPE oxion_temporal_instances_recorded_total counter\n\
+         oxion_temporal_instances_recorded_total {recorded}\n\
+         # HELP oxion_temporal_instances_expired_total attribute instances dropped by --temporal-retention\n\
+         # TYPE oxion_temporal_instances_expired_total counter\n\
+         oxion_temporal_instances_expired_total {expired}\n"
+    ));
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(body)

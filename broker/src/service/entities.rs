@@ -11,7 +11,7 @@ use ngsi_types::Entity;
 use subscriptions::{ChangeEvent, EngineHandle};
 
 use super::clock::Clock;
-use super::history::History;
+use super::history::{recorded_count, History, TemporalStats};
 use super::operation::{not_found, EntityOperation, Planned};
 use super::tenancy::require_tenant;
 use crate::error::{BrokerError, BrokerResult};
@@ -76,6 +76,7 @@ pub struct Entities {
     engine: Option<EngineHandle>,
     clock: Clock,
     history: History,
+    stats: TemporalStats,
 }
 
 impl Entities {
@@ -92,7 +93,13 @@ impl Entities {
             engine,
             clock,
             history,
+            stats: TemporalStats::default(),
         }
+    }
+
+    /// The temporal counters this service adds to (the temporal API's service shares them).
+    pub fn temporal_stats(&self) -> &TemporalStats {
+        &self.stats
     }
 
     /// Tells the subscription engine about an applied write. Never waits: an overloaded
@@ -165,8 +172,10 @@ impl Entities {
             history: self.history.of_write(None, Some(&entity), now),
             action: WriteAction::Put(entity),
         };
+        let recorded = recorded_count(write.history.as_ref());
         match self.store.commit(tenant, vec![write]).await?.first() {
             Some(WriteOutcome::Applied { .. }) => {
+                self.stats.recorded(recorded);
                 if let Some(done) = created {
                     self.emit(tenant, &done, &id);
                 }
@@ -354,17 +363,19 @@ impl Entities {
                 let keep = self.wants_events();
                 match plan_write(id, operation, current, now, keep, self.history) {
                     Ok((write, done)) => {
+                        let recorded = recorded_count(write.history.as_ref());
                         writes.push(write);
-                        planned.push((i, done));
+                        planned.push((i, done, recorded));
                     }
                     Err(e) => results[i] = Some(Err(e)),
                 }
             }
             let outcomes = self.store.commit(tenant, writes).await?;
             let mut retry = Vec::new();
-            for ((i, done), outcome) in planned.into_iter().zip(outcomes) {
+            for ((i, done, recorded), outcome) in planned.into_iter().zip(outcomes) {
                 match outcome {
                     WriteOutcome::Applied { .. } => {
+                        self.stats.recorded(recorded);
                         self.emit(tenant, &done, &operations[i].0);
                         results[i] = Some(Ok(done));
                     }

@@ -5,6 +5,9 @@
 //! The instances are decided here, as a pure function of the entity before and after the
 //! write, and committed with it (`Write::history`): the store makes both durable together.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use ngsi_types::temporal::changed_instances;
 use ngsi_types::Entity;
@@ -20,6 +23,41 @@ pub enum History {
     KeepOnDelete,
     /// Recorded; deleting an entity drops its evolution.
     DropOnDelete,
+}
+
+/// Counters of the temporal evolution, shown by `/metrics`.
+#[derive(Debug, Clone, Default)]
+pub struct TemporalStats {
+    recorded: Arc<AtomicU64>,
+    expired: Arc<AtomicU64>,
+}
+
+impl TemporalStats {
+    pub fn recorded(&self, n: usize) {
+        self.recorded.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    pub fn expired(&self, n: u64) {
+        self.expired.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// (instances recorded, instances dropped by retention) since start.
+    pub fn snapshot(&self) -> (u64, u64) {
+        (
+            self.recorded.load(Ordering::Relaxed),
+            self.expired.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// The number of instances a temporal operation adds.
+pub fn recorded_count(op: Option<&TemporalOp>) -> usize {
+    match op {
+        Some(TemporalOp::Record { instances, .. } | TemporalOp::MarkDeleted { instances, .. }) => {
+            instances.len()
+        }
+        _ => 0,
+    }
 }
 
 /// A new instanceId: a UUIDv7 URN, so that instance keys sort in recording order.

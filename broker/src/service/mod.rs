@@ -45,7 +45,7 @@ pub use delivery_status::{OtherInstances, SharedDeliveryStatus};
 pub use entities::{BatchItem, BatchKind, BatchResult, Done, Entities, PurgeAction};
 pub use entity_source::StoreEntitySource;
 pub use health::Health;
-pub use history::History;
+pub use history::{History, TemporalStats};
 pub use jsonld_contexts::JsonLdContexts;
 pub use operation::{not_found, EntityOperation, Planned, UpsertMode};
 pub use source_identity::SourceIdentity;

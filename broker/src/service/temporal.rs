@@ -8,7 +8,7 @@ use ngsi_types::temporal::{paginate, ContentRange};
 use ngsi_types::{Attribute, Entity};
 
 use super::clock::Clock;
-use super::history::{new_instance_id, History};
+use super::history::{new_instance_id, History, TemporalStats};
 use super::operation::not_found;
 use super::tenancy::require_tenant;
 use crate::error::{BrokerError, BrokerResult};
@@ -32,6 +32,7 @@ pub struct TemporalEntities {
     enabled: bool,
     /// Most attribute instances one answer holds (clause 6.3.10, `--temporal-max-instances`).
     max_instances: usize,
+    stats: TemporalStats,
 }
 
 /// A temporal read's answer: what it holds, and when it is partial, the range it covers.
@@ -48,13 +49,34 @@ impl TemporalEntities {
         clock: Clock,
         history: History,
         max_instances: usize,
+        stats: TemporalStats,
     ) -> Self {
         Self {
             store,
             clock,
             enabled: history != History::Off,
             max_instances: max_instances.max(1),
+            stats,
         }
+    }
+
+    /// Retention: drops every instance observed (else created) before `before`, in rounds
+    /// of at most `EXPIRE_ROUND`; returns how many went.
+    pub async fn expire(&self, before: chrono::DateTime<chrono::Utc>) -> BrokerResult<u64> {
+        const EXPIRE_ROUND: usize = 10_000;
+        let mut total = 0;
+        loop {
+            let n = self.store.temporal_expire(before, EXPIRE_ROUND).await?;
+            self.stats.expired(n);
+            total += n;
+            if n < EXPIRE_ROUND as u64 {
+                return Ok(total);
+            }
+        }
+    }
+
+    pub fn stats(&self) -> &TemporalStats {
+        &self.stats
     }
 
     /// The selection reading no more per attribute than a partial answer can hold (+1, so
@@ -125,6 +147,7 @@ impl TemporalEntities {
         self.check_enabled()?;
         let at = self.clock.now();
         let (head, instances) = self.stamp(entity);
+        let recorded = instances.len();
         let op = TemporalOp::Record {
             types: head.types,
             scope: (!head.scope.is_empty()).then_some(head.scope),
@@ -132,7 +155,9 @@ impl TemporalEntities {
             instances,
             mode: RecordMode::Upsert,
         };
-        match self.commit_one(tenant, &head.id, op).await? {
+        let outcome = self.commit_one(tenant, &head.id, op).await?;
+        self.stats.recorded(recorded);
+        match outcome {
             TemporalOutcome::Created => Ok(Upserted::Created),
             _ => Ok(Upserted::Updated),
         }
@@ -149,6 +174,7 @@ impl TemporalEntities {
         require_tenant(self.store.as_ref(), tenant).await?;
         let at = self.clock.now();
         let (head, instances) = self.stamp(fragment);
+        let recorded = instances.len();
         let op = TemporalOp::Record {
             types: head.types,
             scope: (!head.scope.is_empty()).then_some(head.scope),
@@ -158,7 +184,10 @@ impl TemporalEntities {
         };
         match self.commit_one(tenant, id, op).await? {
             TemporalOutcome::NotFound => Err(not_found(id)),
-            _ => Ok(()),
+            _ => {
+                self.stats.recorded(recorded);
+                Ok(())
+            }
         }
     }
 

@@ -217,6 +217,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         selection: &TemporalSelection,
     ) -> StoreResult<TemporalPage>;
 
+    /// Retention: drops at most `max` attribute instances, over every tenant, whose
+    /// observedAt (else createdAt) is before `before`; returns how many went. Callers repeat
+    /// it while it returns `max`, so no single call holds the store for long.
+    async fn temporal_expire(&self, before: DateTime<Utc>, max: usize) -> StoreResult<u64>;
+
     /// Every tenant that exists (for start-up tasks such as reloading subscriptions).
     async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
 

@@ -377,6 +377,7 @@ static CASES: &[Case] = cases! {
     temporal::query_by_post_takes_the_temporal_query_from_the_body ["5.7.4", "6.24", "5.2.21"];
     temporal::a_large_evolution_is_answered_in_time_ranges ["6.3.10"] (SpawnedBroker);
     temporal::invalid_temporal_requests_are_400 ["5.6.11", "5.7.4"];
+    temporal::retention_drops_old_instances_and_keeps_recent_ones ["4.5.6"] (SpawnedBroker);
 };
 
 #[cfg(test)]

@@ -314,6 +314,16 @@ impl Store for EmbeddedStore {
             .await
     }
 
+    async fn temporal_expire(&self, before: DateTime<Utc>, max: usize) -> StoreResult<u64> {
+        let before = before.timestamp_micros();
+        self.submit(|reply| Request::TemporalExpire {
+            before,
+            max: max.max(1),
+            reply,
+        })
+        .await?
+    }
+
     async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
         Ok(self.shared.read_indexes().tenants())
     }

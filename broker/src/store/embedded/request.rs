@@ -37,6 +37,12 @@ pub enum Request {
         writes: Vec<TemporalWrite>,
         reply: oneshot::Sender<StoreResult<Vec<TemporalOutcome>>>,
     },
+    /// Drop at most `max` instances (over every tenant) whose instant is before `before`.
+    TemporalExpire {
+        before: i64,
+        max: usize,
+        reply: oneshot::Sender<StoreResult<u64>>,
+    },
     PutDocument {
         tenant: Tenant,
         kind: DocumentKind,
@@ -63,6 +69,7 @@ pub enum Request {
 pub enum Outcome {
     Writes(Vec<WriteOutcome>),
     Temporal(Vec<TemporalOutcome>),
+    Expired(u64),
     Stored,
     Deleted(bool),
 }
@@ -73,6 +80,7 @@ impl Request {
         match self {
             Self::Commit { writes, .. } => writes.len().max(1),
             Self::Temporal { writes, .. } => writes.len().max(1),
+            Self::TemporalExpire { max, .. } => (*max).max(1),
             _ => 1,
         }
     }
@@ -89,6 +97,12 @@ impl Request {
             Self::Temporal { reply, .. } => {
                 let _ = reply.send(result.and_then(|o| match o {
                     Outcome::Temporal(outcomes) => Ok(outcomes),
+                    other => Err(mismatch(other)),
+                }));
+            }
+            Self::TemporalExpire { reply, .. } => {
+                let _ = reply.send(result.and_then(|o| match o {
+                    Outcome::Expired(n) => Ok(n),
                     other => Err(mismatch(other)),
                 }));
             }

@@ -248,6 +248,59 @@ pub fn apply(
     }
 }
 
+/// Retention: drops at most `max` instances, over every tenant, whose instant (observedAt,
+/// else createdAt) is before `before` (µs): per attribute of every head, the start of its
+/// range. Heads stay, so an evolution whose instances all expired is still known.
+pub fn expire(
+    heads: &HeadTable<'_>,
+    instances: &mut InstanceTable<'_>,
+    before: i64,
+    max: usize,
+) -> StoreResult<u64> {
+    let what = "temporal retention";
+    let mut removed = 0u64;
+    let mut targets: Vec<(String, String, Vec<String>)> = Vec::new();
+    for row in heads.iter().or_backend(what)? {
+        let (key, bytes) = row.or_backend(what)?;
+        let (t, id) = key.value();
+        let head: Entity = decode("temporal head", bytes.value())?;
+        targets.push((
+            t.to_owned(),
+            id.to_owned(),
+            head.attributes.keys().cloned().collect(),
+        ));
+    }
+    for (t, id, names) in targets {
+        for name in names {
+            let range = (t.as_str(), id.as_str(), name.as_str(), i64::MIN, "")
+                ..(t.as_str(), id.as_str(), name.as_str(), before, "");
+            let budget = max.saturating_sub(removed as usize);
+            if budget == 0 {
+                return Ok(removed);
+            }
+            let mut doomed: Vec<(i64, String)> = Vec::new();
+            for row in instances.range(range).or_backend(what)?.take(budget) {
+                let (key, _) = row.or_backend(what)?;
+                let (_, _, _, when, instance_id) = key.value();
+                doomed.push((when, instance_id.to_owned()));
+            }
+            for (when, instance_id) in &doomed {
+                instances
+                    .remove((
+                        t.as_str(),
+                        id.as_str(),
+                        name.as_str(),
+                        *when,
+                        instance_id.as_str(),
+                    ))
+                    .or_backend(what)?;
+            }
+            removed += doomed.len() as u64;
+        }
+    }
+    Ok(removed)
+}
+
 /// The instant under which an instance is stored: a scan of the attribute's keys (values are
 /// not decoded). Modifying or deleting one instance is rare next to reading and recording,
 /// so the instanceId has no index of its own that every recording would pay for.

@@ -129,6 +129,16 @@ pub fn run(ctx: BatchContext<'_>, requests: &[Request]) -> Result<Committed, Fai
                     }
                     Outcome::Temporal(results)
                 }
+                Request::TemporalExpire { before, max, .. } => {
+                    let removed = temporal::expire(&heads, &mut instances, *before, *max).map_err(
+                        |e| match e {
+                            StoreError::Corrupt(_) => Failure::Request(i, e),
+                            e => Failure::Batch(e),
+                        },
+                    )?;
+                    batch.dirty |= removed > 0;
+                    Outcome::Expired(removed)
+                }
                 Request::PutDocument {
                     tenant,
                     kind,

@@ -207,6 +207,12 @@ impl Store for MongoStore {
         ))
     }
 
+    async fn temporal_expire(&self, _before: DateTime<Utc>, _max: usize) -> StoreResult<u64> {
+        Err(StoreError::Unavailable(
+            "the temporal evolution is not kept on MongoDB yet".into(),
+        ))
+    }
+
     async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
         tenants::list(self).await
     }
