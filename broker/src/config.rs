@@ -31,7 +31,7 @@ pub enum FsyncPolicy {
 pub enum Temporal {
     /// Every write through the entity API is recorded; the /temporal API is served.
     On,
-    /// Nothing is recorded and /temporal answers 501.
+    /// Nothing is recorded and /temporal answers OperationNotSupported.
     Off,
 }
 

@@ -496,7 +496,11 @@ pub(crate) async fn retention_drops_old_instances_and_keeps_recent_ones() {
         if values(&got.json["speed"]) == [json!(2)] {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "not dropped: {}", got.text);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not dropped: {}",
+            got.text
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let metrics = client.get("/metrics").await;
@@ -507,5 +511,25 @@ pub(crate) async fn retention_drops_old_instances_and_keeps_recent_ones() {
         "{}",
         metrics.text
     );
+    broker.kill_hard();
+}
+
+/// `--temporal off`: the entity API works as ever and the temporal API is refused.
+pub(crate) async fn temporal_off_records_nothing_and_refuses_the_temporal_api() {
+    let mut broker = BrokerProcess::start(&["--temporal", "off"]).expect("a broker");
+    let client = Client::new(&broker.base_url);
+    let id = urn("Vehicle");
+    client
+        .create(&json!({"id": id, "type": "Vehicle", "speed": {"type": "Property", "value": 1}}))
+        .await;
+    client
+        .get(&temporal_path(&id))
+        .await
+        .assert_error(422, "OperationNotSupported");
+    client
+        .post(TEMPORAL, &evolution(&urn("Vehicle"), "Vehicle"))
+        .await
+        .assert_error(422, "OperationNotSupported");
+    client.get(&entity_path(&id)).await.assert_status(200);
     broker.kill_hard();
 }
