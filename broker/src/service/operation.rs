@@ -144,7 +144,7 @@ impl EntityOperation {
                     new.types = old.types.clone();
                 }
                 new.scope = fragment.scope.clone().unwrap_or_default();
-                new.expires_at = fragment.expires_at;
+                new.expires_at = fragment.expires_at.flatten();
                 new.attributes = fragment.attributes.clone();
                 let (entity, changes) = replace_entity(old, new, now);
                 Ok(Planned::Put(Box::new(entity), changes))

@@ -91,3 +91,27 @@ pub(crate) async fn an_entity_merged_to_a_past_expiry_is_not_served_at_once() {
         .await
         .assert_error(404, "ResourceNotFound");
 }
+
+/// GS CIM 009 5.5.4, 4.22: in a merge fragment the NGSI-LD Null removes `expiresAt`: the entity
+/// is permanent again.
+pub(crate) async fn merging_a_null_expiry_makes_the_entity_permanent() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    let mut vehicle = entity_fixture("vehicle.json", &id);
+    vehicle["expiresAt"] = json!(instant_from_now(Duration::from_secs(3600)));
+    client.create(&vehicle).await;
+    client
+        .patch(&entity_path(&id), &json!({"expiresAt": "urn:ngsi-ld:null"}))
+        .await
+        .assert_status(204);
+    let got = client.get(&entity_path(&id)).await;
+    got.assert_status(200);
+    assert!(got.json.get("expiresAt").is_none(), "{}", got.text);
+    // The Null is no value for a creation.
+    let mut refused = entity_fixture("vehicle.json", &urn("Vehicle"));
+    refused["expiresAt"] = json!("urn:ngsi-ld:null");
+    client
+        .post("/ngsi-ld/v1/entities", &refused)
+        .await
+        .assert_error(400, "BadRequestData");
+}

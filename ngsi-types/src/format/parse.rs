@@ -34,7 +34,9 @@ pub struct EntityFragment {
     /// Expanded types; empty when the payload has no `type`.
     pub types: Vec<String>,
     pub scope: Option<Vec<String>>,
-    pub expires_at: Option<DateTime<Utc>>,
+    /// `expiresAt`: `Some(None)` is the NGSI-LD Null of a merge or update, which makes the
+    /// entity permanent again (clause 5.5.4, 4.22).
+    pub expires_at: Option<Option<DateTime<Utc>>>,
     /// Attributes by expanded name, each with one or more instances.
     pub attributes: IndexMap<String, Vec<Attribute>>,
 }
@@ -53,7 +55,7 @@ pub fn parse_entity(body: Value, ctx: &ActiveContext) -> Result<Entity> {
     }
     let mut entity = Entity::new(id, fragment.types);
     entity.scope = fragment.scope.unwrap_or_default();
-    entity.expires_at = fragment.expires_at;
+    entity.expires_at = fragment.expires_at.flatten();
     entity.attributes = fragment.attributes;
     Ok(entity)
 }
@@ -76,12 +78,15 @@ pub fn parse_attributes(body: Value, ctx: &ActiveContext, nulls: bool) -> Result
                 fragment.scope = Some(Vec::new())
             }
             "scope" => fragment.scope = Some(parse_scope(&value)?),
+            "expiresAt" if nulls && value.as_str() == Some(NGSI_LD_NULL) => {
+                fragment.expires_at = Some(None)
+            }
             "expiresAt" => {
                 let s = value.as_str().ok_or_else(|| NgsiError::InvalidDateTime {
                     member: "expiresAt".into(),
                     value: value.to_string(),
                 })?;
-                fragment.expires_at = Some(parse_datetime_member("expiresAt", s)?);
+                fragment.expires_at = Some(Some(parse_datetime_member("expiresAt", s)?));
             }
             // The @context was resolved by the caller; system members are never taken from
             // clients (clause 4.8: they are set by the broker).

@@ -96,8 +96,10 @@ pub fn merge_entity(entity: &mut Entity, fragment: EntityFragment, now: DateTime
         }
     }
     if let Some(expires) = fragment.expires_at {
-        entity.expires_at = Some(expires);
-        changes.entity_changed = true;
+        if entity.expires_at != expires {
+            entity.expires_at = expires;
+            changes.entity_changed = true;
+        }
     }
     for (name, instances) in fragment.attributes {
         for attr in instances {
