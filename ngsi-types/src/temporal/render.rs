@@ -197,26 +197,41 @@ fn aggregated(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Value {
-    let values: Vec<&Attribute> = instances.iter().filter(|a| !a.value.is_null()).collect();
-    let kind = values.first().map_or(AttributeKind::Property, |a| a.kind());
+    let mut values: Vec<(DateTime<Utc>, &Attribute)> = instances
+        .iter()
+        .filter(|a| !a.value.is_null())
+        .filter_map(|a| Some((query.instant(a)?, a)))
+        .collect();
+    // One sweep over instances in time order, period after period: linear in both.
+    values.sort_by_key(|(t, _)| *t);
+    let kind = values.first().map_or(AttributeKind::Property, |(_, a)| a.kind());
     let periods = aggregate::periods(from, to, &aggregation.period, MAX_PERIODS);
     let mut out = Map::new();
     out.insert("type".into(), json!(kind.as_str()));
-    for method in &aggregation.methods {
-        let mut rows = Vec::new();
-        for (start, end) in &periods {
-            let inside: Vec<&Attribute> = values
-                .iter()
-                .copied()
-                .filter(|a| query.instant(a).is_some_and(|t| t >= *start && t < *end))
-                .collect();
-            if inside.is_empty() || !aggregate::applies_to(*method, &inside[0].value) {
+    let mut rows: Vec<Vec<Value>> = vec![Vec::new(); aggregation.methods.len()];
+    let mut next = values.partition_point(|(t, _)| *t < from);
+    for (start, end) in &periods {
+        while next < values.len() && values[next].0 < *start {
+            next += 1;
+        }
+        let first = next;
+        while next < values.len() && values[next].0 < *end {
+            next += 1;
+        }
+        let inside: Vec<&Attribute> = values[first..next].iter().map(|(_, a)| *a).collect();
+        if inside.is_empty() {
+            continue;
+        }
+        for (method, rows) in aggregation.methods.iter().zip(rows.iter_mut()) {
+            if !aggregate::applies_to(*method, &inside[0].value) {
                 continue;
             }
             if let Some(value) = aggregate::apply(*method, &inside) {
                 rows.push(json!([value, format_datetime(start), format_datetime(end)]));
             }
         }
+    }
+    for (method, rows) in aggregation.methods.iter().zip(rows) {
         out.insert(method.as_str().into(), Value::Array(rows));
     }
     Value::Object(out)
