@@ -148,6 +148,10 @@ pub struct Attribute {
         with = "crate::datetime::micros_opt"
     )]
     pub observed_at: Option<DateTime<Utc>>,
+    /// The fraction digits `observedAt` was written with (0, 3, 6: `...:00Z`, `...:00.000Z`),
+    /// so that it is rendered as the client wrote it; `None`: as few as its value needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_digits: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_code: Option<String>,
     #[serde(
@@ -201,6 +205,7 @@ impl Attribute {
             value,
             dataset_id: None,
             observed_at: None,
+            observed_digits: None,
             unit_code: None,
             created_at: None,
             modified_at: None,

@@ -35,6 +35,31 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()
 }
 
+/// The number of fraction digits of a written date-time (`12:00:00.250Z`: 3), at most 9.
+pub fn fraction_digits(s: &str) -> u8 {
+    let Some(dot) = s.rfind('.') else {
+        return 0;
+    };
+    s[dot + 1..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count()
+        .min(9) as u8
+}
+
+/// Renders a date-time with `digits` fraction digits (rounded up to 3, 6 or 9), as a client
+/// wrote it.
+pub fn format_datetime_digits(dt: &DateTime<Utc>, digits: u8) -> String {
+    let precision = match digits {
+        0 if dt.timestamp_subsec_nanos() == 0 => SecondsFormat::Secs,
+        0 => return format_datetime(dt),
+        1..=3 => SecondsFormat::Millis,
+        4..=6 => SecondsFormat::Micros,
+        _ => SecondsFormat::Nanos,
+    };
+    dt.to_rfc3339_opts(precision, true)
+}
+
 /// Renders a date-time the way NGSI-LD responses carry it (clause 4.6.3): UTC with `Z`, the
 /// fractional seconds only as far as they are not zero (seconds, milliseconds, microseconds).
 pub fn format_datetime(dt: &DateTime<Utc>) -> String {

@@ -296,6 +296,7 @@ fn parse_object(
     let mut raw_object_type = None;
     let mut dataset_id = None;
     let mut observed_at = None;
+    let mut observed_digits = None;
     let mut unit_code = None;
     let mut sub_attributes = indexmap::IndexMap::new();
     for (key, member) in map {
@@ -353,6 +354,7 @@ fn parse_object(
                     value: member.to_string(),
                 })?;
                 observed_at = Some(parse_datetime_member(&member_name, s)?);
+                observed_digits = Some(crate::datetime::fraction_digits(s));
             }
             "unitCode" => match member {
                 Value::String(s) if !s.is_empty() => unit_code = Some(s),
@@ -408,6 +410,7 @@ fn parse_object(
     let mut attr = Attribute::new(parse_value(name, kind, raw, object_type, ctx, nulls)?);
     attr.dataset_id = dataset_id;
     attr.observed_at = observed_at;
+    attr.observed_digits = observed_digits;
     attr.unit_code = unit_code;
     attr.sub_attributes = sub_attributes;
     Ok(attr)

@@ -165,7 +165,13 @@ fn render_instance(
     if let Some(dataset) = &attr.dataset_id {
         out.insert("datasetId".into(), Value::String(dataset.clone()));
     }
-    insert_time(&mut out, "observedAt", attr.observed_at.as_ref());
+    if let Some(t) = &attr.observed_at {
+        let written = match attr.observed_digits {
+            Some(digits) => crate::datetime::format_datetime_digits(t, digits),
+            None => format_datetime(t),
+        };
+        out.insert("observedAt".into(), Value::String(written));
+    }
     if let Some(unit) = &attr.unit_code {
         out.insert("unitCode".into(), Value::String(unit.clone()));
     }

@@ -204,7 +204,9 @@ fn aggregated(
         .collect();
     // One sweep over instances in time order, period after period: linear in both.
     values.sort_by_key(|(t, _)| *t);
-    let kind = values.first().map_or(AttributeKind::Property, |(_, a)| a.kind());
+    let kind = values
+        .first()
+        .map_or(AttributeKind::Property, |(_, a)| a.kind());
     let periods = aggregate::periods(from, to, &aggregation.period, MAX_PERIODS);
     let mut out = Map::new();
     out.insert("type".into(), json!(kind.as_str()));

@@ -137,6 +137,7 @@ pub(super) fn merge_attribute(old: &mut Attribute, new: Attribute, now: DateTime
     old.value = new.value;
     if new.observed_at.is_some() {
         old.observed_at = new.observed_at;
+        old.observed_digits = new.observed_digits;
     }
     if new.unit_code.is_some() {
         old.unit_code = new.unit_code;
