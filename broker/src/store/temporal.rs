@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use ngsi_types::temporal::TemporalQuery;
+use ngsi_types::temporal::{scope_of, TemporalQuery, SCOPE_IRI};
 use ngsi_types::{Attribute, Entity};
 
 use super::query::EntityFilter;
@@ -164,7 +164,14 @@ impl TemporalSelection {
 
     /// Orders an entity's selected instances oldest first, keeps the last `n` of each
     /// attribute, and decides whether the entity is part of the answer.
+    ///
+    /// The scope's own evolution (clause 4.18, read whole, whatever the interval) is judged by
+    /// validity: each scope instance holds from its observedAt (else createdAt) until the next
+    /// one. It is shown when its validity meets the queried interval; with a scopeQ, the entity
+    /// is answered only if a matching scope was valid within the interval, and with only the
+    /// instances observed while one was (clause 5.7.4.4).
     pub fn finish(&self, mut entity: Entity) -> Option<Entity> {
+        let scope = entity.attributes.swap_remove(SCOPE_IRI);
         for instances in entity.attributes.values_mut() {
             instances.sort_by_key(|a| self.time.instant(a));
             if let Some(n) = self.last_n {
@@ -179,7 +186,67 @@ impl TemporalSelection {
         if narrowed && !self.keep_empty && entity.attributes.is_empty() {
             return None;
         }
-        if self.filter.as_ref().is_some_and(|f| !f.matches(&entity)) {
+        let scope_q = self.filter.as_ref().and_then(|f| f.scope_q.as_ref());
+        let mut rest = self.filter.clone();
+        if let Some(mut scope) = scope {
+            scope.sort_by_key(|a| a.observed_at.or(a.created_at));
+            let starts: Vec<_> = scope
+                .iter()
+                .map(|a| a.observed_at.or(a.created_at))
+                .collect();
+            let (from, to) = if self.time.timerel.is_some() {
+                (self.time.from, self.time.to)
+            } else {
+                (None, None)
+            };
+            // Instance i is valid over [starts[i], starts[i + 1]).
+            let validity = |i: usize| (starts[i], starts.get(i + 1).copied().flatten());
+            let meets = |(start, end): (Option<chrono::DateTime<chrono::Utc>>, Option<_>)| {
+                to.is_none_or(|to| start.is_none_or(|s| s < to))
+                    && from.is_none_or(|from| end.is_none_or(|e| e > from))
+            };
+            if let Some(q) = scope_q {
+                let valid: Vec<_> = (0..scope.len())
+                    .filter(|&i| {
+                        meets(validity(i)) && q.expr().matches_scopes(&scope_of(&scope[i]))
+                    })
+                    .map(validity)
+                    .collect();
+                if valid.is_empty() {
+                    return None;
+                }
+                let during = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                    valid.iter().any(|(start, end)| {
+                        start.is_none_or(|s| t.is_some_and(|t| t >= s))
+                            && end.is_none_or(|e| t.is_none_or(|t| t < e))
+                    })
+                };
+                for instances in entity.attributes.values_mut() {
+                    instances.retain(|a| during(self.time.instant(a)));
+                }
+                entity
+                    .attributes
+                    .retain(|_, instances| !instances.is_empty());
+                if narrowed && !self.keep_empty && entity.attributes.is_empty() {
+                    return None;
+                }
+                // The scope was decided here, over its evolution, not on the latest scope.
+                rest = rest.map(|f| {
+                    Arc::new(EntityFilter {
+                        scope_q: None,
+                        ..(*f).clone()
+                    })
+                });
+            }
+            let shown: Vec<_> = (0..scope.len())
+                .filter(|&i| meets(validity(i)))
+                .map(|i| scope[i].clone())
+                .collect();
+            if !shown.is_empty() {
+                entity.attributes.insert(SCOPE_IRI.to_owned(), shown);
+            }
+        }
+        if rest.as_ref().is_some_and(|f| !f.matches(&entity)) {
             return None;
         }
         Some(entity)

@@ -379,6 +379,7 @@ static CASES: &[Case] = cases! {
     temporal::a_large_evolution_is_answered_in_time_ranges ["6.3.10"] (SpawnedBroker);
     temporal::invalid_temporal_requests_are_400 ["5.6.11", "5.7.4"];
     temporal::retention_drops_old_instances_and_keeps_recent_ones ["4.5.6"] (SpawnedBroker);
+    temporal::scope_q_follows_the_scopes_evolution ["4.18", "5.7.4", "4.19"];
     temporal::temporal_off_records_nothing_and_refuses_the_temporal_api ["5.6.11", "5.7.3"] (SpawnedBroker);
 };
 

@@ -533,3 +533,74 @@ pub(crate) async fn temporal_off_records_nothing_and_refuses_the_temporal_api() 
     client.get(&entity_path(&id)).await.assert_status(200);
     broker.kill_hard();
 }
+
+/// GS CIM 009 4.18, 5.7.4.4: the scope has an evolution of its own; a scopeQ selects the
+/// entities whose matching scope was valid in the interval, with the instances observed
+/// while it was; the entity API records scope changes.
+pub(crate) async fn scope_q_follows_the_scopes_evolution() {
+    let client = Client::shared();
+    let ty = crate::unique("Car");
+    let moved = urn("Car");
+    create(
+        &client,
+        &json!({"id": moved, "type": ty,
+        "scope": [
+            {"type": "Property", "value": "/Madrid", "observedAt": "2024-05-01T10:00:00Z"},
+            {"type": "Property", "value": "/Paris", "observedAt": "2024-05-01T12:30:00Z"}
+        ],
+        "speed": [
+            {"type": "Property", "value": 1, "observedAt": "2024-05-01T12:15:00Z"},
+            {"type": "Property", "value": 2, "observedAt": "2024-05-01T12:45:00Z"}
+        ]}),
+    )
+    .await;
+    let window = "timerel=between&timeAt=2024-05-01T12:00:00Z&endTimeAt=2024-05-01T13:00:00Z";
+    let scoped = |q: &str| {
+        let (client, path) = (
+            client.clone(),
+            format!("{TEMPORAL}?type={ty}&{window}&scopeQ={q}"),
+        );
+        async move { client.get(&path).await }
+    };
+    let madrid = scoped("/Madrid").await;
+    madrid.assert_status(200);
+    assert_eq!(
+        values(&madrid.json[0]["speed"]),
+        [json!(1)],
+        "{}",
+        madrid.text
+    );
+    // The scope valid at the interval's start, set before it, is shown too.
+    assert_eq!(
+        madrid.json[0]["scope"][0]["value"], "/Madrid",
+        "{}",
+        madrid.text
+    );
+    let paris = scoped("/Paris").await;
+    assert_eq!(values(&paris.json[0]["speed"]), [json!(2)]);
+    let rome = scoped("/Rome").await;
+    assert_eq!(rome.json, json!([]), "{}", rome.text);
+
+    // A scope set through the entity API is an instance of the scope's evolution.
+    let id = urn("Car");
+    client
+        .create(&json!({"id": id, "type": "Car", "scope": "/A", "speed": {"type": "Property", "value": 1}}))
+        .await;
+    client
+        .patch(&entity_path(&id), &json!({"scope": "/B"}))
+        .await
+        .assert_status(204);
+    let got = client
+        .get(&format!(
+            "{}?timeproperty=createdAt&timerel=after&timeAt=2000-01-01T00:00:00Z",
+            temporal_path(&id)
+        ))
+        .await;
+    got.assert_status(200);
+    assert_eq!(
+        values(&got.json["scope"]),
+        [json!("/A"), json!("/B")],
+        "{}",
+        got.text
+    );
+}

@@ -25,6 +25,11 @@ pub use query::{TemporalQuery, TimeProperty, TimeRel};
 pub use render::{render_temporal_entity, TemporalRender};
 
 use crate::attribute::{Attribute, AttributeValue};
+
+/// The name under which the scope's own temporal evolution is kept (clause 4.18): its
+/// instances are Properties whose value is the scope (a string or an array of them), each
+/// valid from its observedAt (else createdAt) until the next one.
+pub const SCOPE_IRI: &str = "https://uri.etsi.org/ngsi-ld/scope";
 use crate::context::ActiveContext;
 use crate::entity::Entity;
 use crate::error::{NgsiError, Result};
@@ -58,14 +63,20 @@ pub fn parse_temporal_entity(
                 entity.types = crate::format::parse::parse_types("type", &value, ctx)?
             }
             "scope" => {
-                // The temporal evolution of the scope (clause 4.5.6) is kept as its latest
-                // value only: scopeQ then reads the current scope.
-                let fragment = crate::format::parse_attributes(
-                    serde_json::json!({ "scope": value }),
-                    ctx,
-                    false,
-                )?;
-                entity.scope = fragment.scope.unwrap_or_default();
+                // Clause 4.18: the scope has a temporal evolution of its own, instances whose
+                // value is a scope; the latest is the entity's scope.
+                let instances = scope_instances(value)?;
+                if let Some(latest) = instances
+                    .iter()
+                    .max_by_key(|a| a.observed_at.or(a.created_at))
+                {
+                    entity.scope = scope_of(latest);
+                }
+                entity
+                    .attributes
+                    .entry(SCOPE_IRI.to_owned())
+                    .or_default()
+                    .extend(instances);
             }
             "@context" | "createdAt" | "modifiedAt" | "deletedAt" => {}
             name => {
@@ -90,6 +101,57 @@ pub fn parse_temporal_entity(
         )));
     }
     Ok(entity)
+}
+
+/// The scope member of a temporal representation: a scope (a string or an array of them), or
+/// Property instances whose values are scopes.
+fn scope_instances(value: serde_json::Value) -> Result<Vec<Attribute>> {
+    let items = match value {
+        serde_json::Value::Array(items) if items.iter().all(serde_json::Value::is_object) => items,
+        other => vec![serde_json::json!({"type": "Property", "value": other})],
+    };
+    items
+        .into_iter()
+        .map(|item| {
+            let instance = crate::format::parse_instances(
+                "scope_instance",
+                item,
+                &ActiveContext::core(),
+                true,
+            )?
+            .1
+            .remove(0);
+            match &instance.value {
+                AttributeValue::Null(_) => {}
+                AttributeValue::Property(v) => {
+                    crate::format::parse_attributes(
+                        serde_json::json!({ "scope": v }),
+                        &ActiveContext::core(),
+                        false,
+                    )?;
+                }
+                _ => {
+                    return Err(NgsiError::attribute(
+                        "scope",
+                        "a scope instance is a Property whose value is a scope",
+                    ))
+                }
+            }
+            Ok(instance)
+        })
+        .collect()
+}
+
+/// The scopes a scope instance holds.
+pub fn scope_of(instance: &Attribute) -> Vec<String> {
+    match &instance.value {
+        AttributeValue::Property(serde_json::Value::String(s)) => vec![s.clone()],
+        AttributeValue::Property(serde_json::Value::Array(items)) => items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The instance recorded when an attribute (or one datasetId of it) is deleted: its value is
@@ -138,6 +200,23 @@ pub fn changed_instances(
                 }
             }
         }
+    }
+    // Clause 4.18: a change of the scope is an instance of the scope's evolution.
+    let scope = |e: Option<&Entity>| e.map(|e| e.scope.clone()).unwrap_or_default();
+    if scope(before) != scope(after) && (after.is_some() || !scope(before).is_empty()) {
+        // As the entity shows it: one scope as a string, several (or none) as an array.
+        let value = match scope(after).as_slice() {
+            [one] => serde_json::json!(one),
+            many => serde_json::json!(many),
+        };
+        let mut recorded = Attribute::property(value);
+        let stamp = after.and_then(|a| a.modified_at).unwrap_or(at);
+        recorded.stamp(stamp, Some(stamp));
+        if after.is_none() {
+            recorded.deleted_at = Some(at);
+        }
+        recorded.instance_id = Some(instance_id());
+        out.push((SCOPE_IRI.to_owned(), recorded));
     }
     if let Some(before) = before {
         for (name, instances) in &before.attributes {

@@ -52,7 +52,9 @@ pub fn render_temporal_entity(
             },
         );
     }
-    if !entity.scope.is_empty() && keeps("scope") {
+    // The scope's evolution, when there is one, is shown as its instances (below).
+    let scope_evolution = entity.attributes.contains_key(super::SCOPE_IRI);
+    if !entity.scope.is_empty() && keeps("scope") && !scope_evolution {
         out.insert(
             "scope".into(),
             match entity.scope.as_slice() {
@@ -76,7 +78,12 @@ pub fn render_temporal_entity(
     for (name, instances) in &entity.attributes {
         // An attribute with no instance is one that temporal pagination emptied (clause
         // 6.3.10): shown empty, so that the client sees it is part of the answer.
-        if r.projection.is_some_and(|p| !p.keeps_attribute(name)) {
+        let kept = if name == super::SCOPE_IRI {
+            keeps("scope")
+        } else {
+            r.projection.is_none_or(|p| p.keeps_attribute(name))
+        };
+        if !kept {
             continue;
         }
         let rendered = match (r.options.format, r.aggregation, range.flatten()) {
@@ -104,7 +111,12 @@ pub fn render_temporal_entity(
                 )
             }
         };
-        out.insert(ctx.compact_iri(name).into_owned(), rendered);
+        let member = if name == super::SCOPE_IRI {
+            "scope".to_owned()
+        } else {
+            ctx.compact_iri(name).into_owned()
+        };
+        out.insert(member, rendered);
     }
     out
 }

@@ -18,7 +18,7 @@
 use std::cmp::Reverse;
 
 use chrono::{DateTime, Utc};
-use ngsi_types::temporal::TimeProperty;
+use ngsi_types::temporal::{TimeProperty, SCOPE_IRI};
 use ngsi_types::{Attribute, Entity};
 use redb::{ReadableTable, Table};
 use serde::de::DeserializeOwned;
@@ -395,7 +395,7 @@ fn with_instances(
     mut entity: Entity,
     selection: &TemporalSelection,
 ) -> StoreResult<Option<Entity>> {
-    let names: Vec<String> = match &selection.attrs {
+    let mut names: Vec<String> = match &selection.attrs {
         Some(attrs) => attrs
             .iter()
             .filter(|a| entity.attributes.contains_key(*a))
@@ -403,8 +403,19 @@ fn with_instances(
             .collect(),
         None => entity.attributes.keys().cloned().collect(),
     };
+    // The scope's evolution is read whole: its validity, not its instants, decides (see
+    // `TemporalSelection::finish`).
+    let has_scope = entity.attributes.contains_key(SCOPE_IRI);
+    names.retain(|n| n != SCOPE_IRI);
     entity.attributes.clear();
     let id = entity.id.clone();
+    if has_scope {
+        let whole = TemporalSelection::default();
+        let read = read_attribute(instances, t, &id, SCOPE_IRI, &whole)?;
+        if !read.is_empty() {
+            entity.attributes.insert(SCOPE_IRI.to_owned(), read);
+        }
+    }
     for name in names {
         let read = read_attribute(instances, t, &id, &name, selection)?;
         if !read.is_empty() {
