@@ -212,6 +212,8 @@ pub fn changed_instances(
         let mut recorded = Attribute::property(value);
         let stamp = after.and_then(|a| a.modified_at).unwrap_or(at);
         recorded.stamp(stamp, Some(stamp));
+        // Clause 4.5.6: a scope change from the entity API is observed when it is made.
+        recorded.observed_at = Some(stamp);
         if after.is_none() {
             recorded.deleted_at = Some(at);
         }
