@@ -15,9 +15,13 @@ use crate::service::{Entities, TemporalEntities};
 /// How often the store is asked for expired entities.
 const PERIOD: Duration = Duration::from_millis(500);
 
-/// Runs until `shutdown` turns true.
-pub async fn run_expiry(entities: Entities, mut shutdown: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(PERIOD);
+/// Runs `round` now and then every `period` until `shutdown` turns true.
+async fn every<F, Fut>(period: Duration, mut shutdown: watch::Receiver<bool>, mut round: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -27,10 +31,18 @@ pub async fn run_expiry(entities: Entities, mut shutdown: watch::Receiver<bool>)
         if *shutdown.borrow() {
             return;
         }
+        round().await;
+    }
+}
+
+/// Runs until `shutdown` turns true.
+pub async fn run_expiry(entities: Entities, shutdown: watch::Receiver<bool>) {
+    every(PERIOD, shutdown, || async {
         if let Err(e) = entities.delete_expired(Utc::now()).await {
             tracing::warn!(error = %e, "deleting expired entities failed");
         }
-    }
+    })
+    .await;
 }
 
 /// How often retention runs.
@@ -41,26 +53,18 @@ const RETENTION_PERIOD: Duration = Duration::from_secs(60);
 pub async fn run_retention(
     temporal: TemporalEntities,
     keep: Duration,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let Ok(keep) = chrono::TimeDelta::from_std(keep) else {
         tracing::warn!("temporal retention too long: nothing is dropped");
         return;
     };
-    let mut tick = tokio::time::interval(RETENTION_PERIOD);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = shutdown.changed() => return,
-        }
-        if *shutdown.borrow() {
-            return;
-        }
+    every(RETENTION_PERIOD, shutdown, || async {
         match temporal.expire(Utc::now() - keep).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(instances = n, "temporal retention dropped old instances"),
             Err(e) => tracing::warn!(error = %e, "temporal retention failed"),
         }
-    }
+    })
+    .await;
 }

@@ -467,7 +467,7 @@ fn names_a_non_system(names: &[String]) -> bool {
         .any(|n| !SYSTEM_ATTRIBUTES.contains(&n.as_str()))
 }
 
-fn too_wide() -> BrokerError {
+pub(crate) fn too_wide() -> BrokerError {
     BrokerError::BadRequestData(
         "too wide query: give a type, attrs or q naming a non-system attribute, a geoQ, or local=true"
             .into(),

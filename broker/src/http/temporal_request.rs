@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::error::{BrokerError, BrokerResult};
 use crate::http::params::Params;
-use crate::http::query_request::{QueryRequest, UriFilter};
+use crate::http::query_request::{too_wide, QueryRequest, UriFilter};
 use crate::store::{EntityQuery, TemporalPage, TemporalSelection};
 
 crate::param_set! {
@@ -374,11 +374,4 @@ fn id_order(order_by: Option<Vec<String>>) -> BrokerResult<bool> {
             "a temporal query is ordered by id only (clause 5.7.4.4)".into(),
         )),
     }
-}
-
-fn too_wide() -> BrokerError {
-    BrokerError::BadRequestData(
-        "too wide query: give a type, attrs or q naming a non-system attribute, a geoQ, or local=true"
-            .into(),
-    )
 }

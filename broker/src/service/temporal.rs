@@ -141,10 +141,14 @@ impl TemporalEntities {
         (head, instances)
     }
 
-    /// Create or Update Temporal Evolution of an Entity (5.6.11): creates the evolution, or
-    /// adds the instances to the one there.
-    pub async fn upsert(&self, tenant: &Tenant, entity: Entity) -> BrokerResult<Upserted> {
-        self.check_enabled()?;
+    /// Records `entity`'s instances (stamped now) under `id`, as `mode` allows.
+    async fn record(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        entity: Entity,
+        mode: RecordMode,
+    ) -> BrokerResult<TemporalOutcome> {
         let at = self.clock.now();
         let (head, instances) = self.stamp(entity);
         let recorded = instances.len();
@@ -153,11 +157,21 @@ impl TemporalEntities {
             scope: (!head.scope.is_empty()).then_some(head.scope),
             at,
             instances,
-            mode: RecordMode::Upsert,
+            mode,
         };
-        let outcome = self.commit_one(tenant, &head.id, op).await?;
-        self.stats.recorded(recorded);
-        match outcome {
+        let outcome = self.commit_one(tenant, id, op).await?;
+        if matches!(outcome, TemporalOutcome::Created | TemporalOutcome::Updated) {
+            self.stats.recorded(recorded);
+        }
+        Ok(outcome)
+    }
+
+    /// Create or Update Temporal Evolution of an Entity (5.6.11): creates the evolution, or
+    /// adds the instances to the one there.
+    pub async fn upsert(&self, tenant: &Tenant, entity: Entity) -> BrokerResult<Upserted> {
+        self.check_enabled()?;
+        let id = entity.id.clone();
+        match self.record(tenant, &id, entity, RecordMode::Upsert).await? {
             TemporalOutcome::Created => Ok(Upserted::Created),
             _ => Ok(Upserted::Updated),
         }
@@ -172,22 +186,12 @@ impl TemporalEntities {
     ) -> BrokerResult<()> {
         self.check_enabled()?;
         require_tenant(self.store.as_ref(), tenant).await?;
-        let at = self.clock.now();
-        let (head, instances) = self.stamp(fragment);
-        let recorded = instances.len();
-        let op = TemporalOp::Record {
-            types: head.types,
-            scope: (!head.scope.is_empty()).then_some(head.scope),
-            at,
-            instances,
-            mode: RecordMode::Existing,
-        };
-        match self.commit_one(tenant, id, op).await? {
+        match self
+            .record(tenant, id, fragment, RecordMode::Existing)
+            .await?
+        {
             TemporalOutcome::NotFound => Err(not_found(id)),
-            _ => {
-                self.stats.recorded(recorded);
-                Ok(())
-            }
+            _ => Ok(()),
         }
     }
 
