@@ -2,7 +2,8 @@
 //! broker instances sharing one database (a replica set or a sharded cluster).
 //!
 //! One database per tenant ([`names`], [`tenants`]), in it the collections `entities`,
-//! `subscriptions`, `contexts`, `registrations` and `claims` (see [`Store::claim`]). An entity
+//! `subscriptions`, `contexts`, `registrations`, `claims` (see [`Store::claim`]), and
+//! `temporalEntities` and `temporalInstances` for the temporal evolution ([`temporal`]). An entity
 //! is one document ([`document`]), so every entity write is atomic by MongoDB's
 //! single-document guarantee, and optimistic versioning is a filter on the version field: a
 //! write that lost a race matches nothing and is reported as a conflict, never half-applied
@@ -20,7 +21,8 @@
 //! so that every instance knows every subscription.
 //!
 //! Files: this one (the store, opening it, and the [`Store`] impl, which delegates), [`write`]
-//! and [`query`] (entities), [`summary`] (`/types`, `/attributes`), [`json_documents`],
+//! and [`query`] (entities), [`temporal`] (their evolution), [`summary`] (`/types`,
+//! `/attributes`), [`json_documents`],
 //! [`claim`], [`tenants`] and [`setup`] (databases and their indexes), [`document`], [`filter`]
 //! and [`names`] (what MongoDB stores and is asked), [`error`], [`watch`].
 
@@ -33,6 +35,7 @@ mod names;
 mod query;
 mod setup;
 mod summary;
+mod temporal;
 mod tenants;
 mod watch;
 mod write;
@@ -116,7 +119,7 @@ impl MongoStore {
     }
 
     fn entities(&self, tenant: &Tenant) -> Collection<Document> {
-        self.database(tenant).collection("entities")
+        self.database(tenant).collection(names::ENTITIES)
     }
 }
 
@@ -186,25 +189,20 @@ impl Store for MongoStore {
         json_documents::list(self, tenant, kind).await
     }
 
-    // WIP (issue 12): the MongoDB temporal collections land in the next commit of this slice.
     async fn temporal_commit(
         &self,
-        _tenant: &Tenant,
-        _writes: Vec<TemporalWrite>,
+        tenant: &Tenant,
+        writes: Vec<TemporalWrite>,
     ) -> StoreResult<Vec<TemporalOutcome>> {
-        Err(StoreError::Unavailable(
-            "the temporal evolution is not kept on MongoDB yet".into(),
-        ))
+        temporal::commit(self, tenant, writes).await
     }
 
     async fn temporal_query(
         &self,
-        _tenant: &Tenant,
-        _selection: &TemporalSelection,
+        tenant: &Tenant,
+        selection: &TemporalSelection,
     ) -> StoreResult<TemporalPage> {
-        Err(StoreError::Unavailable(
-            "the temporal evolution is not kept on MongoDB yet".into(),
-        ))
+        temporal::query(self, tenant, selection).await
     }
 
     async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
