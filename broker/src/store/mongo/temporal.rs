@@ -30,11 +30,33 @@
 //! createdAt and deletedAt ranges are filtered by MongoDB on that prefix. Heads have `{types,
 //! _id}` for the types hint.
 //!
-//! Every write runs in a MongoDB transaction (the test server, secantusdb, has them like a
-//! replica set): one [`TemporalWrite`] alone ([`commit`]), or beside the entity write it
-//! belongs with ([`super::write`]), so a head and its instances never disagree, and a write
-//! whose precondition fails records nothing. Concurrent writes to one evolution conflict in
-//! MongoDB (they all rewrite its head), and the driver retries the losers.
+//! Atomicity. Where the deployment has multi-document transactions (a replica set or a
+//! sharded cluster; secantusdb, the test server, answers as a one-member replica set and runs
+//! them with the Rust driver), every write runs in one: a [`TemporalWrite`] alone
+//! ([`commit`]), or an entity write with its history ([`super::write`]). Acknowledged then
+//! means the entity and its history are both durable, a write whose precondition fails
+//! records nothing, and a failure of either undoes both. Concurrent writes to one evolution
+//! all rewrite its head, so MongoDB lets one commit and the driver retries the others
+//! (`and_run`, for up to 120 seconds).
+//!
+//! On a standalone server, which has no transactions (the store learns which when it opens,
+//! and warns), the entity write is the commit point: the history is written right after it,
+//! one operation at a time, the instances first (one ordered `insertMany`), then the head. The
+//! crash windows, and what each leaves:
+//! - after the entity write, before the instances (a crash, or a failed history write, which
+//!   is logged and the write still acknowledged as applied): the entity is written, its
+//!   evolution lacks the change, head and instances;
+//! - during the `insertMany`: a prefix of the change's instances is recorded;
+//! - after the instances, before the head: the instances are recorded and the head is stale
+//!   (types, scope, modifiedAt, deletedAt); a new evolution has no head yet, so its instances
+//!   stay out of reads until a later write creates it;
+//! - Delete removes the instances, then the head: a crash in between leaves an evolution with
+//!   no instances, which the next delete removes; DeleteAttribute, ModifyInstance and
+//!   DeleteInstance change instances, then the head's modifiedAt, which a crash leaves stale.
+//!
+//! Without transactions, concurrent writers of one evolution may also overwrite each other's
+//! head (the last one written wins: types, scope, times), and two creations of a missing
+//! evolution may both report `Created`; no instance is lost.
 //!
 //! Reads ([`query`]) stream the heads in id order and, for each batch of them, their selected
 //! instances in one query, entity by entity: memory holds one batch of heads and one entity's
@@ -150,7 +172,7 @@ pub async fn commit(
     }
     let mut ids = std::collections::HashSet::with_capacity(writes.len());
     let in_order = !writes.iter().all(|w| ids.insert(w.id.as_str()));
-    let pending = writes.iter().map(|w| in_transaction(store, tenant, w));
+    let pending = writes.iter().map(|w| write_one(store, tenant, w));
     if in_order {
         let mut outcomes = Vec::new();
         for write in pending {
@@ -171,12 +193,18 @@ fn creates(w: &TemporalWrite) -> bool {
     )
 }
 
-async fn in_transaction(
+/// One temporal write, in a transaction of its own where the deployment has them.
+async fn write_one(
     store: &MongoStore,
     tenant: &Tenant,
     write: &TemporalWrite,
 ) -> StoreResult<TemporalOutcome> {
     let what = "writing a temporal evolution";
+    if !store.transactions {
+        return apply(store, tenant, &write.id, &write.op, None)
+            .await
+            .map_err(|e| store_error(what, e));
+    }
     let mut session = store
         .client
         .start_session()
@@ -186,32 +214,37 @@ async fn in_transaction(
         .start_transaction()
         .and_run((store, tenant, write), |session, context| {
             let (store, tenant, write) = *context;
-            apply(store, tenant, &write.id, &write.op, session).boxed()
+            apply(store, tenant, &write.id, &write.op, Some(session)).boxed()
         })
         .await
         .map_err(|e| store_error(what, e))
 }
 
-/// Applies one temporal operation in `session`'s transaction. Driver errors are returned as
-/// they are, so that the transaction is retried on the transient ones.
+/// Applies one temporal operation, in `session`'s transaction when given. Driver errors are
+/// returned as they are, so that a transaction is retried on the transient ones.
+///
+/// Instances are written before the head, so that without a transaction a crash in between
+/// leaves them recorded under a head not yet touched (see the module documentation).
 pub async fn apply(
     store: &MongoStore,
     tenant: &Tenant,
     id: &str,
     op: &TemporalOp,
-    session: &mut ClientSession,
+    mut session: Option<&mut ClientSession>,
 ) -> DriverResult<TemporalOutcome> {
     let heads = heads(store, tenant);
     let instances = instances(store, tenant);
-    let head: Option<Entity> = heads
-        .find_one(doc! { "_id": id })
-        .projection(doc! { "body": 1 })
-        .session(&mut *session)
-        .await?
+    let found = in_session!(
+        heads
+            .find_one(doc! { "_id": id })
+            .projection(doc! { "body": 1 }),
+        session
+    )?;
+    let head: Option<Entity> = found
         .map(|d| decode(&format!("temporal head of {id}"), &d))
         .transpose()
         .map_err(carried)?;
-    match op {
+    let outcome = match op {
         TemporalOp::Record {
             types,
             scope,
@@ -240,9 +273,8 @@ pub async fn apply(
             }
             head.modified_at = Some(*at);
             head.deleted_at = None;
-            put_head(&heads, &head, &mut *session).await?;
-            insert(&instances, id, recorded, session).await?;
-            Ok(outcome)
+            insert(&instances, id, recorded, session.as_deref_mut()).await?;
+            (outcome, Some(head))
         }
         TemporalOp::MarkDeleted {
             at,
@@ -253,23 +285,16 @@ pub async fn apply(
             };
             head.modified_at = Some(*at);
             head.deleted_at = Some(*at);
-            put_head(&heads, &head, &mut *session).await?;
-            insert(&instances, id, recorded, session).await?;
-            Ok(TemporalOutcome::Updated)
+            insert(&instances, id, recorded, session.as_deref_mut()).await?;
+            (TemporalOutcome::Updated, Some(head))
         }
         TemporalOp::Delete => {
             if head.is_none() {
                 return Ok(TemporalOutcome::NotFound);
             }
-            heads
-                .delete_one(doc! { "_id": id })
-                .session(&mut *session)
-                .await?;
-            instances
-                .delete_many(doc! { "entity": id })
-                .session(session)
-                .await?;
-            Ok(TemporalOutcome::Updated)
+            in_session!(instances.delete_many(doc! { "entity": id }), session)?;
+            in_session!(heads.delete_one(doc! { "_id": id }), session)?;
+            (TemporalOutcome::Updated, None)
         }
         TemporalOp::DeleteAttribute {
             attribute,
@@ -283,13 +308,12 @@ pub async fn apply(
             if let Some(dataset_id) = dataset_id {
                 filter.insert("datasetId", dataset_id.as_deref().unwrap_or("@none"));
             }
-            let deleted = instances.delete_many(filter).session(&mut *session).await?;
+            let deleted = in_session!(instances.delete_many(filter), session)?;
             if deleted.deleted_count == 0 {
                 return Ok(TemporalOutcome::NotFound);
             }
             head.modified_at = Some(*at);
-            put_head(&heads, &head, session).await?;
-            Ok(TemporalOutcome::Updated)
+            (TemporalOutcome::Updated, Some(head))
         }
         TemporalOp::ModifyInstance {
             attribute,
@@ -304,16 +328,12 @@ pub async fn apply(
             };
             let d = instance_document(id, attribute, instance).map_err(carried)?;
             let filter = doc! { "_id": instance_id, "entity": id, "attr": attribute };
-            let replaced = instances
-                .replace_one(filter, d)
-                .session(&mut *session)
-                .await?;
+            let replaced = in_session!(instances.replace_one(filter, d), session)?;
             if replaced.matched_count == 0 {
                 return Ok(TemporalOutcome::NotFound);
             }
             head.modified_at = Some(*at);
-            put_head(&heads, &head, session).await?;
-            Ok(TemporalOutcome::Updated)
+            (TemporalOutcome::Updated, Some(head))
         }
         TemporalOp::DeleteInstance {
             attribute,
@@ -324,29 +344,21 @@ pub async fn apply(
                 return Ok(TemporalOutcome::NotFound);
             };
             let filter = doc! { "_id": instance_id, "entity": id, "attr": attribute };
-            let deleted = instances.delete_one(filter).session(&mut *session).await?;
+            let deleted = in_session!(instances.delete_one(filter), session)?;
             if deleted.deleted_count == 0 {
                 return Ok(TemporalOutcome::NotFound);
             }
             head.modified_at = Some(*at);
-            put_head(&heads, &head, session).await?;
-            Ok(TemporalOutcome::Updated)
+            (TemporalOutcome::Updated, Some(head))
         }
+    };
+    let (outcome, head) = outcome;
+    if let Some(head) = head {
+        let d = head_document(&head).map_err(carried)?;
+        let put = heads.replace_one(doc! { "_id": &head.id }, d).upsert(true);
+        in_session!(put, session)?;
     }
-}
-
-async fn put_head(
-    heads: &Collection<Document>,
-    head: &Entity,
-    session: &mut ClientSession,
-) -> DriverResult<()> {
-    let d = head_document(head).map_err(carried)?;
-    heads
-        .replace_one(doc! { "_id": &head.id }, d)
-        .upsert(true)
-        .session(session)
-        .await?;
-    Ok(())
+    Ok(outcome)
 }
 
 /// Inserts recorded instances. A taken instanceId is a backend failure (see the module
@@ -355,7 +367,7 @@ async fn insert(
     instances: &Collection<Document>,
     id: &str,
     recorded: &[Recorded],
-    session: &mut ClientSession,
+    mut session: Option<&mut ClientSession>,
 ) -> DriverResult<()> {
     if recorded.is_empty() {
         return Ok(());
@@ -365,7 +377,7 @@ async fn insert(
         .map(|(name, instance)| instance_document(id, name, instance))
         .collect::<StoreResult<Vec<_>>>()
         .map_err(carried)?;
-    match instances.insert_many(docs).session(session).await {
+    match in_session!(instances.insert_many(docs), session) {
         Err(e) if error::code(&e) == Some(DUPLICATE_KEY) => Err(carried(StoreError::Backend(
             format!("an instanceId recorded for {id} is taken: {e}"),
         ))),

@@ -5,7 +5,8 @@
 //!
 //! A write with history ([`Write::history`]) runs that operation and the history's in one
 //! MongoDB transaction ([`super::temporal`]): acknowledged means both are durable, and a write
-//! whose precondition fails records nothing.
+//! whose precondition fails records nothing. On a deployment without transactions (a
+//! standalone server) the history follows the applied entity write, which is the commit point.
 //!
 //! Creations also get a creation sequence number ([`CreationClock`]), the sort key of every
 //! query, and geometries MongoDB refuses to index are stored without their `geo` field rather
@@ -125,8 +126,10 @@ async fn apply(
     let mut geo = true;
     let attempt = loop {
         let tried = match &write.history {
-            None => attempt(&store.entities(tenant), &write, seq, geo, None).await,
-            Some(op) => with_history(store, tenant, &write, op, seq, geo).await,
+            Some(op) if store.transactions => {
+                with_history(store, tenant, &write, op, seq, geo).await
+            }
+            _ => attempt(&store.entities(tenant), &write, seq, geo, None).await,
         };
         match tried {
             Err(e) if geo && error::is_geo_key_error(&e) => {
@@ -148,10 +151,27 @@ async fn apply(
         }
     };
     match attempt {
-        Attempt::Done(outcome) => Ok(outcome),
+        Attempt::Done(outcome) => {
+            if let (false, Some(op), WriteOutcome::Applied { .. }) =
+                (store.transactions, &write.history, outcome)
+            {
+                after_the_fact(store, tenant, &write.id, op).await;
+            }
+            Ok(outcome)
+        }
         Attempt::Missed => Ok(WriteOutcome::Conflict {
             current: version_of(store, tenant, &write.id).await?,
         }),
+    }
+}
+
+/// Without transactions, the history is written once the entity write, the commit point, is
+/// done. The write is acknowledged as applied whatever happens here: a failure leaves the
+/// evolution without this change, and says so in the log (see [`super::temporal`]).
+async fn after_the_fact(store: &MongoStore, tenant: &Tenant, id: &str, op: &TemporalOp) {
+    if let Err(e) = temporal::apply(store, tenant, id, op, None).await {
+        let e = store_error("writing the history of an entity write", e);
+        tracing::error!(%tenant, entity = id, error = %e, "history lost for an applied write");
     }
 }
 
@@ -174,23 +194,13 @@ async fn with_history(
                 let entities = store.entities(tenant);
                 let attempt = attempt(&entities, write, seq, geo, Some(&mut *session)).await?;
                 if let Attempt::Done(WriteOutcome::Applied { .. }) = attempt {
-                    temporal::apply(store, tenant, &write.id, op, session).await?;
+                    temporal::apply(store, tenant, &write.id, op, Some(session)).await?;
                 }
                 Ok(attempt)
             }
             .boxed()
         })
         .await
-}
-
-/// Runs a driver action, in the session when there is one.
-macro_rules! in_session {
-    ($action:expr, $session:expr) => {
-        match $session.as_deref_mut() {
-            Some(session) => $action.session(session).await,
-            None => $action.await,
-        }
-    };
 }
 
 /// One try at a write: a single MongoDB operation, in `session` when given. Errors are

@@ -22,7 +22,7 @@ pub mod fixtures;
 mod lifecycle;
 mod queries;
 mod summaries;
-mod temporal;
+pub mod temporal;
 mod writes;
 
 use chrono::{TimeZone, Utc};
