@@ -20,20 +20,26 @@ pub fn store_error(context: &str, e: Error) -> StoreError {
             StoreError::Corrupt(m) => StoreError::Corrupt(m.clone()),
         };
     }
-    let unreachable = matches!(
-        *e.kind,
-        ErrorKind::ServerSelection { .. }
-            | ErrorKind::Io(_)
-            | ErrorKind::ConnectionPoolCleared { .. }
-            | ErrorKind::DnsResolve { .. }
-            | ErrorKind::Shutdown
-    ) || e.contains_label("RetryableWriteError")
+    let unreachable = is_unreachable(&e)
+        || e.contains_label("RetryableWriteError")
         || e.contains_label("NetworkError");
     if unreachable {
         StoreError::Unavailable(format!("MongoDB is not reachable ({context}): {e}"))
     } else {
         StoreError::Backend(format!("MongoDB {context} failed: {e}"))
     }
+}
+
+/// True if the error says no MongoDB server could be reached (or the client shut down).
+pub fn is_unreachable(e: &Error) -> bool {
+    matches!(
+        *e.kind,
+        ErrorKind::ServerSelection { .. }
+            | ErrorKind::Io(_)
+            | ErrorKind::ConnectionPoolCleared { .. }
+            | ErrorKind::DnsResolve { .. }
+            | ErrorKind::Shutdown
+    )
 }
 
 /// A [`StoreError`] as a driver error, for [`store_error`] to give back. It carries no error

@@ -27,7 +27,7 @@
 //!
 //! Files: this one (the store, opening it, and the [`Store`] impl, which delegates), [`write`]
 //! and [`query`] (entities), [`temporal`] (their evolution), [`summary`] (`/types`,
-//! `/attributes`), [`json_documents`],
+//! `/attributes`), [`transaction`], [`json_documents`],
 //! [`claim`], [`tenants`] and [`setup`] (databases and their indexes), [`document`], [`filter`]
 //! and [`names`] (what MongoDB stores and is asked), [`error`], [`watch`].
 
@@ -52,6 +52,7 @@ mod setup;
 mod summary;
 mod temporal;
 mod tenants;
+mod transaction;
 mod watch;
 mod write;
 

@@ -20,7 +20,7 @@ use mongodb::{ClientSession, Collection};
 use ngsi_types::Entity;
 
 use super::error::{self, store_error, DUPLICATE_KEY};
-use super::{document, temporal, tenants, MongoStore};
+use super::{document, temporal, tenants, transaction, MongoStore};
 use crate::store::{
     Precondition, StoreError, StoreResult, TemporalOp, Tenant, Write, WriteAction, WriteOutcome,
 };
@@ -175,8 +175,8 @@ async fn after_the_fact(store: &MongoStore, tenant: &Tenant, id: &str, op: &Temp
     }
 }
 
-/// The entity write and, if it applied, its history, in one MongoDB transaction (retried by
-/// the driver on transient transaction errors, such as a write conflict with another one).
+/// The entity write and, if it applied, its history, in one MongoDB transaction (retried on
+/// a write conflict with another one, see [`transaction`]).
 async fn with_history(
     store: &MongoStore,
     tenant: &Tenant,
@@ -185,10 +185,10 @@ async fn with_history(
     seq: Option<i64>,
     geo: bool,
 ) -> mongodb::error::Result<Attempt> {
-    let mut session = store.client.start_session().await?;
-    session
-        .start_transaction()
-        .and_run((store, tenant, write, op), |session, context| {
+    transaction::run(
+        &store.client,
+        (store, tenant, write, op),
+        |session, context| {
             let (store, tenant, write, op) = *context;
             async move {
                 let entities = store.entities(tenant);
@@ -199,8 +199,9 @@ async fn with_history(
                 Ok(attempt)
             }
             .boxed()
-        })
-        .await
+        },
+    )
+    .await
 }
 
 /// One try at a write: a single MongoDB operation, in `session` when given. Errors are

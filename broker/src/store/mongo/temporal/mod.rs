@@ -36,8 +36,9 @@
 //! ([`commit`]), or an entity write with its history ([`super::write`]). Acknowledged then
 //! means the entity and its history are both durable, a write whose precondition fails
 //! records nothing, and a failure of either undoes both. Concurrent writes to one evolution
-//! all rewrite its head, so MongoDB lets one commit and the driver retries the others
-//! (`and_run`, for up to 120 seconds).
+//! all rewrite its head, so MongoDB lets one commit and the others are run again
+//! ([`super::transaction`]). (secantusdb 0.7.0b3 fsyncs a commit only with its
+//! `sync_on_commit` setting: it ignores `j: true` on `commitTransaction`, measured.)
 //!
 //! On a standalone server, which has no transactions (the store learns which when it opens,
 //! and warns), the entity write is the commit point: the history is written right after it,

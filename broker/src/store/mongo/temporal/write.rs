@@ -9,7 +9,7 @@ use ngsi_types::Entity;
 
 use super::{decode, head_document, heads, instance_document, instances};
 use crate::store::mongo::error::{self, carried, store_error, DUPLICATE_KEY};
-use crate::store::mongo::{tenants, MongoStore};
+use crate::store::mongo::{tenants, transaction, MongoStore};
 use crate::store::temporal::{head_of, Recorded};
 use crate::store::{
     RecordMode, StoreError, StoreResult, TemporalOp, TemporalOutcome, TemporalWrite, Tenant,
@@ -64,19 +64,12 @@ async fn write_one(
             .await
             .map_err(|e| store_error(what, e));
     }
-    let mut session = store
-        .client
-        .start_session()
-        .await
-        .map_err(|e| store_error(what, e))?;
-    session
-        .start_transaction()
-        .and_run((store, tenant, write), |session, context| {
-            let (store, tenant, write) = *context;
-            apply(store, tenant, &write.id, &write.op, Some(session)).boxed()
-        })
-        .await
-        .map_err(|e| store_error(what, e))
+    transaction::run(&store.client, (store, tenant, write), |session, context| {
+        let (store, tenant, write) = *context;
+        apply(store, tenant, &write.id, &write.op, Some(session)).boxed()
+    })
+    .await
+    .map_err(|e| store_error(what, e))
 }
 
 /// Applies one temporal operation, in `session`'s transaction when given. Driver errors are
