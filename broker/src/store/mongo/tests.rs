@@ -90,6 +90,7 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_transactions_the_history_follows_the_entity_write() {
     use crate::store::tests::temporal::*;
+    use crate::store::tests::temporal_queries::*;
     let Some(url) = url() else { return };
     // Every case but those about atomicity and concurrent writers of one evolution, which a
     // deployment without transactions does not promise (see `temporal`).

@@ -23,6 +23,7 @@ mod lifecycle;
 mod queries;
 mod summaries;
 pub mod temporal;
+pub mod temporal_queries;
 mod writes;
 
 use chrono::{TimeZone, Utc};
@@ -190,15 +191,17 @@ on_every_backend! {
     temporal: [
         a_core_write_records_its_history_with_it,
         a_write_that_conflicts_records_nothing,
+        a_write_whose_history_fails_writes_nothing,
         record_modes_decide_creation,
         mark_deleted_keeps_the_history,
         delete_drops_one_evolution_whole,
         delete_attribute_drops_all_one_dataset_or_the_default,
         instances_are_modified_and_deleted_one_by_one,
+        concurrent_writers_of_one_evolution_all_record,
+    ],
+    temporal_queries: [
         time_ranges_select_instances_and_entities,
         attrs_datasets_and_last_n_select_instances,
         ids_types_and_filters_select_entities_paged_and_counted,
-        a_write_whose_history_fails_writes_nothing,
-        concurrent_writers_of_one_evolution_all_record,
     ],
 }
