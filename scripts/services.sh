@@ -11,7 +11,7 @@
 # SERVICE is `mongo`, `mqtt` or `all`:
 #   mongo  secantusdb (pinned in scripts/services-requirements.txt), a MongoDB-wire-compatible
 #          single-node server, from a venv at $OXION_CACHE/venv. It advertises itself as the
-#          primary of a one-member replica set, so change streams work.
+#          primary of a one-member replica set, so change streams and transactions work.
 #          env: OXION_TEST_MONGO_URL=mongodb://127.0.0.1:PORT
 #   mqtt   mosquitto from Debian's packages (Debian 12: 2.0.11), run as our own process with a
 #          generated config (listener PORT 127.0.0.1, anonymous), not as the system service.
@@ -208,7 +208,13 @@ launch() {
         mongo)
             rm -rf "$dir/data"
             mkdir -p "$dir/data"
-            # An explicit (empty) config turns off secantusd's search of ./, ~ and /etc.
+            # An explicit (empty) config turns off secantusd's search of ./, ~ and /etc. It
+            # leaves sync_on_commit off: secantusdb (0.7.0b3) then honours writeConcern j:true
+            # on single writes but not on commitTransaction, so a transaction acknowledged as
+            # journaled can be lost if the server is killed right after. No test kills this
+            # server; the one that does (broker/tests/processes/mongo_outage.rs) runs its own
+            # with sync_on_commit on, which fsyncs every commit (6x slower on the store tests'
+            # concurrent writers, measured).
             : >"$dir/secantusd.toml"
             setsid "$VENV/bin/secantusd-py" --config "$dir/secantusd.toml" \
                 --host 127.0.0.1 --port "$port" --storage-path "$dir/data" --cache-size 256M \

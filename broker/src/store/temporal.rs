@@ -22,6 +22,9 @@ use super::query::EntityFilter;
 pub type Recorded = (String, Attribute);
 
 /// What a temporal write does to one entity's evolution.
+// An op lives only while its write is committed, one per write: the size of `ModifyInstance`'s
+// inline instance costs nothing worth a box at every construction site.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum TemporalOp {
     /// Adds instances, creating the evolution where `mode` allows. The head takes the union of
@@ -182,8 +185,7 @@ impl TemporalSelection {
         entity
             .attributes
             .retain(|_, instances| !instances.is_empty());
-        let narrowed = self.attrs.is_some() || self.time.timerel.is_some();
-        if narrowed && !self.keep_empty && entity.attributes.is_empty() {
+        if self.drops_empty() && entity.attributes.is_empty() {
             return None;
         }
         let scope_q = self.filter.as_ref().and_then(|f| f.scope_q.as_ref());
@@ -250,5 +252,19 @@ impl TemporalSelection {
             return None;
         }
         Some(entity)
+    }
+
+    /// True if [`Self::finish`] may leave an entity out: there is an entity filter, or an
+    /// entity none of whose instances is selected is dropped. When false, every head passing
+    /// [`Self::keeps_head`] is part of the answer, and a backend may page and count the heads
+    /// alone.
+    pub fn may_leave_out(&self) -> bool {
+        self.filter.is_some() || self.drops_empty()
+    }
+
+    /// Whether an entity none of whose instances is selected is left out.
+    fn drops_empty(&self) -> bool {
+        let narrowed = self.attrs.is_some() || self.time.timerel.is_some();
+        narrowed && !self.keep_empty
     }
 }

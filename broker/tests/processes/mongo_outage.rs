@@ -17,7 +17,9 @@ use crate::support::{free_port, mongo_setting, wait_status, Killed};
 
 fn start_mongod(bin: &str, port: u16, dir: &Path) -> Killed {
     let config = dir.join("secantusd.toml");
-    std::fs::write(&config, "").expect("config");
+    // secantusdb fsyncs a transaction's commit only with sync_on_commit (it ignores j:true on
+    // commitTransaction): without it, a write acknowledged before the kill below could be lost.
+    std::fs::write(&config, "[storage]\nsync_on_commit = true\n").expect("config");
     let child = Command::new(bin)
         .arg("--config")
         .arg(&config)
@@ -108,6 +110,22 @@ async fn requests_fail_fast_while_mongodb_is_down_and_recover_when_it_returns() 
     );
     let r = http.get(&health).send().await.expect("health answered");
     assert_eq!(r.status(), 503);
+    // A write, which commits the entity and its history in one transaction, fails as fast: the
+    // transaction is not retried while the server cannot be reached.
+    let started = Instant::now();
+    let other = json!({"id": "urn:ngsi-ld:Car:2", "type": "Car", "speed": {"type": "Property", "value": 2}});
+    let r = http
+        .post(format!("{base}/ngsi-ld/v1/entities"))
+        .json(&other)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(r.status(), 503);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 
     let _mongod = start_mongod(&bin, mongo_port, dir.path());
     wait_listening(mongo_port).await;

@@ -2,12 +2,18 @@
 //! broker instances sharing one database (a replica set or a sharded cluster).
 //!
 //! One database per tenant ([`names`], [`tenants`]), in it the collections `entities`,
-//! `subscriptions`, `contexts`, `registrations` and `claims` (see [`Store::claim`]). An entity
-//! is one document ([`document`]), so every entity write is atomic by MongoDB's
+//! `subscriptions`, `contexts`, `registrations`, `claims` (see [`Store::claim`]), and
+//! `temporalEntities` and `temporalInstances` for the temporal evolution ([`temporal`]). An
+//! entity is one document ([`document`]), so every entity write is atomic by MongoDB's
 //! single-document guarantee, and optimistic versioning is a filter on the version field: a
 //! write that lost a race matches nothing and is reported as a conflict, never half-applied
 //! ([`write`]). Queries are translated ([`filter`]) so that MongoDB filters, sorts, skips,
 //! limits and counts whenever the translation is exact ([`query`]).
+//!
+//! The temporal evolution spans documents: an entity write and its history, and each temporal
+//! write, run in a multi-document transaction where the deployment has them (a replica set or
+//! a sharded cluster). A standalone server has none; there the history follows the entity
+//! write, with the crash windows [`temporal`] lists.
 //!
 //! Writes use write concern `majority` with journaling unless the connection string says
 //! otherwise: an acknowledged write survives the crash of the broker and of the database
@@ -20,9 +26,20 @@
 //! so that every instance knows every subscription.
 //!
 //! Files: this one (the store, opening it, and the [`Store`] impl, which delegates), [`write`]
-//! and [`query`] (entities), [`summary`] (`/types`, `/attributes`), [`json_documents`],
+//! and [`query`] (entities), [`temporal`] (their evolution), [`summary`] (`/types`,
+//! `/attributes`), [`transaction`], [`json_documents`],
 //! [`claim`], [`tenants`] and [`setup`] (databases and their indexes), [`document`], [`filter`]
 //! and [`names`] (what MongoDB stores and is asked), [`error`], [`watch`].
+
+/// Runs a driver action, in the session (an `Option<&mut ClientSession>`) when there is one.
+macro_rules! in_session {
+    ($action:expr, $session:expr) => {
+        match $session.as_deref_mut() {
+            Some(session) => $action.session(session).await,
+            None => $action.await,
+        }
+    };
+}
 
 mod claim;
 mod document;
@@ -33,7 +50,9 @@ mod names;
 mod query;
 mod setup;
 mod summary;
+mod temporal;
 mod tenants;
+mod transaction;
 mod watch;
 mod write;
 
@@ -72,11 +91,14 @@ pub struct MongoStore {
     prefix: String,
     setup: Arc<setup::Setup>,
     clock: Arc<write::CreationClock>,
+    /// Whether the deployment has multi-document transactions (a replica set or a sharded
+    /// cluster; a standalone server has none), learnt when opening.
+    transactions: bool,
 }
 
 impl MongoStore {
-    /// Connects (lazily: the driver connects on first use) and prepares the indexes of every
-    /// existing tenant database. Fails when MongoDB cannot be reached within the timeout.
+    /// Connects, learns whether the deployment has transactions, and prepares the indexes of
+    /// every existing tenant database. Fails when MongoDB cannot be reached within the timeout.
     pub async fn open(config: MongoConfig) -> StoreResult<Self> {
         let mut options = ClientOptions::parse(&config.url)
             .await
@@ -92,11 +114,24 @@ impl MongoStore {
         });
         let client = Client::with_options(options)
             .map_err(|e| StoreError::Backend(format!("MongoDB client: {e}")))?;
+        let hello = client
+            .database("admin")
+            .run_command(doc! { "hello": 1 })
+            .await
+            .map_err(|e| store_error("connecting", e))?;
+        let transactions = has_transactions(&hello);
+        if !transactions {
+            tracing::warn!(
+                "MongoDB is a standalone server, without transactions: the temporal evolution \
+                 is written after each entity write, not with it"
+            );
+        }
         let store = Self {
             client,
             prefix: config.db_prefix,
             setup: Arc::new(setup::Setup::default()),
             clock: Arc::new(write::CreationClock::default()),
+            transactions,
         };
         for tenant in tenants::list(&store).await? {
             if tenants::database_exists(&store, &tenant).await? {
@@ -104,6 +139,14 @@ impl MongoStore {
             }
         }
         Ok(store)
+    }
+
+    /// The same store, told the deployment has no transactions (to test that path on a
+    /// server that has them).
+    #[cfg(test)]
+    pub fn without_transactions(mut self) -> Self {
+        self.transactions = false;
+        self
     }
 
     /// Changes other instances (and this one) make to subscriptions and @contexts.
@@ -116,8 +159,14 @@ impl MongoStore {
     }
 
     fn entities(&self, tenant: &Tenant) -> Collection<Document> {
-        self.database(tenant).collection("entities")
+        self.database(tenant).collection(names::ENTITIES)
     }
+}
+
+/// True if the server answering `hello` runs transactions: a replica set member (it names
+/// its set) or a mongos router (`msg: isdbgrid`).
+fn has_transactions(hello: &Document) -> bool {
+    hello.contains_key("setName") || hello.get_str("msg") == Ok("isdbgrid")
 }
 
 #[async_trait]
@@ -186,25 +235,20 @@ impl Store for MongoStore {
         json_documents::list(self, tenant, kind).await
     }
 
-    // WIP (issue 12): the MongoDB temporal collections land in the next commit of this slice.
     async fn temporal_commit(
         &self,
-        _tenant: &Tenant,
-        _writes: Vec<TemporalWrite>,
+        tenant: &Tenant,
+        writes: Vec<TemporalWrite>,
     ) -> StoreResult<Vec<TemporalOutcome>> {
-        Err(StoreError::Unavailable(
-            "the temporal evolution is not kept on MongoDB yet".into(),
-        ))
+        temporal::commit(self, tenant, writes).await
     }
 
     async fn temporal_query(
         &self,
-        _tenant: &Tenant,
-        _selection: &TemporalSelection,
+        tenant: &Tenant,
+        selection: &TemporalSelection,
     ) -> StoreResult<TemporalPage> {
-        Err(StoreError::Unavailable(
-            "the temporal evolution is not kept on MongoDB yet".into(),
-        ))
+        temporal::query(self, tenant, selection).await
     }
 
     async fn temporal_expire(&self, _before: DateTime<Utc>, _max: usize) -> StoreResult<u64> {

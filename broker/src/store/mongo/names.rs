@@ -1,4 +1,5 @@
-//! Names in MongoDB: one database per tenant, and attribute names made safe as field names.
+//! Names in MongoDB: one database per tenant, the collections of entities and of their
+//! temporal evolution in it, and attribute names made safe as field names.
 //!
 //! Databases follow Orion-LD's convention: the default tenant lives in `<prefix>` and tenant
 //! `t` in `<prefix>-t` (prefix `orion` by default), so operators find them where they expect.
@@ -9,6 +10,13 @@
 //! and `$` becomes `%24`.
 
 use crate::store::Tenant;
+
+/// The current state of the entities, one document each ([`super::document`]).
+pub const ENTITIES: &str = "entities";
+/// The heads of the temporal evolutions, one document per entity ([`super::temporal`]).
+pub const TEMPORAL_ENTITIES: &str = "temporalEntities";
+/// The recorded attribute instances, one document each ([`super::temporal`]).
+pub const TEMPORAL_INSTANCES: &str = "temporalInstances";
 
 /// The database holding a tenant's data.
 pub fn database(prefix: &str, tenant: &Tenant) -> String {

@@ -17,7 +17,7 @@ pub const CLAIMS: &str = "claims";
 
 const INDEX_OPTIONS_CONFLICT: i32 = 85;
 const INDEX_KEY_SPECS_CONFLICT: i32 = 86;
-use super::names::field;
+use super::names::{field, ENTITIES, TEMPORAL_ENTITIES, TEMPORAL_INSTANCES};
 use crate::store::{StoreResult, Tenant};
 
 /// What this process already prepared.
@@ -90,9 +90,10 @@ async fn create_geo_index(entities: &Collection<Document>, property: &str) -> St
     }
 }
 
-/// The indexes of an `entities` collection: creation order (the sort of every query), type
-/// then creation order (queries by type), attribute names, modification and expiry times, and
-/// the `location` GeoProperty's 2dsphere index.
+/// The indexes of a tenant database. `entities`: creation order (the sort of every query),
+/// type then creation order (queries by type), attribute names, modification and expiry
+/// times, and the `location` GeoProperty's 2dsphere index. The temporal collections: those
+/// [`super::temporal`] explains.
 pub async fn create_indexes(db: &Database) -> StoreResult<()> {
     // Claims only matter while their slot lasts; MongoDB's TTL monitor removes them after a day.
     let ttl = IndexModel::builder()
@@ -106,7 +107,7 @@ pub async fn create_indexes(db: &Database) -> StoreResult<()> {
     if let Err(e) = db.collection::<Document>(CLAIMS).create_index(ttl).await {
         tracing::warn!(error = %e, "cannot create the TTL index of claims");
     }
-    let entities = &db.collection::<Document>("entities");
+    let entities = &db.collection::<Document>(ENTITIES);
     let plain = |keys: Document| IndexModel::builder().keys(keys).build();
     let models = vec![
         plain(doc! { "seq": 1, "_id": 1 }),
@@ -122,6 +123,18 @@ pub async fn create_indexes(db: &Database) -> StoreResult<()> {
         .create_indexes(models)
         .await
         .map_err(|e| store_error("creating indexes", e))?;
+    db.collection::<Document>(TEMPORAL_ENTITIES)
+        .create_index(plain(doc! { "types": 1, "_id": 1 }))
+        .await
+        .map_err(|e| store_error("creating temporal indexes", e))?;
+    let instances = vec![
+        plain(doc! { "entity": 1, "attr": 1, "observedAt": 1 }),
+        plain(doc! { "entity": 1, "attr": 1, "modifiedAt": 1 }),
+    ];
+    db.collection::<Document>(TEMPORAL_INSTANCES)
+        .create_indexes(instances)
+        .await
+        .map_err(|e| store_error("creating temporal indexes", e))?;
     if let Err(e) = create_geo_index(entities, LOCATION).await {
         tracing::warn!(error = %e, "cannot create the 2dsphere index of location");
     }

@@ -3,18 +3,26 @@
 //! (`_id`, and `v` for a version): a write that lost a race matches nothing and is reported as
 //! a conflict with the version found, never half-applied.
 //!
+//! A write with history ([`Write::history`]) runs that operation and the history's in one
+//! MongoDB transaction ([`super::temporal`]): acknowledged means both are durable, and a write
+//! whose precondition fails records nothing. On a deployment without transactions (a
+//! standalone server) the history follows the applied entity write, which is the commit point.
+//!
 //! Creations also get a creation sequence number ([`CreationClock`]), the sort key of every
 //! query, and geometries MongoDB refuses to index are stored without their `geo` field rather
 //! than refused: the entity is kept whole, only geo-queries cannot find it by that property.
 
 use chrono::Utc;
+use futures_util::FutureExt;
 use mongodb::bson::{doc, Document};
 use mongodb::options::ReturnDocument;
+use mongodb::{ClientSession, Collection};
+use ngsi_types::Entity;
 
 use super::error::{self, store_error, DUPLICATE_KEY};
-use super::{document, tenants, MongoStore};
+use super::{document, temporal, tenants, transaction, MongoStore};
 use crate::store::{
-    Precondition, StoreError, StoreResult, Tenant, Write, WriteAction, WriteOutcome,
+    Precondition, StoreError, StoreResult, TemporalOp, Tenant, Write, WriteAction, WriteOutcome,
 };
 
 /// Creation sequence numbers: microseconds since the epoch, made strictly increasing within
@@ -98,113 +106,189 @@ async fn version_of(store: &MongoStore, tenant: &Tenant, id: &str) -> StoreResul
     Ok(found.as_ref().and_then(document::version_of))
 }
 
+/// What one try at a write found.
+#[derive(Debug, Clone, Copy)]
+enum Attempt {
+    Done(WriteOutcome),
+    /// The precondition did not hold; the stored version is read to report the conflict.
+    Missed,
+}
+
+/// Applies one write, with its history in one transaction when it has one. A geometry MongoDB
+/// refuses to index makes the write start over without the `geo` index fields (inside a
+/// transaction the failed operation has aborted it: it is retried whole).
 async fn apply(
     store: &MongoStore,
     tenant: &Tenant,
     write: Write,
     seq: Option<i64>,
 ) -> StoreResult<WriteOutcome> {
-    let entities = store.entities(tenant);
+    let mut geo = true;
+    let attempt = loop {
+        let tried = match &write.history {
+            Some(op) if store.transactions => {
+                with_history(store, tenant, &write, op, seq, geo).await
+            }
+            _ => attempt(&store.entities(tenant), &write, seq, geo, None).await,
+        };
+        match tried {
+            Err(e) if geo && error::is_geo_key_error(&e) => {
+                tracing::warn!(
+                    entity = write.id,
+                    "a geometry cannot be indexed by MongoDB; stored without geo index fields"
+                );
+                geo = false;
+            }
+            // An insert found the id taken: a conflict, with the version that took it.
+            Err(e)
+                if error::code(&e) == Some(DUPLICATE_KEY)
+                    && write.precondition == Precondition::Absent =>
+            {
+                break Attempt::Missed
+            }
+            Err(e) => return Err(store_error(what(&write), e)),
+            Ok(attempt) => break attempt,
+        }
+    };
+    match attempt {
+        Attempt::Done(outcome) => {
+            if let (false, Some(op), WriteOutcome::Applied { .. }) =
+                (store.transactions, &write.history, outcome)
+            {
+                after_the_fact(store, tenant, &write.id, op).await;
+            }
+            Ok(outcome)
+        }
+        Attempt::Missed => Ok(WriteOutcome::Conflict {
+            current: version_of(store, tenant, &write.id).await?,
+        }),
+    }
+}
+
+/// Without transactions, the history is written once the entity write, the commit point, is
+/// done. The write is acknowledged as applied whatever happens here: a failure leaves the
+/// evolution without this change, and says so in the log (see [`super::temporal`]).
+async fn after_the_fact(store: &MongoStore, tenant: &Tenant, id: &str, op: &TemporalOp) {
+    if let Err(e) = temporal::apply(store, tenant, id, op, None).await {
+        let e = store_error("writing the history of an entity write", e);
+        tracing::error!(%tenant, entity = id, error = %e, "history lost for an applied write");
+    }
+}
+
+/// The entity write and, if it applied, its history, in one MongoDB transaction (retried on
+/// a write conflict with another one, see [`transaction`]).
+async fn with_history(
+    store: &MongoStore,
+    tenant: &Tenant,
+    write: &Write,
+    op: &TemporalOp,
+    seq: Option<i64>,
+    geo: bool,
+) -> mongodb::error::Result<Attempt> {
+    transaction::run(
+        &store.client,
+        (store, tenant, write, op),
+        |session, context| {
+            let (store, tenant, write, op) = *context;
+            async move {
+                let entities = store.entities(tenant);
+                let attempt = attempt(&entities, write, seq, geo, Some(&mut *session)).await?;
+                if let Attempt::Done(WriteOutcome::Applied { .. }) = attempt {
+                    temporal::apply(store, tenant, &write.id, op, Some(session)).await?;
+                }
+                Ok(attempt)
+            }
+            .boxed()
+        },
+    )
+    .await
+}
+
+/// One try at a write: a single MongoDB operation, in `session` when given. Errors are
+/// returned as they are: inside a transaction, a failed operation has aborted it, so
+/// recovering is the caller's business.
+async fn attempt(
+    entities: &Collection<Document>,
+    write: &Write,
+    seq: Option<i64>,
+    geo: bool,
+    mut session: Option<&mut ClientSession>,
+) -> mongodb::error::Result<Attempt> {
     let id = write.id.as_str();
-    let conflict = |current| Ok(WriteOutcome::Conflict { current });
-    match (write.action, write.precondition) {
+    let fields = |entity: &Entity| {
+        let mut set = document::fields(entity).map_err(error::carried)?;
+        if !geo {
+            set.insert("geo", Document::new());
+        }
+        Ok::<_, mongodb::error::Error>(set)
+    };
+    let done = |outcome| Ok(Attempt::Done(outcome));
+    match (&write.action, write.precondition) {
         (WriteAction::Put(entity), Precondition::Absent) => {
             let mut d = doc! { "_id": id, "v": 1_i64, "seq": seq.unwrap_or_default() };
-            d.extend(document::fields(&entity)?);
-            let inserted = match entities.insert_one(&d).await {
-                Err(e) if error::is_geo_key_error(&e) => {
-                    without_geo(&mut d, id);
-                    entities.insert_one(&d).await
-                }
-                other => other,
-            };
-            match inserted {
-                Ok(_) => Ok(WriteOutcome::Applied { version: 1 }),
-                Err(e) if error::code(&e) == Some(DUPLICATE_KEY) => {
-                    conflict(version_of(store, tenant, id).await?)
-                }
-                Err(e) => Err(store_error("inserting an entity", e)),
-            }
+            d.extend(fields(entity)?);
+            in_session!(entities.insert_one(&d), session)?;
+            done(WriteOutcome::Applied { version: 1 })
         }
         (WriteAction::Put(entity), Precondition::Version(v)) => {
             // The new version is known: a plain update (cheaper than find-and-modify)
             // that matches only the version read.
             let filter = doc! { "_id": id, "v": v as i64 };
-            let mut set = document::fields(&entity)?;
-            let update = update_of(&set, entity.expires_at.is_none());
-            let updated = match entities.update_one(filter.clone(), update).await {
-                Err(e) if error::is_geo_key_error(&e) => {
-                    without_geo(&mut set, id);
-                    let update = update_of(&set, entity.expires_at.is_none());
-                    entities.update_one(filter, update).await
-                }
-                other => other,
-            }
-            .map_err(|e| store_error("updating an entity", e))?;
+            let update = update_of(&fields(entity)?, entity.expires_at.is_none());
+            let updated = in_session!(entities.update_one(filter, update), session)?;
             if updated.matched_count == 1 {
-                Ok(WriteOutcome::Applied { version: v + 1 })
+                done(WriteOutcome::Applied { version: v + 1 })
             } else {
-                conflict(version_of(store, tenant, id).await?)
+                Ok(Attempt::Missed)
             }
         }
         (WriteAction::Put(entity), Precondition::Any) => {
             // An upsert: the resulting version comes back from the database.
-            let filter = doc! { "_id": id };
-            let mut set = document::fields(&entity)?;
-            let run = |set: &Document| {
-                let mut update = update_of(set, entity.expires_at.is_none());
-                update.insert("$setOnInsert", doc! { "seq": seq.unwrap_or_default() });
-                entities
-                    .find_one_and_update(filter.clone(), update)
-                    .upsert(true)
-                    .projection(doc! { "v": 1 })
-                    .return_document(ReturnDocument::After)
-            };
-            let updated = match run(&set).await {
-                Err(e) if error::is_geo_key_error(&e) => {
-                    without_geo(&mut set, id);
-                    run(&set).await
-                }
-                other => other,
-            }
-            .map_err(|e| store_error("upserting an entity", e))?;
+            let mut update = update_of(&fields(entity)?, entity.expires_at.is_none());
+            update.insert("$setOnInsert", doc! { "seq": seq.unwrap_or_default() });
+            let upsert = entities
+                .find_one_and_update(doc! { "_id": id }, update)
+                .upsert(true)
+                .projection(doc! { "v": 1 })
+                .return_document(ReturnDocument::After);
+            let updated = in_session!(upsert, session)?;
             match updated.as_ref().and_then(document::version_of) {
-                Some(version) => Ok(WriteOutcome::Applied { version }),
-                None => Err(StoreError::Backend(format!(
+                Some(version) => done(WriteOutcome::Applied { version }),
+                None => Err(error::carried(StoreError::Backend(format!(
                     "upsert of entity {id} returned no version"
-                ))),
+                )))),
             }
         }
-        (WriteAction::Delete, Precondition::Absent) => {
-            conflict(version_of(store, tenant, id).await?)
-        }
+        (WriteAction::Delete, Precondition::Absent) => Ok(Attempt::Missed),
         (WriteAction::Delete, precondition) => {
             let filter = match precondition {
                 Precondition::Version(v) => doc! { "_id": id, "v": v as i64 },
                 _ => doc! { "_id": id },
             };
-            let deleted = entities
+            let delete = entities
                 .find_one_and_delete(filter)
-                .projection(doc! { "v": 1 })
-                .await
-                .map_err(|e| store_error("deleting an entity", e))?;
+                .projection(doc! { "v": 1 });
+            let deleted = in_session!(delete, session)?;
             match deleted.as_ref().and_then(document::version_of) {
-                Some(version) => Ok(WriteOutcome::Applied { version }),
-                None if precondition == Precondition::Any => conflict(None),
-                None => conflict(version_of(store, tenant, id).await?),
+                Some(version) => done(WriteOutcome::Applied { version }),
+                None if precondition == Precondition::Any => {
+                    done(WriteOutcome::Conflict { current: None })
+                }
+                None => Ok(Attempt::Missed),
             }
         }
     }
 }
 
-/// Drops the `geo` index fields after MongoDB refused one of the geometries: the entity is
-/// stored whole, and geo-queries will not find it by that GeoProperty.
-fn without_geo(d: &mut Document, id: &str) {
-    tracing::warn!(
-        entity = id,
-        "a geometry cannot be indexed by MongoDB; stored without geo index fields"
-    );
-    d.insert("geo", Document::new());
+/// What a failed write was doing, for its error message.
+fn what(write: &Write) -> &'static str {
+    match (&write.action, write.precondition, &write.history) {
+        (_, _, Some(_)) => "writing an entity and its history",
+        (WriteAction::Put(_), Precondition::Absent, _) => "inserting an entity",
+        (WriteAction::Put(_), Precondition::Version(_), _) => "updating an entity",
+        (WriteAction::Put(_), Precondition::Any, _) => "upserting an entity",
+        (WriteAction::Delete, _, _) => "deleting an entity",
+    }
 }
 
 /// `$set` of the derived fields, `$inc` of the version, `$unset` of a dropped `expiresAt`.

@@ -7,7 +7,8 @@
 //! that backend and use the builders below.
 //!
 //! One file per area of the trait ([`writes`], [`queries`], [`summaries`], [`lifecycle`]:
-//! tenants, expiration, health, [`documents`]: documents and claims), fixtures as JSON files
+//! tenants, expiration, health, [`documents`]: documents and claims, [`temporal`]: the
+//! temporal evolution), fixtures as JSON files
 //! under `fixtures/` ([`fixtures`] reads them). The table at the end makes one test per case
 //! and backend: `store::tests::embedded::writes::...`, `store::tests::mongo::writes::...`.
 //!
@@ -21,6 +22,8 @@ pub mod fixtures;
 mod lifecycle;
 mod queries;
 mod summaries;
+pub mod temporal;
+pub mod temporal_queries;
 mod writes;
 
 use chrono::{TimeZone, Utc};
@@ -184,5 +187,21 @@ on_every_backend! {
         documents_are_stored_listed_and_deleted_per_tenant_and_kind,
         documents_keep_their_json_exactly,
         a_key_is_claimed_by_the_first_caller_only,
+    ],
+    temporal: [
+        a_core_write_records_its_history_with_it,
+        a_write_that_conflicts_records_nothing,
+        a_write_whose_history_fails_writes_nothing,
+        record_modes_decide_creation,
+        mark_deleted_keeps_the_history,
+        delete_drops_one_evolution_whole,
+        delete_attribute_drops_all_one_dataset_or_the_default,
+        instances_are_modified_and_deleted_one_by_one,
+        concurrent_writers_of_one_evolution_all_record,
+    ],
+    temporal_queries: [
+        time_ranges_select_instances_and_entities,
+        attrs_datasets_and_last_n_select_instances,
+        ids_types_and_filters_select_entities_paged_and_counted,
     ],
 }
