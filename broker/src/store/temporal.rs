@@ -24,7 +24,6 @@ pub type Recorded = (String, Attribute);
 /// What a temporal write does to one entity's evolution.
 // An op lives only while its write is committed, one per write: the size of `ModifyInstance`'s
 // inline instance costs nothing worth a box at every construction site.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum TemporalOp {
     /// Adds instances, creating the evolution where `mode` allows. The head takes the union of
@@ -229,7 +228,7 @@ impl TemporalSelection {
                 entity
                     .attributes
                     .retain(|_, instances| !instances.is_empty());
-                if narrowed && !self.keep_empty && entity.attributes.is_empty() {
+                if self.drops_empty() && entity.attributes.is_empty() {
                     return None;
                 }
                 // The scope was decided here, over its evolution, not on the latest scope.

@@ -251,10 +251,8 @@ impl Store for MongoStore {
         temporal::query(self, tenant, selection).await
     }
 
-    async fn temporal_expire(&self, _before: DateTime<Utc>, _max: usize) -> StoreResult<u64> {
-        Err(StoreError::Unavailable(
-            "the temporal evolution is not kept on MongoDB yet".into(),
-        ))
+    async fn temporal_expire(&self, before: DateTime<Utc>, max: usize) -> StoreResult<u64> {
+        temporal::expire(self, before, max.max(1)).await
     }
 
     async fn tenants(&self) -> StoreResult<Vec<Tenant>> {

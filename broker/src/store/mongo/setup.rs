@@ -130,6 +130,9 @@ pub async fn create_indexes(db: &Database) -> StoreResult<()> {
     let instances = vec![
         plain(doc! { "entity": 1, "attr": 1, "observedAt": 1 }),
         plain(doc! { "entity": 1, "attr": 1, "modifiedAt": 1 }),
+        // Retention (`--temporal-retention`) finds old instances over all entities.
+        plain(doc! { "observedAt": 1 }),
+        plain(doc! { "createdAt": 1 }),
     ];
     db.collection::<Document>(TEMPORAL_INSTANCES)
         .create_indexes(instances)

@@ -506,7 +506,7 @@ pub async fn instances_are_modified_and_deleted_one_by_one(store: Arc<dyn Store>
     );
     let modify = |attribute: &str, instance: Attribute, s| TemporalOp::ModifyInstance {
         attribute: attribute.into(),
-        instance,
+        instance: Box::new(instance),
         at: at(s),
     };
     let changed = in_dataset(instance(10, "urn:i:01", Some(7), 4), "urn:ds:1");

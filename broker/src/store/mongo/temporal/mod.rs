@@ -86,6 +86,50 @@ use crate::store::{StoreError, StoreResult, Tenant};
 pub use query::query;
 pub use write::{apply, commit};
 
+/// Retention: drops at most `max` instances, over every tenant, observed (else created)
+/// before `before`; their `_id`s are found first so that one round never deletes more.
+pub async fn expire(
+    store: &MongoStore,
+    before: chrono::DateTime<chrono::Utc>,
+    max: usize,
+) -> StoreResult<u64> {
+    use futures_util::TryStreamExt;
+    let what = "temporal retention";
+    let old = doc! { "$or": [
+        { "observedAt": { "$lt": date(before) } },
+        { "observedAt": { "$exists": false }, "createdAt": { "$lt": date(before) } },
+    ] };
+    let mut removed = 0u64;
+    for tenant in super::tenants::list(store).await? {
+        let budget = max.saturating_sub(removed as usize);
+        if budget == 0 {
+            break;
+        }
+        let instances = instances(store, &tenant);
+        let ids: Vec<Bson> = instances
+            .find(old.clone())
+            .projection(doc! { "_id": 1 })
+            .limit(i64::try_from(budget).unwrap_or(i64::MAX))
+            .await
+            .map_err(|e| super::error::store_error(what, e))?
+            .try_collect::<Vec<Document>>()
+            .await
+            .map_err(|e| super::error::store_error(what, e))?
+            .into_iter()
+            .filter_map(|d| d.get("_id").cloned())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let deleted = instances
+            .delete_many(doc! { "_id": { "$in": ids } })
+            .await
+            .map_err(|e| super::error::store_error(what, e))?;
+        removed += deleted.deleted_count;
+    }
+    Ok(removed)
+}
+
 fn heads(store: &MongoStore, tenant: &Tenant) -> Collection<Document> {
     store.database(tenant).collection(TEMPORAL_ENTITIES)
 }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use futures_util::TryStreamExt;
 use mongodb::bson::{doc, Document};
 use mongodb::Collection;
+use ngsi_types::temporal::SCOPE_IRI;
 use ngsi_types::{Attribute, Entity};
 
 use super::{decode, heads, instances};
@@ -33,7 +34,7 @@ pub async fn query(
     let filter = head_filter(selection);
     let mut found = heads
         .find(filter.clone())
-        .sort(doc! { "_id": 1 })
+        .sort(doc! { "_id": order(selection) })
         .projection(doc! { "body": 1 });
     if !selection.may_leave_out() {
         // Every head MongoDB selects is part of the answer: MongoDB pages and counts.
@@ -126,10 +127,33 @@ fn head_filter(selection: &TemporalSelection) -> Document {
     filter
 }
 
+/// MongoDB's sort direction of the entity ids.
+fn order(selection: &TemporalSelection) -> i32 {
+    if selection.descending {
+        -1
+    } else {
+        1
+    }
+}
+
 /// The filter of the instances of `ids` that attrs, datasetIds and the time range select (the
-/// range widened to whole milliseconds, see the module documentation).
+/// range widened to whole milliseconds, see the module documentation), and every instance of
+/// the scope's evolution, which `TemporalSelection::finish` judges whole.
 fn instance_filter(ids: Vec<&str>, selection: &TemporalSelection) -> Document {
-    let mut filter = doc! { "entity": { "$in": ids } };
+    let selected = selected_instances(selection);
+    let entity = doc! { "$in": ids };
+    if selected.is_empty() {
+        return doc! { "entity": entity };
+    }
+    doc! {
+        "entity": entity,
+        "$or": [ { "attr": SCOPE_IRI }, selected ],
+    }
+}
+
+/// The conditions attrs, datasetIds and the time range put on instances.
+fn selected_instances(selection: &TemporalSelection) -> Document {
+    let mut filter = Document::new();
     if let Some(attrs) = &selection.attrs {
         filter.insert("attr", doc! { "$in": attrs });
     }
@@ -163,7 +187,7 @@ async fn with_instances(
     let filter = instance_filter(batch.iter().map(|h| h.id.as_str()).collect(), selection);
     let mut cursor = instances
         .find(filter)
-        .sort(doc! { "entity": 1 })
+        .sort(doc! { "entity": order(selection) })
         .projection(doc! { "entity": 1, "attr": 1, "body": 1 })
         .await
         .map_err(|e| store_error(what, e))?;
@@ -188,7 +212,7 @@ async fn with_instances(
         }
         let name = d.get_str("attr").unwrap_or_default().to_owned();
         let instance: Attribute = decode(&format!("instance of {name} of {entity}"), &d)?;
-        if selection.keeps_instance(&name, &instance) {
+        if name == SCOPE_IRI || selection.keeps_instance(&name, &instance) {
             if let Some((_, found)) = current.as_mut() {
                 found.entry(name).or_default().push(instance);
             }
@@ -262,8 +286,13 @@ mod tests {
             filter,
             doc! {
                 "entity": { "$in": ["urn:e:1"] },
-                "datasetId": { "$in": ["@none"] },
-                "modifiedAt": { "$exists": true, "$gte": ms(0), "$lte": ms(2) },
+                "$or": [
+                    { "attr": SCOPE_IRI },
+                    {
+                        "datasetId": { "$in": ["@none"] },
+                        "modifiedAt": { "$exists": true, "$gte": ms(0), "$lte": ms(2) },
+                    },
+                ],
             }
         );
         let unbounded = instance_filter(vec!["urn:e:1"], &TemporalSelection::default());
