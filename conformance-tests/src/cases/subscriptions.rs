@@ -1039,8 +1039,10 @@ pub(crate) async fn time_interval_notifies_the_matching_entities_periodically() 
         assert_eq!(n.entity()["speed"]["value"], 5);
         assert!(n.body.get("triggerReason").is_none(), "{}", n.body);
     }
+    // Ticks are a second apart; a delivery may lag its tick (a slow first query on a loaded
+    // MongoDB), so the gap between arrivals is checked with room for that lag.
     let gap = second.at.duration_since(first.at);
-    assert!(gap >= Duration::from_millis(800), "interval {gap:?}");
+    assert!(gap >= Duration::from_millis(500), "interval {gap:?}");
     // Changes do not trigger a periodic subscription; the next tick carries them.
     assert_204(
         client
