@@ -84,6 +84,7 @@ impl History {
                 at: now,
                 instances,
                 mode: RecordMode::Upsert,
+                touch: false,
             }),
             None if self == Self::DropOnDelete => Some(TemporalOp::Delete),
             None => Some(TemporalOp::MarkDeleted { at: now, instances }),

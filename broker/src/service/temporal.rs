@@ -158,6 +158,7 @@ impl TemporalEntities {
             at,
             instances,
             mode,
+            touch: true,
         };
         let outcome = self.commit_one(tenant, id, op).await?;
         if matches!(outcome, TemporalOutcome::Created | TemporalOutcome::Updated) {

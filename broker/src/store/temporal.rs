@@ -27,14 +27,17 @@ pub type Recorded = (String, Attribute);
 #[derive(Debug, Clone, PartialEq)]
 pub enum TemporalOp {
     /// Adds instances, creating the evolution where `mode` allows. The head takes the union of
-    /// the types, the scope when one is given, `modifiedAt = at` (and `createdAt = at` when
-    /// created); a deleted evolution is live again.
+    /// the types, the scope when one is given (`createdAt = at` when created); a deleted
+    /// evolution is live again. With `touch` (a write of the temporal API) the head's
+    /// `modifiedAt` becomes `at`; without (instances recorded from the entity API) the head is
+    /// rewritten only when it changes: a record costs one instance insert per changed instance.
     Record {
         types: Vec<String>,
         scope: Option<Vec<String>>,
         at: DateTime<Utc>,
         instances: Vec<Recorded>,
         mode: RecordMode,
+        touch: bool,
     },
     /// The entity was deleted at `at`: its head gets `deletedAt` and the deletion instances
     /// (one per attribute instance it had) are added; the history stays.
@@ -140,6 +143,46 @@ pub fn head_of(id: &str, types: &[String], scope: &[String]) -> Entity {
     let mut head = Entity::new(id.to_owned(), types.to_vec());
     head.scope = scope.to_vec();
     head
+}
+
+/// Applies a [`TemporalOp::Record`]'s head changes to `head` (the stored one, or a new one);
+/// true if the head must be written.
+pub fn record_head(
+    head: &mut Entity,
+    created: bool,
+    types: &[String],
+    scope: Option<&Vec<String>>,
+    at: DateTime<Utc>,
+    names: impl IntoIterator<Item = String>,
+    touch: bool,
+) -> bool {
+    let mut changed = created || touch || head.deleted_at.is_some();
+    if created {
+        head.created_at = Some(at);
+    }
+    for ty in types {
+        if !head.types.contains(ty) {
+            head.types.push(ty.clone());
+            changed = true;
+        }
+    }
+    if let Some(scope) = scope {
+        if head.scope != *scope {
+            head.scope = scope.clone();
+            changed = true;
+        }
+    }
+    for name in names {
+        if !head.attributes.contains_key(&name) {
+            head.attributes.insert(name, Vec::new());
+            changed = true;
+        }
+    }
+    head.deleted_at = None;
+    if changed {
+        head.modified_at = Some(at);
+    }
+    changed
 }
 
 impl TemporalSelection {

@@ -28,7 +28,8 @@ use super::redb_error::OrBackend;
 use super::tables::{tenant_key, TEMPORAL_HEADS, TEMPORAL_INSTANCES};
 use super::Shared;
 use crate::store::temporal::{
-    head_of, RecordMode, Recorded, TemporalOp, TemporalOutcome, TemporalPage, TemporalSelection,
+    head_of, record_head, RecordMode, Recorded, TemporalOp, TemporalOutcome, TemporalPage,
+    TemporalSelection,
 };
 use crate::store::{StoreError, StoreResult, Tenant};
 
@@ -108,6 +109,7 @@ pub fn apply(
             at,
             instances: recorded,
             mode,
+            touch,
         } => {
             let outcome = match (&head, mode) {
                 (Some(_), RecordMode::Create) => return Ok(TemporalOutcome::Conflict),
@@ -115,23 +117,22 @@ pub fn apply(
                 (Some(_), _) => TemporalOutcome::Updated,
                 (None, _) => TemporalOutcome::Created,
             };
-            let mut head = head.unwrap_or_else(|| {
-                let mut new = head_of(id, &[], &[]);
-                new.created_at = Some(*at);
-                new
-            });
-            for ty in types {
-                if !head.types.contains(ty) {
-                    head.types.push(ty.clone());
-                }
-            }
-            if let Some(scope) = scope {
-                head.scope = scope.clone();
-            }
-            head.modified_at = Some(*at);
-            head.deleted_at = None;
+            let created = head.is_none();
+            let mut head = head.unwrap_or_else(|| head_of(id, &[], &[]));
+            let names = recorded.iter().map(|(n, _)| n.clone());
+            let rewrite = record_head(
+                &mut head,
+                created,
+                types,
+                scope.as_ref(),
+                *at,
+                names,
+                *touch,
+            );
             put_instances(instances, &mut head, recorded)?;
-            put_head(heads, &head)?;
+            if rewrite {
+                put_head(heads, &head)?;
+            }
             Ok(outcome)
         }
         TemporalOp::MarkDeleted {

@@ -123,6 +123,7 @@ async fn without_transactions_the_history_follows_the_entity_write() {
         at: Utc::now(),
         instances: vec![(crate::store::tests::SPEED.into(), unnamed)],
         mode: crate::store::RecordMode::Upsert,
+        touch: false,
     });
     let outcomes = store.commit(&t, vec![w]).await.expect("commit");
     assert_eq!(outcomes, [WriteOutcome::Applied { version: 1 }]);

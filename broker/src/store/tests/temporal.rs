@@ -54,6 +54,7 @@ pub fn record(
             .map(|(n, a)| (n.to_owned(), a))
             .collect(),
         mode,
+        touch: true,
     }
 }
 
@@ -156,6 +157,7 @@ pub async fn a_core_write_records_its_history_with_it(store: Arc<dyn Store>) {
             (NAME.into(), instance(7, "urn:i:03", None, 2)),
         ],
         mode: RecordMode::Upsert,
+        touch: true,
     };
     let w = with_history(put(entity(id, U, 2), Precondition::Version(1)), second);
     assert_eq!(

@@ -241,6 +241,8 @@ fn finish(
     for instances in found.values_mut() {
         instances.sort_by(|a, b| a.instance_id.cmp(&b.instance_id));
     }
+    // The head lists its attribute names (empty); the instances found replace that list.
+    head.attributes.clear();
     match &selection.attrs {
         Some(attrs) => {
             for name in attrs {

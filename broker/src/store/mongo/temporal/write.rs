@@ -10,7 +10,7 @@ use ngsi_types::Entity;
 use super::{decode, head_document, heads, instance_document, instances};
 use crate::store::mongo::error::{self, carried, store_error, DUPLICATE_KEY};
 use crate::store::mongo::{tenants, transaction, MongoStore};
-use crate::store::temporal::{head_of, Recorded};
+use crate::store::temporal::{head_of, record_head, Recorded};
 use crate::store::{
     RecordMode, StoreError, StoreResult, TemporalOp, TemporalOutcome, TemporalWrite, Tenant,
 };
@@ -103,6 +103,7 @@ pub async fn apply(
             at,
             instances: recorded,
             mode,
+            touch,
         } => {
             let outcome = match (&head, mode) {
                 (Some(_), RecordMode::Create) => return Ok(TemporalOutcome::Conflict),
@@ -110,23 +111,20 @@ pub async fn apply(
                 (Some(_), _) => TemporalOutcome::Updated,
                 (None, _) => TemporalOutcome::Created,
             };
-            let mut head = head.unwrap_or_else(|| {
-                let mut new = head_of(id, &[], &[]);
-                new.created_at = Some(*at);
-                new
-            });
-            for ty in types {
-                if !head.types.contains(ty) {
-                    head.types.push(ty.clone());
-                }
-            }
-            if let Some(scope) = scope {
-                head.scope = scope.clone();
-            }
-            head.modified_at = Some(*at);
-            head.deleted_at = None;
+            let created = head.is_none();
+            let mut head = head.unwrap_or_else(|| head_of(id, &[], &[]));
+            let names = recorded.iter().map(|(n, _)| n.clone());
+            let rewrite = record_head(
+                &mut head,
+                created,
+                types,
+                scope.as_ref(),
+                *at,
+                names,
+                *touch,
+            );
             insert(&instances, id, recorded, session.as_deref_mut()).await?;
-            (outcome, Some(head))
+            (outcome, rewrite.then_some(head))
         }
         TemporalOp::MarkDeleted {
             at,
