@@ -57,10 +57,7 @@ impl EntityRendering {
             ));
         }
         check_join(p.get("join")?, p.get("joinLevel")?)?;
-        let dataset_ids = p.list("datasetId")?;
-        for id in dataset_ids.iter().flatten().filter(|d| *d != "@none") {
-            ngsi_types::ident::check_uri("datasetId", id)?;
-        }
+        let dataset_ids = dataset_ids(p)?;
         Ok(Self {
             dataset_ids,
             options: p.options()?,
@@ -131,12 +128,7 @@ impl UriFilter {
             .transpose()?
             .map(|t| t.expand(ctx));
         let attr_names = p.list("attrs")?;
-        let attrs = attr_names.as_ref().map(|names| {
-            names
-                .iter()
-                .map(|n| ctx.expand_term(n).into_owned())
-                .collect::<Vec<_>>()
-        });
+        let attrs = expanded(attr_names.as_deref(), ctx);
         let q = p.get("q")?.map(Query::parse).transpose()?;
         let scope_q = p.get("scopeQ")?.map(ScopeQuery::parse).transpose()?;
         let id_pattern = p.get("idPattern")?.map(IdPattern::new).transpose()?;
@@ -465,6 +457,25 @@ fn names_a_non_system(names: &[String]) -> bool {
     names
         .iter()
         .any(|n| !SYSTEM_ATTRIBUTES.contains(&n.as_str()))
+}
+
+/// The `datasetId` list parameter (clause 4.5.5): URIs, or `@none` for the default instances.
+pub(crate) fn dataset_ids(p: &Params) -> BrokerResult<Option<Vec<String>>> {
+    let dataset_ids = p.list("datasetId")?;
+    for id in dataset_ids.iter().flatten().filter(|d| *d != "@none") {
+        ngsi_types::ident::check_uri("datasetId", id)?;
+    }
+    Ok(dataset_ids)
+}
+
+/// Names as the request's @context expands them.
+pub(crate) fn expanded(names: Option<&[String]>, ctx: &ActiveContext) -> Option<Vec<String>> {
+    names.map(|names| {
+        names
+            .iter()
+            .map(|n| ctx.expand_term(n).into_owned())
+            .collect()
+    })
 }
 
 pub(crate) fn too_wide() -> BrokerError {

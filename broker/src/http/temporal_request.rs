@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::error::{BrokerError, BrokerResult};
 use crate::http::params::Params;
-use crate::http::query_request::{too_wide, QueryRequest, UriFilter};
+use crate::http::query_request::{dataset_ids, expanded, too_wide, QueryRequest, UriFilter};
 use crate::store::{EntityQuery, TemporalPage, TemporalSelection};
 
 crate::param_set! {
@@ -114,10 +114,9 @@ impl TemporalRequest {
     pub fn query(p: &Params, ctx: &ActiveContext, config: &Config) -> BrokerResult<Self> {
         let options = TemporalOptions::parse(p.get("options")?, p.get("format")?)?;
         let members = uri_members(p)?;
+        // attrs: the same expansion `build` makes, from the same parameter.
         let UriFilter {
-            filter,
-            attrs,
-            narrows,
+            filter, narrows, ..
         } = UriFilter::from_params(p, ctx)?;
         if !narrows && !p.flag("local")? {
             return Err(too_wide());
@@ -133,7 +132,6 @@ impl TemporalRequest {
         request.selection.ids = store.ids;
         request.selection.any_type = store.any_type;
         request.selection.filter = store.filter;
-        request.selection.attrs = attrs;
         request.selection.limit = p.limit(config.default_limit, config.max_limit)?;
         request.selection.offset = p.number("offset")?.unwrap_or(0);
         request.selection.count = p.flag("count")?;
@@ -268,17 +266,8 @@ impl TemporalRequest {
             })
             .transpose()?;
         let aggregation = aggregation(options, m)?;
-        let attr_names = p.list("attrs")?;
-        let attrs = attr_names.as_ref().map(|names| {
-            names
-                .iter()
-                .map(|n| ctx.expand_term(n).into_owned())
-                .collect::<Vec<_>>()
-        });
-        let dataset_ids = p.list("datasetId")?;
-        for id in dataset_ids.iter().flatten().filter(|d| *d != "@none") {
-            ngsi_types::ident::check_uri("datasetId", id)?;
-        }
+        let attrs = expanded(p.list("attrs")?.as_deref(), ctx);
+        let dataset_ids = dataset_ids(p)?;
         let projection = Projection::parse(p.get("attrs")?, p.get("pick")?, p.get("omit")?, ctx)?;
         Ok(Self {
             selection: TemporalSelection {

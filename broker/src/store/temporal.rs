@@ -145,20 +145,46 @@ pub fn head_of(id: &str, types: &[String], scope: &[String]) -> Entity {
     head
 }
 
-/// Applies a [`TemporalOp::Record`]'s head changes to `head` (the stored one, or a new one);
-/// true if the head must be written.
-pub fn record_head(
-    head: &mut Entity,
-    created: bool,
-    types: &[String],
-    scope: Option<&Vec<String>>,
-    at: DateTime<Utc>,
-    names: impl IntoIterator<Item = String>,
-    touch: bool,
-) -> bool {
-    let mut changed = created || touch || head.deleted_at.is_some();
+/// What a [`TemporalOp::Record`] does to an evolution's head, as every backend applies it.
+#[derive(Debug)]
+pub struct RecordPlan {
+    pub outcome: TemporalOutcome,
+    /// The head after the record.
+    pub head: Entity,
+    /// Whether the head changed and must be written.
+    pub rewrite: bool,
+}
+
+/// Plans a [`TemporalOp::Record`] on the evolution `id`, whose stored head is `stored`: its
+/// outcome and the head to write, or `Err` with the outcome of a record that writes nothing
+/// (a creation finding the evolution, an addition not finding it; any other operation).
+pub fn plan_record(
+    stored: Option<Entity>,
+    id: &str,
+    op: &TemporalOp,
+) -> Result<RecordPlan, TemporalOutcome> {
+    let TemporalOp::Record {
+        types,
+        scope,
+        at,
+        instances,
+        mode,
+        touch,
+    } = op
+    else {
+        return Err(TemporalOutcome::NotFound);
+    };
+    let outcome = match (&stored, mode) {
+        (Some(_), RecordMode::Create) => return Err(TemporalOutcome::Conflict),
+        (None, RecordMode::Existing) => return Err(TemporalOutcome::NotFound),
+        (Some(_), _) => TemporalOutcome::Updated,
+        (None, _) => TemporalOutcome::Created,
+    };
+    let created = stored.is_none();
+    let mut head = stored.unwrap_or_else(|| head_of(id, &[], &[]));
+    let mut changed = created || *touch || head.deleted_at.is_some();
     if created {
-        head.created_at = Some(at);
+        head.created_at = Some(*at);
     }
     for ty in types {
         if !head.types.contains(ty) {
@@ -172,17 +198,21 @@ pub fn record_head(
             changed = true;
         }
     }
-    for name in names {
-        if !head.attributes.contains_key(&name) {
-            head.attributes.insert(name, Vec::new());
+    for (name, _) in instances {
+        if !head.attributes.contains_key(name) {
+            head.attributes.insert(name.clone(), Vec::new());
             changed = true;
         }
     }
     head.deleted_at = None;
     if changed {
-        head.modified_at = Some(at);
+        head.modified_at = Some(*at);
     }
-    changed
+    Ok(RecordPlan {
+        outcome,
+        head,
+        rewrite: changed,
+    })
 }
 
 impl TemporalSelection {

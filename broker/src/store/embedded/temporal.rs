@@ -28,8 +28,7 @@ use super::redb_error::OrBackend;
 use super::tables::{tenant_key, TEMPORAL_HEADS, TEMPORAL_INSTANCES};
 use super::Shared;
 use crate::store::temporal::{
-    head_of, record_head, RecordMode, Recorded, TemporalOp, TemporalOutcome, TemporalPage,
-    TemporalSelection,
+    plan_record, Recorded, TemporalOp, TemporalOutcome, TemporalPage, TemporalSelection,
 };
 use crate::store::{StoreError, StoreResult, Tenant};
 
@@ -82,58 +81,35 @@ pub fn apply(
             .or_backend(what)?;
         Ok(())
     };
-    let put_instances = |instances: &mut InstanceTable<'_>,
-                         head: &mut Entity,
-                         recorded: &[Recorded]|
-     -> StoreResult<()> {
-        for (name, instance) in recorded {
-            let instance_id = instance.instance_id.as_deref().ok_or_else(|| {
-                StoreError::Backend(format!("instance of {name} without instanceId"))
-            })?;
-            instances
-                .insert(
-                    (t, id, name.as_str(), instant(instance), instance_id),
-                    encode("instance", instance)?.as_slice(),
-                )
-                .or_backend(what)?;
-            if !head.attributes.contains_key(name) {
-                head.attributes.insert(name.clone(), Vec::new());
+    let put_instances =
+        |instances: &mut InstanceTable<'_>, recorded: &[Recorded]| -> StoreResult<()> {
+            for (name, instance) in recorded {
+                let instance_id = instance.instance_id.as_deref().ok_or_else(|| {
+                    StoreError::Backend(format!("instance of {name} without instanceId"))
+                })?;
+                instances
+                    .insert(
+                        (t, id, name.as_str(), instant(instance), instance_id),
+                        encode("instance", instance)?.as_slice(),
+                    )
+                    .or_backend(what)?;
             }
-        }
-        Ok(())
-    };
+            Ok(())
+        };
     match op {
         TemporalOp::Record {
-            types,
-            scope,
-            at,
             instances: recorded,
-            mode,
-            touch,
+            ..
         } => {
-            let outcome = match (&head, mode) {
-                (Some(_), RecordMode::Create) => return Ok(TemporalOutcome::Conflict),
-                (None, RecordMode::Existing) => return Ok(TemporalOutcome::NotFound),
-                (Some(_), _) => TemporalOutcome::Updated,
-                (None, _) => TemporalOutcome::Created,
+            let plan = match plan_record(head, id, op) {
+                Ok(plan) => plan,
+                Err(outcome) => return Ok(outcome),
             };
-            let created = head.is_none();
-            let mut head = head.unwrap_or_else(|| head_of(id, &[], &[]));
-            let names = recorded.iter().map(|(n, _)| n.clone());
-            let rewrite = record_head(
-                &mut head,
-                created,
-                types,
-                scope.as_ref(),
-                *at,
-                names,
-                *touch,
-            );
-            put_instances(instances, &mut head, recorded)?;
-            if rewrite {
-                put_head(heads, &head)?;
+            put_instances(instances, recorded)?;
+            if plan.rewrite {
+                put_head(heads, &plan.head)?;
             }
-            Ok(outcome)
+            Ok(plan.outcome)
         }
         TemporalOp::MarkDeleted {
             at,
@@ -144,7 +120,12 @@ pub fn apply(
             };
             head.modified_at = Some(*at);
             head.deleted_at = Some(*at);
-            put_instances(instances, &mut head, recorded)?;
+            for (name, _) in recorded {
+                if !head.attributes.contains_key(name) {
+                    head.attributes.insert(name.clone(), Vec::new());
+                }
+            }
+            put_instances(instances, recorded)?;
             put_head(heads, &head)?;
             Ok(TemporalOutcome::Updated)
         }

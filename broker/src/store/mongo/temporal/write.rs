@@ -10,7 +10,7 @@ use ngsi_types::Entity;
 use super::{decode, head_document, heads, instance_document, instances};
 use crate::store::mongo::error::{self, carried, store_error, DUPLICATE_KEY};
 use crate::store::mongo::{tenants, transaction, MongoStore};
-use crate::store::temporal::{head_of, record_head, Recorded};
+use crate::store::temporal::{plan_record, Recorded};
 use crate::store::{
     RecordMode, StoreError, StoreResult, TemporalOp, TemporalOutcome, TemporalWrite, Tenant,
 };
@@ -98,33 +98,15 @@ pub async fn apply(
         .map_err(carried)?;
     let outcome = match op {
         TemporalOp::Record {
-            types,
-            scope,
-            at,
             instances: recorded,
-            mode,
-            touch,
+            ..
         } => {
-            let outcome = match (&head, mode) {
-                (Some(_), RecordMode::Create) => return Ok(TemporalOutcome::Conflict),
-                (None, RecordMode::Existing) => return Ok(TemporalOutcome::NotFound),
-                (Some(_), _) => TemporalOutcome::Updated,
-                (None, _) => TemporalOutcome::Created,
+            let plan = match plan_record(head, id, op) {
+                Ok(plan) => plan,
+                Err(outcome) => return Ok(outcome),
             };
-            let created = head.is_none();
-            let mut head = head.unwrap_or_else(|| head_of(id, &[], &[]));
-            let names = recorded.iter().map(|(n, _)| n.clone());
-            let rewrite = record_head(
-                &mut head,
-                created,
-                types,
-                scope.as_ref(),
-                *at,
-                names,
-                *touch,
-            );
             insert(&instances, id, recorded, session.as_deref_mut()).await?;
-            (outcome, rewrite.then_some(head))
+            (plan.outcome, plan.rewrite.then_some(plan.head))
         }
         TemporalOp::MarkDeleted {
             at,
