@@ -67,14 +67,30 @@ pub async fn commit(
         let absent = WriteOutcome::Conflict { current: None };
         return Ok(vec![absent; writes.len()]);
     }
-    // Writes to different entities go to MongoDB concurrently; a batch that writes one
-    // entity twice is applied in order, as the embedded store does, so the last one wins.
-    let mut ids = std::collections::HashSet::with_capacity(writes.len());
-    let in_order = !writes.iter().all(|w| ids.insert(w.id.as_str()));
+    let in_order = names_an_entity_twice(writes.iter().map(|w| w.id.as_str()));
     let pending = writes.into_iter().map(|w| {
         let seq = creates(&w).then(|| store.clock.next());
         apply(store, tenant, w, seq)
     });
+    per_entity(in_order, pending).await
+}
+
+/// True if two of the ids are the same entity.
+pub(super) fn names_an_entity_twice<'a>(ids: impl ExactSizeIterator<Item = &'a str>) -> bool {
+    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    !ids.into_iter().all(|id| seen.insert(id))
+}
+
+/// Awaits one write per entity: writes to different entities go to MongoDB concurrently; a
+/// batch that writes one entity twice (`in_order`) is applied in order, as the embedded store
+/// does, so the last one wins. Outcomes in input order.
+pub(super) async fn per_entity<T, F>(
+    in_order: bool,
+    pending: impl Iterator<Item = F>,
+) -> StoreResult<Vec<T>>
+where
+    F: std::future::Future<Output = StoreResult<T>>,
+{
     if in_order {
         let mut outcomes = Vec::new();
         for write in pending {

@@ -9,6 +9,7 @@ use ngsi_types::Entity;
 
 use super::{decode, head_document, heads, instance_document, instances};
 use crate::store::mongo::error::{self, carried, store_error, DUPLICATE_KEY};
+use crate::store::mongo::write::{names_an_entity_twice, per_entity};
 use crate::store::mongo::{tenants, transaction, MongoStore};
 use crate::store::temporal::{plan_record, Recorded};
 use crate::store::{
@@ -29,17 +30,8 @@ pub async fn commit(
     } else if !tenants::exists(store, tenant).await? {
         return Ok(vec![TemporalOutcome::NotFound; writes.len()]);
     }
-    let mut ids = std::collections::HashSet::with_capacity(writes.len());
-    let in_order = !writes.iter().all(|w| ids.insert(w.id.as_str()));
-    let pending = writes.iter().map(|w| write_one(store, tenant, w));
-    if in_order {
-        let mut outcomes = Vec::new();
-        for write in pending {
-            outcomes.push(write.await?);
-        }
-        return Ok(outcomes);
-    }
-    futures_util::future::try_join_all(pending).await
+    let in_order = names_an_entity_twice(writes.iter().map(|w| w.id.as_str()));
+    per_entity(in_order, writes.iter().map(|w| write_one(store, tenant, w))).await
 }
 
 fn creates(w: &TemporalWrite) -> bool {
