@@ -198,12 +198,7 @@ pub fn plan_record(
             changed = true;
         }
     }
-    for (name, _) in instances {
-        if !head.attributes.contains_key(name) {
-            head.attributes.insert(name.clone(), Vec::new());
-            changed = true;
-        }
-    }
+    changed |= list_attributes(&mut head, instances);
     head.deleted_at = None;
     if changed {
         head.modified_at = Some(*at);
@@ -213,6 +208,19 @@ pub fn plan_record(
         head,
         rewrite: changed,
     })
+}
+
+/// Lists the attributes of `recorded` among the head's attributes (as empty instance lists),
+/// so that a read knows which attributes have instances; true if one was new.
+pub fn list_attributes(head: &mut Entity, recorded: &[Recorded]) -> bool {
+    let mut added = false;
+    for (name, _) in recorded {
+        if !head.attributes.contains_key(name) {
+            head.attributes.insert(name.clone(), Vec::new());
+            added = true;
+        }
+    }
+    added
 }
 
 impl TemporalSelection {

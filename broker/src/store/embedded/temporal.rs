@@ -28,7 +28,8 @@ use super::redb_error::OrBackend;
 use super::tables::{tenant_key, TEMPORAL_HEADS, TEMPORAL_INSTANCES};
 use super::Shared;
 use crate::store::temporal::{
-    plan_record, Recorded, TemporalOp, TemporalOutcome, TemporalPage, TemporalSelection,
+    list_attributes, plan_record, Recorded, TemporalOp, TemporalOutcome, TemporalPage,
+    TemporalSelection,
 };
 use crate::store::{StoreError, StoreResult, Tenant};
 
@@ -120,11 +121,7 @@ pub fn apply(
             };
             head.modified_at = Some(*at);
             head.deleted_at = Some(*at);
-            for (name, _) in recorded {
-                if !head.attributes.contains_key(name) {
-                    head.attributes.insert(name.clone(), Vec::new());
-                }
-            }
+            list_attributes(&mut head, recorded);
             put_instances(instances, recorded)?;
             put_head(heads, &head)?;
             Ok(TemporalOutcome::Updated)

@@ -173,6 +173,13 @@ async fn with_instances(
 ) -> StoreResult<bool> {
     let what = "querying temporal instances";
     let mut scopes = scope_instances(instances, &batch).await?;
+    // A head is complete with its selected instances and its scope's whole evolution.
+    let mut complete = |head: Entity, mut found: BTreeMap<String, Vec<Attribute>>| {
+        if let Some(scope) = scopes.remove(&head.id) {
+            found.insert(SCOPE_IRI.to_owned(), scope);
+        }
+        finish(head, found, selection, take)
+    };
     let filter = instance_filter(batch.iter().map(|h| h.id.as_str()).collect(), selection);
     let mut cursor = instances
         .find(filter)
@@ -187,11 +194,8 @@ async fn with_instances(
     while let Some(d) = cursor.try_next().await.map_err(|e| store_error(what, e))? {
         let entity = d.get_str("entity").unwrap_or_default();
         while current.as_ref().is_none_or(|(head, _)| head.id != entity) {
-            if let Some((head, mut found)) = current.take() {
-                if let Some(scope) = scopes.remove(&head.id) {
-                    found.insert(SCOPE_IRI.to_owned(), scope);
-                }
-                if !finish(head, found, selection, take) {
+            if let Some((head, found)) = current.take() {
+                if !complete(head, found) {
                     return Ok(false);
                 }
             }
@@ -214,14 +218,11 @@ async fn with_instances(
             }
         }
     }
-    for (head, mut found) in current
+    for (head, found) in current
         .into_iter()
         .chain(heads.map(|h| (h, BTreeMap::new())))
     {
-        if let Some(scope) = scopes.remove(&head.id) {
-            found.insert(SCOPE_IRI.to_owned(), scope);
-        }
-        if !finish(head, found, selection, take) {
+        if !complete(head, found) {
             return Ok(false);
         }
     }
