@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 /// Delivery counters and times of one subscription.
 ///
 /// `times_sent` counts notifications attempted (each once, however many retries it took);
-/// `times_failed` counts those that failed after every retry, plus those dropped because the
-/// subscription's queue was full.
+/// `times_failed` counts those whose first attempt met an unsuccessful answer or a timeout
+/// (each once, whether a retry then succeeded or not). Notifications dropped from a full queue
+/// were never sent and count in neither.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SubscriptionStatus {
     pub times_sent: u64,

@@ -115,20 +115,15 @@ impl Dispatcher {
                 let all = self
                     .registry
                     .iter()
-                    .map(|(tenant, id, w)| {
-                        let mut s = w.status.borrow().clone();
-                        s.times_failed += w.mailbox.pending_evicted();
-                        (tenant.clone(), id.clone(), s)
-                    })
+                    .map(|(tenant, id, w)| (tenant.clone(), id.clone(), w.status.borrow().clone()))
                     .collect();
                 let _ = reply.send(all);
             }
             Control::Status { tenant, id, reply } => {
-                let status = self.registry.get(&tenant, &id).map(|w| {
-                    let mut s = w.status.borrow().clone();
-                    s.times_failed += w.mailbox.pending_evicted();
-                    s
-                });
+                let status = self
+                    .registry
+                    .get(&tenant, &id)
+                    .map(|w| w.status.borrow().clone());
                 let _ = reply.send(status);
             }
         }

@@ -1,7 +1,8 @@
 //! A subscription's queue of pending notifications: bounded, and when full it drops the
 //! *oldest* entry to make room. A notification describes an entity's state at one write, so
 //! when a receiver falls behind the newest states are the ones worth keeping; the drops are
-//! counted and reported as failures (`timesFailed`) by the worker.
+//! counted in the engine's statistics (`notifications_dropped`), not as the subscription's
+//! failures: a dropped notification was never sent.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -78,11 +79,6 @@ impl<T> Mailbox<T> {
     /// The number of entries dropped since the last call.
     pub(crate) fn take_evicted(&self) -> u64 {
         std::mem::take(&mut self.lock().evicted)
-    }
-
-    /// The number of entries dropped and not yet taken.
-    pub(crate) fn pending_evicted(&self) -> u64 {
-        self.lock().evicted
     }
 
     pub(crate) fn close(&self) {

@@ -173,14 +173,25 @@ impl Worker {
         self.status.times_sent += 1;
         self.status.last_notification = Some(Utc::now());
 
-        let config = &self.shared.config;
+        let config = self.shared.config.clone();
         let mut backoff = config.retry_backoff;
         let mut attempt = 0;
         let outcome = loop {
             match self.shared.transports.send(&envelope, &mut self.mqtt).await {
                 Ok(()) => break Ok(()),
-                Err(reason) if attempt >= config.max_retries => break Err(reason),
                 Err(reason) => {
+                    // GS CIM 5.2.14: `status` is that of the last attempt and `timesFailed`
+                    // counts the notifications that met an unsuccessful response or a timeout;
+                    // both show as soon as the first attempt fails, not after every retry.
+                    if attempt == 0 {
+                        self.status.times_failed += 1;
+                    }
+                    self.status.last_failure = Some(Utc::now());
+                    self.status.ok = Some(false);
+                    self.publish_status();
+                    if attempt >= config.max_retries {
+                        break Err(reason);
+                    }
                     tracing::debug!(subscription = %sub.id, %reason, attempt, "notification failed, retrying");
                     attempt += 1;
                     tokio::select! {
@@ -191,30 +202,27 @@ impl Worker {
                 }
             }
         };
-        let now = Utc::now();
         match outcome {
             Ok(()) => {
                 EngineStats::add(&self.shared.stats.notifications_sent, 1);
-                self.status.last_success = Some(now);
+                self.status.last_success = Some(Utc::now());
                 self.status.ok = Some(true);
             }
             Err(reason) => {
                 tracing::warn!(subscription = %sub.id, uri = %endpoint.uri, %reason, "notification failed");
                 EngineStats::add(&self.shared.stats.notifications_failed, 1);
-                self.status.times_failed += 1;
-                self.status.last_failure = Some(now);
-                self.status.ok = Some(false);
             }
         }
         self.publish_status();
     }
 
-    /// Folds in the queue's drops and publishes the counters for `EngineHandle::status`.
+    /// Publishes the counters for `EngineHandle::status`, and counts the queue's drops in the
+    /// engine's statistics. A dropped notification was never sent, so it is no failure of the
+    /// subscription's (`timesFailed` counts answers received, 5.2.14).
     fn publish_status(&mut self) {
         let dropped = self.mailbox.take_evicted();
         if dropped > 0 {
             EngineStats::add(&self.shared.stats.notifications_dropped, dropped);
-            self.status.times_failed += dropped;
         }
         self.status_tx.send_replace(self.status.clone());
     }
