@@ -107,6 +107,22 @@ pub struct Config {
     #[arg(long, env = "OXION_MAX_BODY", default_value_t = 8 * 1024 * 1024)]
     pub max_body: usize,
 
+    /// Time a client has to send a request head (request line and headers), in milliseconds:
+    /// 408 beyond. The first head of a connection is timed from the connection's start.
+    #[arg(long, env = "OXION_HEAD_TIMEOUT_MS", default_value_t = 5000)]
+    pub head_timeout_ms: u64,
+
+    /// Time a client has to send a request body, from its head on, in milliseconds: 408
+    /// beyond (a body trickled byte by byte would otherwise hold its request open forever).
+    #[arg(long, env = "OXION_BODY_TIMEOUT_MS", default_value_t = 60_000)]
+    pub body_timeout_ms: u64,
+
+    /// Timeout of one notification attempt to an HTTP or MQTT endpoint whose subscription sets
+    /// no `timeout` of its own, in milliseconds. A timed-out attempt shows at once in the
+    /// subscription's status (`failed`, `lastFailure`); up to 3 retries follow.
+    #[arg(long, env = "OXION_NOTIFICATION_TIMEOUT_MS", default_value_t = 5000)]
+    pub notification_timeout_ms: u64,
+
     /// Page size when a query gives no `limit`.
     #[arg(long, env = "OXION_DEFAULT_LIMIT", default_value_t = 20)]
     pub default_limit: usize,

@@ -41,6 +41,12 @@ pub enum BrokerError {
     /// 405: the resource exists but not with this method.
     #[error("{0}")]
     MethodNotAllowed(String),
+    /// A request head refused before the HTTP parser (414, 431, 400, 408).
+    #[error("{}", .0.detail())]
+    Refused(crate::http::refusal::Refusal),
+    /// 408: the request body did not arrive within `--body-timeout-ms`.
+    #[error("{0}")]
+    BodyTimeout(String),
     /// 409 after too many optimistic-concurrency retries on one entity.
     #[error("{0}")]
     Contention(String),
@@ -79,6 +85,9 @@ impl BrokerError {
             Self::MethodNotAllowed(_) => {
                 (ErrorType::InvalidRequest, StatusCode::METHOD_NOT_ALLOWED)
             }
+            // Malformed or incomplete HTTP is a syntactically invalid request (5.5.2).
+            Self::Refused(refusal) => (ErrorType::InvalidRequest, refusal.status()),
+            Self::BodyTimeout(_) => (ErrorType::InvalidRequest, StatusCode::REQUEST_TIMEOUT),
             Self::Contention(_) => (ErrorType::InternalError, StatusCode::CONFLICT),
             Self::Store(StoreError::Unavailable(_)) => {
                 (ErrorType::InternalError, StatusCode::SERVICE_UNAVAILABLE)

@@ -125,7 +125,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         registry.clone(),
     )?;
     let engine = subscriptions::Engine::start(
-        subscriptions::EngineConfig::default(),
+        subscriptions::EngineConfig {
+            http_timeout: Duration::from_millis(config.notification_timeout_ms),
+            ..subscriptions::EngineConfig::default()
+        },
         Arc::new(StoreEntitySource::new(store.clone())),
     );
     // Only a store other instances share (it reports their changes) needs shared status.
@@ -172,7 +175,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     ));
     let metrics = web::Data::new(Metrics::new()?);
     let request_ids = Arc::new(AtomicU64::new(1));
-    let max_body = config.max_body;
+    let body_limit = BodyLimit {
+        bytes: config.max_body,
+        timeout: Duration::from_millis(config.body_timeout_ms),
+    };
+    let head_timeout = Duration::from_millis(config.head_timeout_ms);
     let bind = (config.host, config.port);
     // actix-web's HttpServer, spelled out on actix-server and actix-http so that each
     // connection passes through LenientTarget before the HTTP/1 parser reads it.
@@ -183,7 +190,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             let app = App::new()
                 .app_data(web::Data::new(state.clone()))
                 .app_data(metrics.clone())
-                .app_data(BodyLimit(max_body))
+                .app_data(body_limit)
                 .configure(routes::configure)
                 .default_service(web::to(routes::no_such_resource))
                 .wrap(actix_web::middleware::from_fn(crate::http::front::request_front))
@@ -212,16 +219,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                 });
             let http = HttpService::build()
                 .keep_alive(KeepAlive::Timeout(Duration::from_secs(5)))
-                .client_request_timeout(Duration::from_secs(5))
+                // LenientTarget times request heads, and answers with a ProblemDetails.
+                .client_request_timeout(Duration::ZERO)
                 .client_disconnect_timeout(Duration::from_secs(1))
                 .h1(map_config(
                     app.into_factory()
                         .map_err(|e: actix_web::Error| e.error_response()),
                     |_| AppConfig::default(),
                 ));
-            fn_service(|stream: TcpStream| async move {
+            fn_service(move |stream: TcpStream| async move {
                 let peer = stream.peer_addr().ok();
-                Ok::<_, DispatchError>((LenientTarget::new(stream), peer))
+                Ok::<_, DispatchError>((LenientTarget::new(stream, head_timeout), peer))
             })
             .and_then(http)
         })?

@@ -11,9 +11,22 @@ use serde_json::Value;
 use crate::error::{BrokerError, BrokerResult};
 use crate::http::media::link_context;
 
-/// The largest body a request may carry; put in app data by the server.
+/// The largest body a request may carry, and the time it may take to arrive; put in app data
+/// by the server.
 #[derive(Debug, Clone, Copy)]
-pub struct BodyLimit(pub usize);
+pub struct BodyLimit {
+    pub bytes: usize,
+    pub timeout: std::time::Duration,
+}
+
+impl Default for BodyLimit {
+    fn default() -> Self {
+        Self {
+            bytes: 8 * 1024 * 1024,
+            timeout: std::time::Duration::from_secs(60),
+        }
+    }
+}
 
 /// A request body: the media type it came as and its JSON.
 #[derive(Debug)]
@@ -33,7 +46,10 @@ impl FromRequest for RawBody {
     type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<BodyLimit>().map_or(8 * 1024 * 1024, |l| l.0);
+        let BodyLimit {
+            bytes: limit,
+            timeout,
+        } = req.app_data::<BodyLimit>().copied().unwrap_or_default();
         let declared = req
             .headers()
             .get(actix_web::http::header::CONTENT_LENGTH)
@@ -44,17 +60,25 @@ impl FromRequest for RawBody {
             if declared.is_some_and(|n| n > limit) {
                 return Err(too_large(limit));
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    BrokerError::InvalidRequest(format!("reading the request body: {e}"))
-                })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(too_large(limit));
+            let read = async {
+                let mut body = web::BytesMut::new();
+                while let Some(chunk) = payload.next().await {
+                    let chunk = chunk.map_err(|e| {
+                        BrokerError::InvalidRequest(format!("reading the request body: {e}"))
+                    })?;
+                    if body.len() + chunk.len() > limit {
+                        return Err(too_large(limit));
+                    }
+                    body.extend_from_slice(&chunk);
                 }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(RawBody(body.freeze()))
+                Ok(RawBody(body.freeze()))
+            };
+            tokio::time::timeout(timeout, read).await.map_err(|_| {
+                BrokerError::BodyTimeout(format!(
+                    "the request body did not arrive within {} ms",
+                    timeout.as_millis()
+                ))
+            })?
         })
     }
 }

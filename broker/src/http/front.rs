@@ -1,5 +1,6 @@
 //! What the HTTP binding asks of every request and response, whatever the resource, before
-//! routing and extractors run (GS CIM 009 6.3.4 preconditions, 6.3.14 tenant header).
+//! routing and extractors run (GS CIM 009 6.3.4 preconditions, 6.3.14 tenant header, HEAD
+//! answered as GET).
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -14,9 +15,14 @@ use super::tenant::TENANT_HEADER;
 /// `NGSILD-Tenant` header on the response (6.3.14: a request's tenant header is repeated in its
 /// response), errors included.
 pub async fn request_front(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    // RFC 9110 9.3.2: HEAD is GET without the content. Routed as GET; the HTTP/1 codec, which
+    // saw the request's own method, sends the headers of the answer and drops its body.
+    if *req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
     let tenant = req.headers().get(TENANT_HEADER).cloned();
     let mut response = if lacks_content_length(&req) {
         // GS CIM 009 6.3.4: a POST, PATCH or PUT without Content-Length (a chunked body) gets

@@ -11,16 +11,38 @@
 //! message framing (RFC 9112 6): headers up to the empty line, then a body of Content-Length
 //! bytes or a chunked body. Anything it does not understand turns it into a pass-through for
 //! the rest of the connection, which then behaves exactly as without it.
+//!
+//! It holds each request head until it is complete and judges it as the parser would
+//! (httparse, then the method and the target as URI), under the limits below; a head it
+//! refuses, or one that does not arrive within the head timeout, reaches the parser as the
+//! stand-in request of [`super::refusal`], so that the client gets a ProblemDetails rather
+//! than the parser's empty 400, 408 or 431.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use std::time::Duration;
+
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// A line (request line, header, chunk size) longer than this is passed through unexamined, and
-/// the rest of the connection with it; the HTTP parser applies its own limits to it.
+use super::refusal::Refusal;
+
+/// A chunk-size or trailer line longer than this is passed through unexamined, and the rest of
+/// the connection with it; the HTTP parser applies its own limits to it.
 const MAX_LINE: usize = 64 * 1024;
+
+/// Longest request line (percent-encoded as the parser gets it): 414 beyond. RFC 9112 3
+/// recommends supporting at least 8,000 octets; queries with long `q` or `ids` lists need more.
+pub const MAX_REQUEST_LINE: usize = 64 * 1024;
+
+/// Longest request head, request line included: 431 beyond. Below the 128 KiB at which the
+/// parser under actix-web gives up on a head.
+pub const MAX_HEAD: usize = 96 * 1024;
+
+/// Most header fields in one request: the parser under actix-web takes no more (431 beyond).
+pub const MAX_HEADERS: usize = 96;
 
 /// Where the rewriter is in the byte stream of a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +61,9 @@ enum State {
     Trailers,
     /// Not following the framing any more: every byte passes as it is.
     PassThrough,
+    /// A head was refused and its stand-in handed on: what the client sends after it is
+    /// dropped (the stand-in closes the connection).
+    Refused,
 }
 
 /// The byte-stream rewriter: input from the client in, input for the HTTP parser out.
@@ -46,6 +71,10 @@ enum State {
 pub struct TargetRewriter {
     state: State,
     line: Vec<u8>,
+    /// The head being collected (request line rewritten, headers as sent).
+    head: Vec<u8>,
+    /// Heads handed on so far.
+    heads: u64,
 }
 
 impl Default for TargetRewriter {
@@ -53,6 +82,8 @@ impl Default for TargetRewriter {
         Self {
             state: State::RequestLine,
             line: Vec::new(),
+            head: Vec::new(),
+            heads: 0,
         }
     }
 }
@@ -66,6 +97,7 @@ impl TargetRewriter {
                     out.extend_from_slice(input);
                     return;
                 }
+                State::Refused => return,
                 State::Body { remaining } | State::ChunkData { remaining } => {
                     let n = input
                         .len()
@@ -83,8 +115,19 @@ impl TargetRewriter {
                 _ => {
                     let Some(end) = input.iter().position(|&b| b == b'\n') else {
                         self.line.extend_from_slice(input);
-                        if self.line.len() > MAX_LINE {
-                            self.give_up(out);
+                        match self.state {
+                            State::RequestLine if self.line.len() > MAX_REQUEST_LINE => {
+                                self.refuse(Refusal::UriTooLong, out)
+                            }
+                            State::Headers { .. }
+                                if self.head.len() + self.line.len() > MAX_HEAD =>
+                            {
+                                self.refuse(Refusal::HeadTooLarge, out)
+                            }
+                            State::ChunkSize | State::Trailers if self.line.len() > MAX_LINE => {
+                                self.give_up(out)
+                            }
+                            _ => {}
                         }
                         return;
                     };
@@ -99,8 +142,41 @@ impl TargetRewriter {
 
     /// Stops following the framing: what was collected, and all that follows, passes as is.
     fn give_up(&mut self, out: &mut Vec<u8>) {
+        out.append(&mut self.head);
         out.append(&mut self.line);
         self.state = State::PassThrough;
+    }
+
+    /// Hands on the stand-in of `refusal` instead of the head being collected.
+    fn refuse(&mut self, refusal: Refusal, out: &mut Vec<u8>) {
+        tracing::debug!(?refusal, "request head refused");
+        self.head.clear();
+        self.line.clear();
+        out.extend_from_slice(&refusal.stand_in());
+        self.state = State::Refused;
+    }
+
+    /// Whether part of a request head has arrived and the rest is awaited.
+    pub fn head_in_progress(&self) -> bool {
+        match self.state {
+            State::RequestLine => !self.line.is_empty(),
+            State::Headers { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Whether a head timeout runs: a head has begun, or the connection's first is awaited
+    /// (later ones are awaited under the keep-alive timeout of the server).
+    pub fn head_awaited(&self) -> bool {
+        self.head_in_progress()
+            || (self.heads == 0 && self.state == State::RequestLine && self.line.is_empty())
+    }
+
+    /// The head timeout expired: refuses the head being collected (or not yet begun).
+    pub fn time_out(&mut self, out: &mut Vec<u8>) {
+        if matches!(self.state, State::RequestLine | State::Headers { .. }) {
+            self.refuse(Refusal::HeadTimeout, out);
+        }
     }
 
     /// One complete line (with its LF) in the current state.
@@ -109,14 +185,26 @@ impl TargetRewriter {
         match self.state {
             State::RequestLine if text.is_empty() => out.extend_from_slice(line),
             State::RequestLine => {
-                out.extend_from_slice(&rewrite_request_line(line));
+                let rewritten = rewrite_request_line(line);
+                if rewritten.len() > MAX_REQUEST_LINE {
+                    return self.refuse(Refusal::UriTooLong, out);
+                }
+                if let Err(refusal) = judge_request_line(&rewritten) {
+                    return self.refuse(refusal, out);
+                }
+                self.head = rewritten;
                 self.state = State::Headers {
                     length: None,
                     chunked: false,
                 };
             }
             State::Headers { length, chunked } if text.is_empty() => {
-                out.extend_from_slice(line);
+                self.head.extend_from_slice(line);
+                if let Err(refusal) = judge_head(&self.head) {
+                    return self.refuse(refusal, out);
+                }
+                out.append(&mut self.head);
+                self.heads += 1;
                 self.state = match (chunked, length) {
                     (true, _) => State::ChunkSize,
                     (false, Some(n)) if n > 0 => State::Body { remaining: n },
@@ -124,7 +212,10 @@ impl TargetRewriter {
                 };
             }
             State::Headers { length, chunked } => {
-                out.extend_from_slice(line);
+                if self.head.len() + line.len() > MAX_HEAD {
+                    return self.refuse(Refusal::HeadTooLarge, out);
+                }
+                self.head.extend_from_slice(line);
                 self.state = match header(text) {
                     Header::Length(n) if length.is_none_or(|l| l == n) => State::Headers {
                         length: Some(n),
@@ -135,9 +226,17 @@ impl TargetRewriter {
                         chunked: true,
                     },
                     Header::Other => State::Headers { length, chunked },
-                    // Conflicting lengths, an unknown transfer coding, an upgrade: the parser
-                    // decides what they mean, not this layer.
-                    Header::Unfollowable | Header::Length(_) => State::PassThrough,
+                    // A Content-Length that is no number, or two that differ: the parser
+                    // refuses them (RFC 9112 6.3), so this layer does, with a body.
+                    Header::BadLength | Header::Length(_) => {
+                        return self.refuse(Refusal::MalformedHeader, out)
+                    }
+                    // An unknown transfer coding, an upgrade: the parser decides what they
+                    // mean, not this layer.
+                    Header::Unfollowable => {
+                        out.append(&mut self.head);
+                        State::PassThrough
+                    }
                 };
             }
             State::ChunkSize => {
@@ -163,6 +262,7 @@ impl TargetRewriter {
             State::Body { .. } | State::ChunkData { .. } | State::PassThrough => {
                 out.extend_from_slice(line);
             }
+            State::Refused => {}
         }
     }
 }
@@ -170,6 +270,8 @@ impl TargetRewriter {
 /// What a header line says about the body's framing.
 enum Header {
     Length(u64),
+    /// A Content-Length that is not a number.
+    BadLength,
     Chunked,
     Unfollowable,
     Other,
@@ -177,14 +279,15 @@ enum Header {
 
 fn header(line: &[u8]) -> Header {
     let Some(colon) = line.iter().position(|&b| b == b':') else {
-        return Header::Unfollowable;
+        // Not a header field: judge_head refuses the head.
+        return Header::Other;
     };
     let (name, value) = (&line[..colon], trim(&line[colon + 1..]));
     if name.eq_ignore_ascii_case(b"content-length") {
         return std::str::from_utf8(value)
             .ok()
             .and_then(|v| v.parse().ok())
-            .map_or(Header::Unfollowable, Header::Length);
+            .map_or(Header::BadLength, Header::Length);
     }
     if name.eq_ignore_ascii_case(b"transfer-encoding") {
         return if value.eq_ignore_ascii_case(b"chunked") {
@@ -227,6 +330,42 @@ fn rewrite_request_line(line: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The request line as the parser under actix-web reads it (httparse, then the method and the
+/// target as `http` types).
+fn judge_request_line(line: &[u8]) -> Result<(), Refusal> {
+    let mut head = line.to_vec();
+    head.extend_from_slice(b"\r\n");
+    let mut headers = [httparse::EMPTY_HEADER; 0];
+    let mut request = httparse::Request::new(&mut headers);
+    match request.parse(&head) {
+        Ok(_) => {}
+        Err(_) => return Err(Refusal::MalformedRequestLine),
+    }
+    let (Some(method), Some(target)) = (request.method, request.path) else {
+        return Err(Refusal::MalformedRequestLine);
+    };
+    actix_web::http::Method::from_bytes(method.as_bytes())
+        .map_err(|_| Refusal::MalformedRequestLine)?;
+    actix_web::http::Uri::try_from(target).map_err(|_| Refusal::MalformedTarget)?;
+    Ok(())
+}
+
+/// A complete head (request line already judged) as the parser reads it.
+fn judge_head(head: &[u8]) -> Result<(), Refusal> {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    match request.parse(head) {
+        Ok(httparse::Status::Complete(_)) => Ok(()),
+        // Cannot be: the head ends with its empty line. The parser decides.
+        Ok(httparse::Status::Partial) => Ok(()),
+        Err(httparse::Error::TooManyHeaders) => Err(Refusal::TooManyHeaders),
+        Err(httparse::Error::Version | httparse::Error::Token) => {
+            Err(Refusal::MalformedRequestLine)
+        }
+        Err(_) => Err(Refusal::MalformedHeader),
+    }
+}
+
 /// Bytes a request target may not hold raw (RFC 3986 2, 3.3, 3.4) that clients send anyway.
 fn must_encode(b: u8) -> bool {
     matches!(
@@ -252,7 +391,9 @@ fn trim(bytes: &[u8]) -> &[u8] {
     &bytes[start..end]
 }
 
-/// A connection whose reads go through a [`TargetRewriter`]; writes pass untouched.
+/// A connection whose reads go through a [`TargetRewriter`]; writes pass untouched. A request
+/// head (the first from the connection's start, later ones from their first byte) must arrive
+/// within `head_timeout`, else the parser gets the 408 stand-in.
 #[derive(Debug)]
 pub struct LenientTarget<IO> {
     io: IO,
@@ -260,15 +401,28 @@ pub struct LenientTarget<IO> {
     /// Rewritten bytes not yet handed to the reader.
     pending: Vec<u8>,
     consumed: usize,
+    head_timeout: Duration,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl<IO> LenientTarget<IO> {
-    pub fn new(io: IO) -> Self {
+    pub fn new(io: IO, head_timeout: Duration) -> Self {
         Self {
             io,
             rewriter: TargetRewriter::default(),
             pending: Vec::new(),
             consumed: 0,
+            head_timeout,
+            deadline: Some(Box::pin(tokio::time::sleep(head_timeout))),
+        }
+    }
+
+    /// Starts the head timeout when a head begins, stops it when none is awaited.
+    fn arm(&mut self) {
+        if !self.rewriter.head_awaited() {
+            self.deadline = None;
+        } else if self.deadline.is_none() {
+            self.deadline = Some(Box::pin(tokio::time::sleep(self.head_timeout)));
         }
     }
 }
@@ -298,7 +452,22 @@ impl<IO: AsyncRead + Unpin> AsyncRead for LenientTarget<IO> {
                 Poll::Ready(Ok(())) => {
                     let filled = raw_buf.filled();
                     this.rewriter.feed(filled, &mut this.pending);
+                    this.arm();
                     // A line still being collected produced nothing yet: read on.
+                }
+                Poll::Pending => {
+                    let expired = this
+                        .deadline
+                        .as_mut()
+                        .is_some_and(|d| d.as_mut().poll(cx).is_ready());
+                    if !expired {
+                        return Poll::Pending;
+                    }
+                    this.deadline = None;
+                    this.rewriter.time_out(&mut this.pending);
+                    if this.pending.is_empty() {
+                        return Poll::Pending;
+                    }
                 }
                 other => return other,
             }

@@ -12,6 +12,7 @@ pub mod pagination;
 pub mod params;
 pub mod purge_request;
 pub mod query_request;
+pub mod refusal;
 pub mod respond;
 pub mod temporal_request;
 pub mod tenant;

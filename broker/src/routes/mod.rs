@@ -32,7 +32,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(temporal::configure)
             .configure(info::configure),
     )
-    .configure(meta::configure);
+    .configure(meta::configure)
+    .route(
+        crate::http::refusal::PATH,
+        web::get().to(crate::http::refusal::answer),
+    );
 }
 
 /// A resource answering at `path` and at `path/`: table 6.2-1 of GS CIM 009 names the

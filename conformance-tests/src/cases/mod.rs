@@ -10,6 +10,7 @@ mod attr_selectors;
 mod attrs;
 mod batch;
 mod batch_items;
+mod connection;
 mod context;
 mod durability;
 mod entities;
@@ -311,6 +312,9 @@ static CASES: &[Case] = cases! {
     errors::wrong_method_is_405 ["6.3.2"];
     errors::no_request_produces_a_server_error ["5.5.2", "5.5.3"];
     errors::deeply_nested_sub_attributes_never_take_the_broker_down ["5.5.3"] (SpawnedBroker);
+    connection::refused_request_heads_are_problem_details ["6.3.2", "5.5.2"];
+    connection::slow_heads_and_trickled_bodies_are_408 ["6.3.2"] (SpawnedBroker);
+    connection::head_is_answered_like_get_without_a_body ["6.3.2"];
 
     durability::acknowledged_writes_survive_sigkill [] (SpawnedBroker);
     durability::tenants_and_hosted_contexts_survive_a_restart [] (SpawnedBroker);
@@ -355,6 +359,8 @@ static CASES: &[Case] = cases! {
     subscriptions::is_active_pauses_and_resumes ["5.8.2", "5.2.12"];
     subscriptions::a_receiver_down_then_up_shows_failed_then_ok ["5.2.14"];
     subscriptions::an_endpoint_answering_errors_counts_as_failed ["5.2.14"];
+    subscriptions::a_hanging_endpoint_shows_failed_after_one_timeout ["5.2.14"] (SpawnedBroker);
+    subscriptions::dropped_notifications_are_not_counted_as_failed ["5.2.14"] (SpawnedBroker);
     subscriptions::a_subscription_never_fires_for_another_tenant ["5.11", "4.14"];
     subscriptions::subscriptions_survive_a_restart ["5.8.1"] (SpawnedBroker);
     subscriptions::mqtt_endpoint_gets_the_notification ["5.2.15", "5.3.1"] (Mqtt);

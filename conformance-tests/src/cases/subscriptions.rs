@@ -1206,6 +1206,81 @@ pub(crate) async fn an_endpoint_answering_errors_counts_as_failed() {
     assert_eq!(failed["notification"]["timesFailed"], 1, "{failed}");
 }
 
+/// An endpoint that accepts connections and never answers: each request hangs until the
+/// broker's notification timeout. Holds at most 64 connections, for the case's lifetime.
+async fn hanging_endpoint() -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/n", listener.local_addr().expect("address"));
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while held.len() < 64 {
+            match listener.accept().await {
+                Ok((stream, _)) => held.push(stream),
+                Err(_) => break,
+            }
+        }
+        std::future::pending::<()>().await;
+    });
+    (url, task)
+}
+
+/// 5.2.14: `status` is that of the last attempt. An endpoint that never answers shows as
+/// failed once the first attempt times out (`--notification-timeout-ms`), not after every
+/// retry has timed out too.
+pub(crate) async fn a_hanging_endpoint_shows_failed_after_one_timeout() {
+    let mut broker =
+        BrokerProcess::start(&["--notification-timeout-ms", "1000"]).expect("a broker");
+    let client = Client::new(&broker.base_url);
+    let (url, endpoint) = hanging_endpoint().await;
+    let ty = fresh_type();
+    let sub = subscribe(&client, &subscription(&ty, &url)).await;
+    client.create(&car(&ty, 1)).await;
+    let started = tokio::time::Instant::now();
+    // 4 attempts of 1 s and their backoffs take about 5.75 s: the status must show before.
+    let failed =
+        await_subscription(&client, &sub, |s| s["notification"]["status"] == "failed").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "failed status after {:?}",
+        started.elapsed()
+    );
+    let n = &failed["notification"];
+    assert_eq!(n["timesSent"], 1, "{failed}");
+    assert_eq!(n["timesFailed"], 1, "{failed}");
+    assert!(n["lastFailure"].is_string(), "{failed}");
+    endpoint.abort();
+    broker.kill_hard();
+}
+
+/// 5.2.14: `timesFailed` counts notifications that met an unsuccessful answer or a timeout.
+/// Those dropped from a subscription's full queue behind a slow endpoint were never sent, so
+/// they count in neither `timesSent` nor `timesFailed`.
+pub(crate) async fn dropped_notifications_are_not_counted_as_failed() {
+    let mut broker = BrokerProcess::start(&["--notification-timeout-ms", "300"]).expect("a broker");
+    let client = Client::new(&broker.base_url);
+    let (url, endpoint) = hanging_endpoint().await;
+    let ty = fresh_type();
+    let sub = subscribe(&client, &subscription(&ty, &url)).await;
+    // 200 changes at once: far more than a subscription's queue (64) holds while its one
+    // delivery at a time hangs.
+    let cars: Vec<Value> = (0..200).map(|i| car(&ty, i)).collect();
+    client
+        .post("/ngsi-ld/v1/entityOperations/create", &Value::Array(cars))
+        .await
+        .assert_status(201);
+    let failed =
+        await_subscription(&client, &sub, |s| s["notification"]["status"] == "failed").await;
+    let n = &failed["notification"];
+    let sent = n["timesSent"].as_u64().unwrap_or(0);
+    let failures = n["timesFailed"].as_u64().unwrap_or(0);
+    assert!(sent >= 1 && sent < 200, "{failed}");
+    assert!(failures <= sent, "more failures than sends: {failed}");
+    endpoint.abort();
+    broker.kill_hard();
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tenants and durability
 

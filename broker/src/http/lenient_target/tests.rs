@@ -1,6 +1,7 @@
 use proptest::prelude::*;
 
-use super::TargetRewriter;
+use super::{TargetRewriter, MAX_HEAD, MAX_HEADERS, MAX_REQUEST_LINE};
+use crate::http::refusal::Refusal;
 
 fn rewrite(input: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -67,7 +68,6 @@ fn chunked_bodies_are_followed_to_the_next_request() {
 fn what_it_cannot_follow_passes_through_unchanged() {
     for input in [
         "GET /e?q=a>1 HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\nGET /f?q=<\r\n",
-        "GET /e HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcGET <\r\n",
         "GET /e HTTP/1.1\r\nUpgrade: websocket\r\n\r\n<raw>",
         "POST /e HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n<x>\r\n",
     ] {
@@ -78,10 +78,82 @@ fn what_it_cannot_follow_passes_through_unchanged() {
 }
 
 #[test]
-fn lines_that_are_not_request_lines_are_left_to_the_parser() {
-    for line in ["GARBAGE\r\n", "GET /e\r\n", "GET /a b c\r\n"] {
-        assert_eq!(rewrite(line.as_bytes()), line.as_bytes());
+fn heads_the_parser_would_refuse_become_the_stand_in_of_their_refusal() {
+    let long_target = format!("GET /e?q={} HTTP/1.1\r\n\r\n", "a".repeat(MAX_REQUEST_LINE));
+    let long_line = format!("GET /e?q={}", "a".repeat(MAX_REQUEST_LINE));
+    let many: String = (0..=MAX_HEADERS)
+        .map(|i| format!("X-{i}: {i}\r\n"))
+        .collect();
+    let big_header = format!("GET /e HTTP/1.1\r\nX-Big: {}\r\n\r\n", "b".repeat(MAX_HEAD));
+    let cases = [
+        ("GARBAGE\r\n".to_owned(), Refusal::MalformedRequestLine),
+        ("GET /e\r\n".to_owned(), Refusal::MalformedRequestLine),
+        ("GET /a b c\r\n".to_owned(), Refusal::MalformedRequestLine),
+        (long_target, Refusal::UriTooLong),
+        // Refused before its end arrives: the parser never buffers it.
+        (long_line, Refusal::UriTooLong),
+        (
+            format!("GET /e HTTP/1.1\r\n{many}\r\n"),
+            Refusal::TooManyHeaders,
+        ),
+        (big_header, Refusal::HeadTooLarge),
+        (
+            "GET /e HTTP/1.1\r\nX-Bad: a\0b\r\n\r\n".to_owned(),
+            Refusal::MalformedHeader,
+        ),
+        (
+            "GET /e HTTP/1.1\r\nX-Bad: a\rb\r\n\r\n".to_owned(),
+            Refusal::MalformedHeader,
+        ),
+        (
+            "GET /e HTTP/1.1\r\nno colon\r\n\r\n".to_owned(),
+            Refusal::MalformedHeader,
+        ),
+        (
+            "GET /e HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcGET <\r\n"
+                .to_owned(),
+            Refusal::MalformedHeader,
+        ),
+        (
+            "POST /e HTTP/1.1\r\nContent-Length: x\r\n\r\n".to_owned(),
+            Refusal::MalformedHeader,
+        ),
+    ];
+    for (input, refusal) in cases {
+        let out = rewrite(input.as_bytes());
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&refusal.stand_in()),
+            "{:?}",
+            &input[..input.len().min(80)]
+        );
     }
+}
+
+#[test]
+fn what_follows_a_refused_head_is_dropped() {
+    let out = rewrite(b"GARBAGE\r\n\r\nGET /e HTTP/1.1\r\n\r\n");
+    assert_eq!(out, Refusal::MalformedRequestLine.stand_in());
+}
+
+#[test]
+fn a_head_timeout_refuses_the_head_in_progress_only() {
+    let mut rewriter = TargetRewriter::default();
+    let mut out = Vec::new();
+    assert!(
+        rewriter.head_awaited(),
+        "the first head is awaited from the start"
+    );
+    rewriter.feed(b"GET /e HTTP/1.1\r\n\r\n", &mut out);
+    assert!(
+        !rewriter.head_awaited(),
+        "later heads: the keep-alive timeout"
+    );
+    rewriter.feed(b"GET /f HT", &mut out);
+    assert!(rewriter.head_awaited());
+    out.clear();
+    rewriter.time_out(&mut out);
+    assert_eq!(out, Refusal::HeadTimeout.stand_in());
 }
 
 proptest! {
