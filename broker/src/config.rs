@@ -123,6 +123,20 @@ pub struct Config {
     #[arg(long, env = "OXION_NOTIFICATION_TIMEOUT_MS", default_value_t = 5000)]
     pub notification_timeout_ms: u64,
 
+    /// Longest entity id (and datasetId) accepted in a write, in bytes: 400 BadRequestData
+    /// beyond.
+    #[arg(long, env = "OXION_MAX_ID_BYTES", default_value_t = crate::service::DEFAULT_MAX_ID_BYTES)]
+    pub max_id_bytes: usize,
+
+    /// Longest entity type or attribute name accepted in a write, in bytes once expanded to
+    /// its IRI: 400 BadRequestData beyond.
+    #[arg(long, env = "OXION_MAX_NAME_BYTES", default_value_t = crate::service::DEFAULT_MAX_NAME_BYTES)]
+    pub max_name_bytes: usize,
+
+    /// Most entities (or ids) in one batch operation: 413 beyond.
+    #[arg(long, env = "OXION_MAX_BATCH", default_value_t = 10_000)]
+    pub max_batch: usize,
+
     /// Page size when a query gives no `limit`.
     #[arg(long, env = "OXION_DEFAULT_LIMIT", default_value_t = 20)]
     pub default_limit: usize,

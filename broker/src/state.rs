@@ -8,7 +8,7 @@ use subscriptions::EngineHandle;
 use crate::config::Config;
 use crate::contexts::ContextService;
 use crate::service::{
-    Catalog, Clock, Entities, Health, JsonLdContexts, SharedDeliveryStatus, SourceIdentity,
+    Catalog, Clock, Entities, Health, JsonLdContexts, Limits, SharedDeliveryStatus, SourceIdentity,
     Subscriptions, TemporalEntities,
 };
 use crate::store::Store;
@@ -44,7 +44,11 @@ impl AppState {
             Some(engine.clone()),
             clock.clone(),
             config.history(),
-        );
+        )
+        .with_limits(Limits {
+            max_id_bytes: config.max_id_bytes,
+            max_name_bytes: config.max_name_bytes,
+        });
         Self {
             temporal: TemporalEntities::new(
                 store.clone(),

@@ -271,7 +271,7 @@ impl FromRequest for BatchBody {
         let req = req.clone();
         Box::pin(async move {
             let (json, shared) = parse_batch_body(&req, &raw.await?)?;
-            let items = batch_items(json)?;
+            let items = batch_items(json, max_batch(&req))?;
             let shared = match shared {
                 Some(source) => Some(resolve(&req, source).await?),
                 None => None,
@@ -312,19 +312,33 @@ impl FromRequest for BatchIds {
         Box::pin(async move {
             let json = parse_context_free_body(&req, &raw.await?)?;
             Ok(Self {
-                items: batch_items(json)?,
+                items: batch_items(json, max_batch(&req))?,
             })
         })
     }
 }
 
-/// The array of a batch body.
-fn batch_items(json: Value) -> BrokerResult<Vec<Value>> {
+/// `--max-batch`.
+fn max_batch(req: &HttpRequest) -> usize {
+    req.app_data::<web::Data<AppState>>()
+        .map_or(usize::MAX, |state| state.config.max_batch)
+}
+
+/// The array of a batch body, of at most `max` items.
+fn batch_items(json: Value, max: usize) -> BrokerResult<Vec<Value>> {
     let Value::Array(items) = json else {
         return Err(BrokerError::BadRequestData(
             "a batch operation takes a JSON array".into(),
         ));
     };
+    // RFC 9110 15.5.14: 413 is the content being larger than the server is willing to
+    // process, which a batch of more entities than `--max-batch` is; a client can split it.
+    if items.len() > max {
+        return Err(BrokerError::PayloadTooLarge(format!(
+            "the batch has {} entities, more than the {max} this broker takes in one batch",
+            items.len()
+        )));
+    }
     // GS CIM 009 5.6.7.4-5.6.10.4: an empty batch, or a null item, fails the whole batch.
     if items.is_empty() {
         return Err(BrokerError::BadRequestData("the batch is empty".into()));

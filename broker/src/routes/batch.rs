@@ -15,7 +15,7 @@ use crate::http::respond;
 use crate::param_set;
 use crate::service::{BatchItem, BatchKind, BatchResult, EntityOperation, UpsertMode};
 use crate::state::AppState;
-use crate::store::Tenant;
+use crate::store::{StoreError, Tenant};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     for (path, handler) in [
@@ -51,14 +51,20 @@ fn item_id(item: &Value) -> String {
 }
 
 /// Reads each item of a batch into its operation; an item that does not read fails alone.
-fn operations(
+/// On the blocking pool: expanding and validating thousands of entities would hold this
+/// HTTP worker, and every other request it serves, for as long.
+async fn operations(
     body: BatchBody,
-    read: impl Fn(Value, &RequestContext) -> BrokerResult<EntityOperation>,
-) -> Vec<BatchItem> {
-    body.items
-        .into_iter()
-        .map(|(item, ctx)| (item_id(&item), ctx.and_then(|ctx| read(item, &ctx))))
-        .collect()
+    read: impl Fn(Value, &RequestContext) -> BrokerResult<EntityOperation> + Send + 'static,
+) -> BrokerResult<Vec<BatchItem>> {
+    web::block(move || {
+        body.items
+            .into_iter()
+            .map(|(item, ctx)| (item_id(&item), ctx.and_then(|ctx| read(item, &ctx))))
+            .collect()
+    })
+    .await
+    .map_err(|e| BrokerError::Store(StoreError::Backend(format!("reading the batch: {e}"))))
 }
 
 /// 207 with a BatchOperationResult.
@@ -103,7 +109,8 @@ async fn create(
 ) -> BrokerResult<HttpResponse> {
     let items = operations(body, |item, ctx| {
         Ok(EntityOperation::Create(parse_entity(item, &ctx.active)?))
-    });
+    })
+    .await?;
     let results = state
         .entities
         .batch(&tenant, BatchKind::Create, items)
@@ -131,7 +138,8 @@ async fn upsert(
     let items = operations(body, |item, ctx| {
         let entity = parse_entity(item, &ctx.active)?;
         Ok(EntityOperation::Upsert { entity, mode })
-    });
+    })
+    .await?;
     let results = state
         .entities
         .batch(&tenant, BatchKind::Upsert, items)
@@ -174,7 +182,8 @@ async fn update(
             fragment,
             no_overwrite,
         })
-    });
+    })
+    .await?;
     without_body(&state, &tenant, BatchKind::Update, items).await
 }
 
@@ -193,7 +202,8 @@ async fn merge(
             ));
         }
         Ok(EntityOperation::Merge { fragment })
-    });
+    })
+    .await?;
     without_body(&state, &tenant, BatchKind::Merge, items).await
 }
 

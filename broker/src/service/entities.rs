@@ -12,6 +12,7 @@ use subscriptions::{ChangeEvent, EngineHandle};
 
 use super::clock::Clock;
 use super::history::{recorded_count, History, TemporalStats};
+use super::limits::Limits;
 use super::operation::{not_found, EntityOperation, Planned};
 use super::tenancy::require_tenant;
 use crate::error::{BrokerError, BrokerResult};
@@ -22,6 +23,11 @@ use crate::store::{
 
 /// How many times a write is re-planned after losing an optimistic-concurrency race.
 const MAX_ATTEMPTS: usize = 32;
+
+/// How many entities a batch reads and plans before it lets the HTTP worker serve other
+/// requests. Entity reads of the embedded store run on the calling task (a few µs each, see
+/// `store/embedded`), so a batch of thousands would otherwise hold its worker to the end.
+const YIELD_EVERY: usize = 64;
 
 /// How many entities one round of a purge deletes (one store commit).
 const PURGE_PAGE: usize = 1000;
@@ -77,6 +83,7 @@ pub struct Entities {
     clock: Clock,
     history: History,
     stats: TemporalStats,
+    limits: Limits,
 }
 
 impl Entities {
@@ -94,7 +101,14 @@ impl Entities {
             clock,
             history,
             stats: TemporalStats::default(),
+            limits: Limits::default(),
         }
+    }
+
+    /// The same service, checking every entity it writes against `limits`.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// The temporal counters this service adds to (the temporal API's service shares them).
@@ -357,11 +371,21 @@ impl Entities {
             let now = self.clock.now();
             let mut writes = Vec::with_capacity(pending.len());
             let mut planned = Vec::with_capacity(pending.len());
-            for &i in &pending {
+            for (n, &i) in pending.iter().enumerate() {
+                if n > 0 && n % YIELD_EVERY == 0 {
+                    tokio::task::yield_now().await;
+                }
                 let (id, operation) = &operations[i];
                 let current = self.store.get(tenant, id).await?;
                 let keep = self.wants_events();
-                match plan_write(id, operation, current, now, keep, self.history) {
+                let planned_write = plan_write(id, operation, current, now, keep, self.history)
+                    .and_then(|(write, done)| {
+                        if let WriteAction::Put(entity) = &write.action {
+                            self.limits.check_entity(entity)?;
+                        }
+                        Ok((write, done))
+                    });
+                match planned_write {
                     Ok((write, done)) => {
                         let recorded = recorded_count(write.history.as_ref());
                         writes.push(write);

@@ -17,6 +17,7 @@ mod entities;
 mod errors;
 mod formats;
 mod geo;
+mod limits;
 mod members;
 mod meta;
 mod notifications;
@@ -315,6 +316,9 @@ static CASES: &[Case] = cases! {
     connection::refused_request_heads_are_problem_details ["6.3.2", "5.5.2"];
     connection::slow_heads_and_trickled_bodies_are_408 ["6.3.2"] (SpawnedBroker);
     connection::head_is_answered_like_get_without_a_body ["6.3.2"];
+    limits::ids_and_names_beyond_the_limits_are_400 ["6.3.2", "5.5.2"];
+    limits::batches_beyond_the_limit_are_413 ["6.3.2", "5.6.7"] (SpawnedBroker);
+    limits::a_big_batch_does_not_stall_other_requests ["5.6.8"] (SpawnedBroker);
 
     durability::acknowledged_writes_survive_sigkill [] (SpawnedBroker);
     durability::tenants_and_hosted_contexts_survive_a_restart [] (SpawnedBroker);
