@@ -135,7 +135,7 @@ async fn upsert(
     } else {
         UpsertMode::Replace
     };
-    let items = operations(body, |item, ctx| {
+    let items = operations(body, move |item, ctx| {
         let entity = parse_entity(item, &ctx.active)?;
         Ok(EntityOperation::Upsert { entity, mode })
     })
@@ -167,7 +167,7 @@ async fn update(
     body: BatchBody,
 ) -> BrokerResult<HttpResponse> {
     let no_overwrite = params.options()?.no_overwrite;
-    let items = operations(body, |item, ctx| {
+    let items = operations(body, move |item, ctx| {
         // Each entity is appended as a fragment (5.6.3.4): its attributes, the types and the
         // scope it names.
         let entity = parse_entity(item, &ctx.active)?;

@@ -163,9 +163,11 @@ impl Worker {
         let sub = &active.subscription;
         let endpoint = &sub.notification.endpoint;
         let body: Value = notification.to_json(endpoint.accept, &sub.context);
+        // Owned here: `publish_status` below borrows the worker mutably between attempts.
+        let tenant = self.tenant.clone();
         let envelope = Envelope {
             endpoint,
-            tenant: self.tenant.as_deref(),
+            tenant: tenant.as_deref(),
             context: &sub.context,
             body: &body,
         };
