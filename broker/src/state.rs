@@ -39,16 +39,17 @@ impl AppState {
         config: Arc<Config>,
     ) -> Self {
         let clock = Clock::system();
+        let limits = Limits {
+            max_id_bytes: config.max_id_bytes,
+            max_name_bytes: config.max_name_bytes,
+        };
         let entities = Entities::new(
             store.clone(),
             Some(engine.clone()),
             clock.clone(),
             config.history(),
         )
-        .with_limits(Limits {
-            max_id_bytes: config.max_id_bytes,
-            max_name_bytes: config.max_name_bytes,
-        });
+        .with_limits(limits);
         Self {
             temporal: TemporalEntities::new(
                 store.clone(),
@@ -56,7 +57,8 @@ impl AppState {
                 config.history(),
                 config.temporal_max_instances,
                 entities.temporal_stats().clone(),
-            ),
+            )
+            .with_limits(limits),
             entities,
             subscriptions: Subscriptions::new(
                 store.clone(),

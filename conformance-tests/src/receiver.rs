@@ -127,6 +127,32 @@ impl Receiver {
         }
     }
 
+    /// The first delivered request for which `wanted` holds, awaited for at most `wait`;
+    /// `None` if none came.
+    pub async fn first_matching(
+        &self,
+        wanted: impl Fn(&Received) -> bool,
+        wait: Duration,
+    ) -> Option<Received> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let arrived = self.inbox.arrived.notified();
+            if let Some(r) = self
+                .inbox
+                .requests
+                .lock()
+                .expect("inbox")
+                .iter()
+                .find(|r| wanted(r))
+            {
+                return Some(r.clone());
+            }
+            if tokio::time::timeout_at(deadline, arrived).await.is_err() {
+                return None;
+            }
+        }
+    }
+
     /// The first request answered with a non-2xx status (see [`Receiver::answer_with`]),
     /// awaited for at most `wait`.
     pub async fn first_refused(&self, wait: Duration) -> Option<Received> {

@@ -169,6 +169,7 @@ impl Entities {
     /// Creates an entity; AlreadyExists if the id is taken. One store call, no read: the
     /// store's absence precondition decides.
     pub async fn create(&self, tenant: &Tenant, mut entity: Entity) -> BrokerResult<()> {
+        self.limits.check_entity(&entity)?;
         let now = self.clock.now();
         stamp_new(&mut entity, now);
         let id = entity.id.clone();

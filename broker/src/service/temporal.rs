@@ -9,6 +9,7 @@ use ngsi_types::{Attribute, Entity};
 
 use super::clock::Clock;
 use super::history::{new_instance_id, History, TemporalStats};
+use super::limits::Limits;
 use super::operation::not_found;
 use super::tenancy::require_tenant;
 use crate::error::{BrokerError, BrokerResult};
@@ -33,6 +34,7 @@ pub struct TemporalEntities {
     /// Most attribute instances one answer holds (clause 6.3.10, `--temporal-max-instances`).
     max_instances: usize,
     stats: TemporalStats,
+    limits: Limits,
 }
 
 /// A temporal read's answer: what it holds, and when it is partial, the range it covers.
@@ -57,7 +59,14 @@ impl TemporalEntities {
             enabled: history != History::Off,
             max_instances: max_instances.max(1),
             stats,
+            limits: Limits::default(),
         }
+    }
+
+    /// The same service, checking every evolution it writes against `limits`.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
     }
 
     /// Retention: drops every instance observed (else created) before `before`, in rounds
@@ -171,6 +180,7 @@ impl TemporalEntities {
     /// adds the instances to the one there.
     pub async fn upsert(&self, tenant: &Tenant, entity: Entity) -> BrokerResult<Upserted> {
         self.check_enabled()?;
+        self.limits.check_entity(&entity)?;
         let id = entity.id.clone();
         match self.record(tenant, &id, entity, RecordMode::Upsert).await? {
             TemporalOutcome::Created => Ok(Upserted::Created),
@@ -186,6 +196,7 @@ impl TemporalEntities {
         fragment: Entity,
     ) -> BrokerResult<()> {
         self.check_enabled()?;
+        self.limits.check_entity(&fragment)?;
         require_tenant(self.store.as_ref(), tenant).await?;
         match self
             .record(tenant, id, fragment, RecordMode::Existing)

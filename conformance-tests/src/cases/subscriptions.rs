@@ -1179,16 +1179,24 @@ pub(crate) async fn a_receiver_down_then_up_shows_failed_then_ok() {
     assert!(n["lastNotification"].is_string(), "{failed}");
     assert!(n.get("lastSuccess").is_none(), "{failed}");
 
+    // Once up, the receiver gets car 2; a broker that still retries car 1 may deliver that
+    // first, which is fine.
     let rx = Receiver::bind(down).await;
     let second = car(&ty, 2);
     client.create(&second).await;
-    assert_eq!(
-        rx.nth(1, WAIT).await.entity()["id"],
-        id_of(&second).as_str()
+    let second_id = id_of(&second);
+    assert!(
+        rx.first_matching(|r| r.entity()["id"] == second_id.as_str(), WAIT)
+            .await
+            .is_some(),
+        "car 2 never arrived: {:?}",
+        rx.all().iter().map(|r| &r.body).collect::<Vec<_>>()
     );
-    let ok = await_subscription(&client, &sub, |s| s["notification"]["status"] == "ok").await;
+    let ok = await_subscription(&client, &sub, |s| {
+        s["notification"]["status"] == "ok" && s["notification"]["timesSent"] == 2
+    })
+    .await;
     let n = &ok["notification"];
-    assert_eq!(n["timesSent"], 2, "{ok}");
     assert_eq!(n["timesFailed"], 1, "{ok}");
     assert!(n["lastSuccess"].is_string(), "{ok}");
     assert!(n["lastFailure"].is_string(), "{ok}");
@@ -1275,7 +1283,7 @@ pub(crate) async fn dropped_notifications_are_not_counted_as_failed() {
     let n = &failed["notification"];
     let sent = n["timesSent"].as_u64().unwrap_or(0);
     let failures = n["timesFailed"].as_u64().unwrap_or(0);
-    assert!(sent >= 1 && sent < 200, "{failed}");
+    assert!((1..200).contains(&sent), "{failed}");
     assert!(failures <= sent, "more failures than sends: {failed}");
     endpoint.abort();
     broker.kill_hard();
