@@ -153,6 +153,16 @@ pub struct Config {
     #[arg(long, env = "OXION_CONTEXT_MAX_BYTES", default_value_t = 1024 * 1024)]
     pub context_max_bytes: usize,
 
+    /// Memory for the @context caches, in bytes: processed contexts (half), fetched remote
+    /// documents (a quarter) and the Cached and ImplicitlyCreated entries of /jsonldContexts
+    /// (a quarter). Beyond it the least recently used go.
+    #[arg(long, env = "OXION_CONTEXT_CACHE_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub context_cache_bytes: usize,
+
+    /// Largest inline @context accepted, in bytes of JSON text: 413 beyond.
+    #[arg(long, env = "OXION_MAX_INLINE_CONTEXT_BYTES", default_value_t = 1024 * 1024)]
+    pub max_inline_context_bytes: usize,
+
     /// Keep the temporal evolution of entities (GS CIM 009 4.5.6) and serve /temporal.
     #[arg(long, env = "OXION_TEMPORAL", value_enum, default_value_t = Temporal::On)]
     pub temporal: Temporal,
@@ -248,6 +258,13 @@ impl Config {
             (Temporal::Off, _) => History::Off,
             (Temporal::On, false) => History::KeepOnDelete,
             (Temporal::On, true) => History::DropOnDelete,
+        }
+    }
+
+    pub fn context_budget(&self) -> crate::contexts::ContextBudget {
+        crate::contexts::ContextBudget {
+            cache_bytes: self.context_cache_bytes,
+            max_inline_bytes: self.max_inline_context_bytes,
         }
     }
 

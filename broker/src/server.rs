@@ -118,7 +118,8 @@ async fn follow_document_changes(
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let OpenStore { store, changes } = open_store(&config).await?;
     let config = Arc::new(config);
-    let registry = Arc::new(ContextRegistry::new());
+    let budget = config.context_budget();
+    let registry = Arc::new(ContextRegistry::new(budget.registry_bytes()));
     let loader = HttpLoader::new(
         config.context_timeout(),
         config.context_max_bytes,
@@ -144,7 +145,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let state = AppState::new(
         store.clone(),
         engine.clone(),
-        Arc::new(ContextService::new(loader, registry)),
+        Arc::new(ContextService::new(loader, registry, budget)),
         delivery.clone(),
         source_identity,
         config.clone(),

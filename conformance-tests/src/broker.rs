@@ -138,6 +138,11 @@ impl Drop for BrokerProcess {
     }
 }
 
+/// True when the brokers this run starts keep their data in MongoDB (`OXION_TEST_STORE`).
+pub fn spawns_on_mongodb() -> bool {
+    std::env::var("OXION_TEST_STORE").as_deref() == Ok("mongodb")
+}
+
 /// The `--store` flags of every start: none for the embedded store (the default), or MongoDB
 /// with a database prefix of its own.
 fn store_args() -> Result<Vec<String>, String> {

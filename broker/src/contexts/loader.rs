@@ -99,8 +99,6 @@ impl ContextLoader for HttpLoader {
         if let Some(hosted) = self.registry.hosted_document(url) {
             return Ok(hosted);
         }
-        let doc = self.fetch_context(url).await?;
-        self.registry.store_cached(url, doc.clone());
-        Ok(doc)
+        self.fetch_context(url).await
     }
 }

@@ -13,12 +13,12 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 
 use actix_web::dev::Payload;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::{ready, LocalBoxFuture, Ready};
 use ngsi_types::context::ContextSource;
 use serde_json::Value;
 
-use crate::contexts::RequestContext;
+use crate::contexts::{ContextUse, RequestContext};
 use crate::error::{BrokerError, BrokerResult};
 use crate::http::body::{parse_batch_body, parse_context_free_body, parse_json_body, RawBody};
 use crate::http::media::{link_context, negotiate, MediaType};
@@ -214,11 +214,48 @@ impl FromRequest for RequestContext {
     }
 }
 
+/// Resolves a request's @context. The remote contexts it used are Cached whatever becomes of
+/// the request (GS CIM 009 5.13.1: fetched during an operation); an ImplicitlyCreated one for
+/// an inline @context is kept with the request, for the registry to record once the response
+/// shows the request succeeded ([`record_context_uses`]).
 async fn resolve(req: &HttpRequest, source: ContextSource) -> BrokerResult<RequestContext> {
-    app_state(req)?
-        .contexts
-        .resolve(source, &base_url(req))
-        .await
+    let state = app_state(req)?;
+    let (ctx, mut used) = state.contexts.resolve(source, &base_url(req)).await?;
+    let Ok(tenant) = tenant_of(req) else {
+        return Ok(ctx);
+    };
+    let implicit = used.take_implicit();
+    state.contexts.record(&tenant, used);
+    if let Some(used) = implicit {
+        let mut extensions = req.extensions_mut();
+        match extensions.get_mut::<ContextUses>() {
+            Some(uses) => uses.0.push(used),
+            None => {
+                extensions.insert(ContextUses(vec![used]));
+            }
+        }
+    }
+    Ok(ctx)
+}
+
+/// The ImplicitlyCreated contexts a request's extractors would create.
+struct ContextUses(Vec<ContextUse>);
+
+/// Records in the `/jsonldContexts` registry the ImplicitlyCreated contexts a request needs, if
+/// it succeeded: a refused request (say, an entity with a big inline @context) creates none.
+pub fn record_context_uses(req: &HttpRequest, succeeded: bool) {
+    let Some(ContextUses(uses)) = req.extensions_mut().remove::<ContextUses>() else {
+        return;
+    };
+    if !succeeded {
+        return;
+    }
+    let (Ok(state), Ok(tenant)) = (app_state(req), tenant_of(req)) else {
+        return;
+    };
+    for used in uses {
+        state.contexts.record(&tenant, used);
+    }
 }
 
 /// A JSON body under the media type rules of clause 6.3.4, with the @context it is read with

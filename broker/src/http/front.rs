@@ -11,9 +11,10 @@ use actix_web::HttpResponse;
 
 use super::tenant::TENANT_HEADER;
 
-/// Checks the preconditions of 6.3.4 that hold for every resource, then echoes the request's
-/// `NGSILD-Tenant` header on the response (6.3.14: a request's tenant header is repeated in its
-/// response), errors included.
+/// Checks the preconditions of 6.3.4 that hold for every resource, records the @contexts a
+/// successful request used (and only then: a rejected request registers nothing), then echoes
+/// the request's `NGSILD-Tenant` header on the response (6.3.14: a request's tenant header is
+/// repeated in its response), errors included.
 pub async fn request_front(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -31,7 +32,9 @@ pub async fn request_front(
         let response = HttpResponse::LengthRequired().finish();
         req.into_response(response).map_into_right_body()
     } else {
-        next.call(req).await?.map_into_left_body()
+        let response = next.call(req).await?;
+        super::extract::record_context_uses(response.request(), response.status().is_success());
+        response.map_into_left_body()
     };
     if let Some(value) = tenant {
         response

@@ -45,6 +45,7 @@ async fn metrics(metrics: web::Data<Metrics>, state: web::Data<AppState>) -> Htt
          # TYPE oxion_temporal_instances_expired_total counter\n\
          oxion_temporal_instances_expired_total {expired}\n"
     ));
+    body.push_str(&context_metrics(&state.contexts.cache_use()));
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(body)
@@ -92,6 +93,42 @@ fn subscription_metrics(stats: &subscriptions::StatsSnapshot) -> String {
     for (name, help, value) in counters {
         out.push_str(&format!(
             "# HELP oxion_subscriptions_{name}_total {help}\n# TYPE oxion_subscriptions_{name}_total counter\noxion_subscriptions_{name}_total {value}\n"
+        ));
+    }
+    out
+}
+
+/// What the @context caches hold (bounded by `--context-cache-bytes`).
+fn context_metrics(used: &crate::contexts::ContextCacheUse) -> String {
+    let caches = [
+        (
+            "contexts",
+            used.resolver.contexts,
+            used.resolver.context_bytes,
+        ),
+        (
+            "documents",
+            used.resolver.documents,
+            used.resolver.document_bytes,
+        ),
+        ("registry", used.registry_entries, used.registry_bytes),
+    ];
+    let mut out = String::from(
+        "# HELP oxion_context_cache_entries entries held by each @context cache\n\
+         # TYPE oxion_context_cache_entries gauge\n",
+    );
+    for (cache, entries, _) in caches {
+        out.push_str(&format!(
+            "oxion_context_cache_entries{{cache=\"{cache}\"}} {entries}\n"
+        ));
+    }
+    out.push_str(
+        "# HELP oxion_context_cache_bytes approximate bytes held by each @context cache\n\
+         # TYPE oxion_context_cache_bytes gauge\n",
+    );
+    for (cache, _, bytes) in caches {
+        out.push_str(&format!(
+            "oxion_context_cache_bytes{{cache=\"{cache}\"}} {bytes}\n"
         ));
     }
     out

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use super::clock::Clock;
-use crate::contexts::{ContextEntry, ContextKind, ContextService, HOSTED_PATH};
+use crate::contexts::{ContextEntry, ContextKind, ContextService, Forgotten, HOSTED_PATH};
 use crate::error::{BrokerError, BrokerResult};
 use crate::store::{DocumentKind, Store, Tenant};
 
@@ -47,7 +47,7 @@ impl JsonLdContexts {
                 "@context: {context} is not a context (an IRI, an object or an array of them)"
             )));
         }
-        self.contexts.validate(context).await?;
+        let used = self.contexts.validate(context).await?;
         let id = uuid::Uuid::new_v4().simple().to_string();
         let url = format!("{base}{HOSTED_PATH}{id}");
         let created_at = self.clock.now();
@@ -60,6 +60,7 @@ impl JsonLdContexts {
             .put_document(tenant, DocumentKind::JsonLdContext, &id, stored)
             .await?;
         self.register(tenant, id.clone(), url, document, created_at);
+        self.contexts.record(tenant, used);
         Ok(id)
     }
 
@@ -73,8 +74,7 @@ impl JsonLdContexts {
     pub fn get(&self, tenant: &Tenant, id: &str) -> BrokerResult<ContextEntry> {
         self.contexts
             .registry()
-            .get(id)
-            .filter(|e| e.visible_to(tenant))
+            .get(tenant, id)
             .ok_or_else(|| BrokerError::NotFound(format!("no @context with id '{id}'")))
     }
 
@@ -88,14 +88,16 @@ impl JsonLdContexts {
                 entry.url
             )));
         }
-        Ok(entry.document)
+        entry
+            .document
+            .ok_or_else(|| BrokerError::NotFound(format!("no @context with id '{id}'")))
     }
 
     /// Delete and Reload @context (5.13.5): removes a Hosted one; forgets (or with `reload`
     /// fetches again) a Cached one.
     pub async fn delete(&self, tenant: &Tenant, id: &str, reload: bool) -> BrokerResult<()> {
         let entry = self.get(tenant, id)?;
-        if ngsi_types::context::is_core_context_url(&entry.url) {
+        if entry.is_core() {
             // The core context is built in (6.3.4 requires knowing it offline) and protected
             // (CR 174): it cannot be removed, and "reloading" it leaves the built-in one.
             if reload {
@@ -120,9 +122,17 @@ impl JsonLdContexts {
             self.store
                 .delete_document(tenant, DocumentKind::JsonLdContext, &entry.id)
                 .await?;
+            self.contexts.registry().remove_hosted(&entry.id);
+            self.contexts.invalidate(&entry.url);
+            return Ok(());
         }
-        self.contexts.registry().remove(&entry.id);
-        self.contexts.invalidate(&entry.url);
+        // A Cached or ImplicitlyCreated one is only this tenant's view of a shared resource:
+        // its use goes, and what was built from the document only when no tenant uses it.
+        match self.contexts.registry().forget(tenant, &entry.id) {
+            Some(Forgotten::Entirely { url }) => self.contexts.invalidate(&url),
+            Some(Forgotten::ForTenant) => {}
+            None => return Err(BrokerError::NotFound(format!("no @context with id '{id}'"))),
+        }
         Ok(())
     }
 
@@ -158,20 +168,13 @@ impl JsonLdContexts {
         document: Value,
         created_at: DateTime<Utc>,
     ) {
-        self.contexts.registry().insert(ContextEntry {
-            id,
-            url,
-            kind: ContextKind::Hosted,
-            document: Arc::new(document),
-            tenant: Some(tenant.clone()),
-            created_at,
-            last_usage: None,
-            hits: 0,
-        });
+        self.contexts
+            .registry()
+            .insert_hosted(tenant, id, url, Arc::new(document), created_at);
     }
 
     /// Forgets a Hosted @context another instance deleted.
     pub fn forget(&self, id: &str) {
-        self.contexts.registry().remove(id);
+        self.contexts.registry().remove_hosted(id);
     }
 }

@@ -219,11 +219,12 @@ impl Subscriptions {
 
     /// Files a subscription with the engine, with its notification @context resolved.
     async fn activate(&self, tenant: &Tenant, sub: Subscription, base: &str) -> BrokerResult<()> {
-        let ctx = self
+        let (ctx, used) = self
             .contexts
             .resolve(notification_context(&sub), base)
             .await?;
         self.engine.upsert(tenant.name(), sub, ctx.active).await?;
+        self.contexts.record(tenant, used);
         Ok(())
     }
 

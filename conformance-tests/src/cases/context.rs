@@ -455,3 +455,290 @@ pub(crate) async fn hosted_context_urls_use_the_public_url() {
     );
     broker.kill_hard();
 }
+
+/// The @context URLs one tenant's listing holds (`/jsonldContexts?details=true`).
+async fn listed_urls(client: &Client) -> Vec<String> {
+    let listed = client.get("/ngsi-ld/v1/jsonldContexts?details=true").await;
+    listed.assert_status(200);
+    listed
+        .json
+        .as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|e| e["URL"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A client of a fresh tenant that exists (it holds one entity, created with the core context).
+async fn fresh_tenant(prefix: &str) -> Client {
+    let client = Client::shared().with_tenant(&unique(prefix));
+    client.create(&car(&urn("Car"))).await;
+    client
+}
+
+/// GS CIM 009 5.13.1 (ImplicitlyCreated contexts are made for requests the broker serves):
+/// a request that is refused leaves no ImplicitlyCreated context behind for its inline
+/// @context; the same @context in a successful request is registered and served.
+pub(crate) async fn a_refused_request_registers_no_context() {
+    let client = fresh_tenant("refused").await;
+    let before = listed_urls(&client).await;
+    let inline = json!({"Car": format!("https://example.org/{}/Car", unique("v"))});
+    let mut bad = car("not a URI");
+    bad["@context"] = inline.clone();
+    client
+        .json_with(
+            Method::POST,
+            "/ngsi-ld/v1/entities",
+            &bad,
+            &[("Content-Type", "application/ld+json")],
+        )
+        .await
+        .assert_error(400, "BadRequestData");
+    assert_eq!(listed_urls(&client).await, before, "nothing registered");
+
+    let mut good = car(&urn("Car"));
+    good["@context"] = inline;
+    client
+        .json_with(
+            Method::POST,
+            "/ngsi-ld/v1/entities",
+            &good,
+            &[("Content-Type", "application/ld+json")],
+        )
+        .await
+        .assert_status(201);
+    let after = client
+        .get("/ngsi-ld/v1/jsonldContexts?details=true&kind=ImplicitlyCreated")
+        .await
+        .json;
+    let urls: Vec<&str> = after
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["URL"].as_str())
+        .collect();
+    assert_eq!(urls.len(), 1, "{after}");
+    let path = &urls[0][urls[0].find("/ngsi-ld/").unwrap_or(0)..];
+    assert_eq!(client.get(path).await.json["@context"], good["@context"]);
+}
+
+/// GS CIM 009 5.13 with 6.3.14 (tenants): the Cached and ImplicitlyCreated @contexts a tenant's
+/// requests used and the Hosted ones it stored are its own: another tenant neither lists, reads
+/// nor deletes them; the core @context is everyone's. A Cached context two tenants use is each
+/// one's: one tenant's DELETE leaves it to the other.
+pub(crate) async fn contexts_are_kept_apart_by_tenant() {
+    let a = fresh_tenant("ctxa").await;
+    let b = fresh_tenant("ctxb").await;
+    let server = ContextServer::serve(json!({"@context": {"Car": "https://e.org/Car"}}));
+    let cached = server.url(&unique("shared"));
+    a.get_with("/ngsi-ld/v1/entities?type=Car", &[("Link", &link(&cached))])
+        .await
+        .assert_status(200);
+    let mut inline = car(&urn("Car"));
+    inline["@context"] = json!({"Car": format!("https://example.org/{}/Car", unique("v"))});
+    a.json_with(
+        Method::POST,
+        "/ngsi-ld/v1/entities",
+        &inline,
+        &[("Content-Type", "application/ld+json")],
+    )
+    .await
+    .assert_status(201);
+    let hosted = a
+        .post("/ngsi-ld/v1/jsonldContexts", &fixture("user-context.json"))
+        .await;
+    hosted.assert_status(201);
+
+    let a_urls = listed_urls(&a).await;
+    assert_eq!(
+        a_urls.len(),
+        4,
+        "core, Cached, ImplicitlyCreated, Hosted: {a_urls:?}"
+    );
+    let core = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld";
+    assert_eq!(listed_urls(&b).await, vec![core.to_owned()]);
+    for url in a_urls.iter().filter(|u| *u != core) {
+        let path = match url.find("/ngsi-ld/v1/jsonldContexts/") {
+            Some(at) => url[at..].to_owned(),
+            None => format!("/ngsi-ld/v1/jsonldContexts/{}", enc(url)),
+        };
+        b.get(&format!("{path}?details=true"))
+            .await
+            .assert_error(404, "ResourceNotFound");
+        b.delete(&path).await.assert_error(404, "ResourceNotFound");
+        a.get(&format!("{path}?details=true"))
+            .await
+            .assert_status(200);
+    }
+    assert_eq!(
+        listed_urls(&a).await,
+        a_urls,
+        "B's deletes took nothing of A's"
+    );
+
+    // B uses the Cached one too: B sees it, with its own count; B's DELETE leaves A's.
+    b.get_with("/ngsi-ld/v1/entities?type=Car", &[("Link", &link(&cached))])
+        .await
+        .assert_status(200);
+    let path = format!("/ngsi-ld/v1/jsonldContexts/{}", enc(&cached));
+    let seen_by_b = b.get(&format!("{path}?details=true")).await;
+    assert_eq!(seen_by_b.json["numberOfHits"], 1, "{}", seen_by_b.text);
+    b.delete(&path).await.assert_status(204);
+    b.get(&format!("{path}?details=true"))
+        .await
+        .assert_error(404, "ResourceNotFound");
+    a.get(&format!("{path}?details=true"))
+        .await
+        .assert_status(200);
+}
+
+/// Oxion's `--max-inline-context-bytes`: an inline @context larger than the cap is refused with
+/// 413 (and registers nothing); one within it is used.
+pub(crate) async fn an_inline_context_over_the_cap_is_413() {
+    let mut broker =
+        BrokerProcess::start(&["--max-inline-context-bytes", "10000"]).expect("a broker");
+    let client = Client::new(&broker.base_url);
+    let terms = |n: usize| -> serde_json::Map<String, Value> {
+        (0..n)
+            .map(|i| {
+                (
+                    format!("term{i}"),
+                    json!(format!("https://example.org/term{i}")),
+                )
+            })
+            .collect()
+    };
+    let mut big = car(&urn("Car"));
+    big["@context"] = Value::Object(terms(500));
+    client
+        .json_with(
+            Method::POST,
+            "/ngsi-ld/v1/entities",
+            &big,
+            &[("Content-Type", "application/ld+json")],
+        )
+        .await
+        .assert_error(413, "InvalidRequest");
+    let mut small = car(&urn("Car"));
+    small["@context"] = Value::Object(terms(20));
+    client
+        .json_with(
+            Method::POST,
+            "/ngsi-ld/v1/entities",
+            &small,
+            &[("Content-Type", "application/ld+json")],
+        )
+        .await
+        .assert_status(201);
+    let implicit = client
+        .get("/ngsi-ld/v1/jsonldContexts?kind=ImplicitlyCreated")
+        .await;
+    assert_eq!(
+        implicit.json.as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        implicit.text
+    );
+    broker.kill_hard();
+}
+
+/// The value of the gauge `name{cache="cache"}` in a `/metrics` text.
+fn gauge(metrics: &str, name: &str, cache: &str) -> usize {
+    let series = format!("{name}{{cache=\"{cache}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(&series))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{series} in {metrics}"))
+}
+
+/// Oxion's `--context-cache-bytes`: many large distinct @contexts, linked and inline, keep the
+/// caches within the budget (as `/metrics` shows), the least recently used giving way, while
+/// the newest are still served.
+pub(crate) async fn context_caches_stay_within_their_budget() {
+    const BUDGET: usize = 4_000_000;
+    let budget = BUDGET.to_string();
+    let mut broker = BrokerProcess::start(&["--context-cache-bytes", &budget]).expect("a broker");
+    let client = Client::new(&broker.base_url);
+    // About 100 KB of JSON text per context, 40 of each kind: ten times the budget or more.
+    let terms = |tag: &str| -> Value {
+        let map: serde_json::Map<String, Value> = (0..1500)
+            .map(|i| {
+                (
+                    format!("t{i}"),
+                    json!(format!("https://example.org/{tag}/t{i}")),
+                )
+            })
+            .collect();
+        Value::Object(map)
+    };
+    let mut last_link = String::new();
+    for i in 0..40 {
+        let tag = unique(&format!("linked{i}"));
+        let server = ContextServer::serve(json!({ "@context": terms(&tag) }));
+        last_link = server.url(&tag);
+        client
+            .get_with(
+                "/ngsi-ld/v1/entities?type=Car",
+                &[("Link", &link(&last_link))],
+            )
+            .await
+            .assert_status(200);
+    }
+    // The newest Cached one is listed (the inline ones below will push it out in turn).
+    client
+        .get(&format!(
+            "/ngsi-ld/v1/jsonldContexts/{}?details=true",
+            enc(&last_link)
+        ))
+        .await
+        .assert_status(200);
+    let mut last_inline = Value::Null;
+    for i in 0..40 {
+        let mut entity = car(&urn("Car"));
+        entity["@context"] = terms(&unique(&format!("inline{i}")));
+        client
+            .json_with(
+                Method::POST,
+                "/ngsi-ld/v1/entities",
+                &entity,
+                &[("Content-Type", "application/ld+json")],
+            )
+            .await
+            .assert_status(201);
+        last_inline = entity["@context"].clone();
+    }
+    let metrics = client.get("/metrics").await.text;
+    let share = [
+        ("contexts", BUDGET / 2),
+        ("documents", BUDGET / 4),
+        ("registry", BUDGET / 4),
+    ];
+    for (cache, bytes) in share {
+        let held = gauge(&metrics, "oxion_context_cache_bytes", cache);
+        assert!(held <= bytes, "{cache}: {held} bytes over its {bytes}");
+        assert!(held > 0, "{cache} holds something");
+    }
+    let implicit = client
+        .get("/ngsi-ld/v1/jsonldContexts?kind=ImplicitlyCreated&details=true")
+        .await
+        .json;
+    let held = implicit.as_array().map_or(0, Vec::len);
+    assert!((1..40).contains(&held), "{held} ImplicitlyCreated held");
+    // The newest ImplicitlyCreated one is still served.
+    let mut served = Vec::new();
+    for entry in implicit.as_array().into_iter().flatten() {
+        let id = entry["localId"].as_str().unwrap_or_default();
+        let got = client
+            .get(&format!("/ngsi-ld/v1/jsonldContexts/{id}"))
+            .await;
+        served.push(got.json["@context"].clone());
+    }
+    assert!(
+        served.contains(&last_inline),
+        "the newest inline @context is served"
+    );
+    broker.kill_hard();
+}

@@ -285,6 +285,10 @@ static CASES: &[Case] = cases! {
     context::cached_contexts_are_found_by_their_url_and_only_described ["5.13.4", "5.13.5"];
     context::the_core_context_is_listed_and_protected ["5.13.3", "5.13.5"];
     context::only_cached_contexts_can_be_reloaded ["5.13.5"];
+    context::a_refused_request_registers_no_context ["5.13.1"];
+    context::contexts_are_kept_apart_by_tenant ["5.13", "6.3.14"];
+    context::an_inline_context_over_the_cap_is_413 ["5.5.7"] (SpawnedBroker);
+    context::context_caches_stay_within_their_budget ["5.13"] (SpawnedBroker);
 
     tenancy::the_same_id_lives_separately_in_two_tenants ["4.14", "6.3.14"];
     tenancy::reading_an_unknown_tenant_is_404_nonexistent_tenant ["4.14", "6.3.14"];

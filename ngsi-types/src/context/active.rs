@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::core::{core_context, is_core_context_url, CORE_CONTEXT_URL};
 use super::iri::{is_gen_delim, split_compact_iri};
 use super::processing::{NoRemoteDocuments, Processor, RemoteDocuments};
-use super::term::TermDefinition;
+use super::term::{TermDefinition, TypeMapping};
 use super::DEFAULT_MAX_DEPTH;
 use crate::error::Result;
 
@@ -232,6 +232,42 @@ impl ActiveContext {
     /// Does this context hold nothing but the core context?
     pub fn is_core_only(&self) -> bool {
         !self.inline && self.remote_urls.is_empty()
+    }
+
+    /// About how many bytes this context holds in memory: every term with its definition and
+    /// the reverse maps compaction uses. An estimate for the resolver's cache budget.
+    pub fn approximate_bytes(&self) -> usize {
+        // A HashMap slot with its String key, beyond the key's text; a definition beyond its
+        // IRI's text.
+        const SLOT: usize = 48;
+        let definition = std::mem::size_of::<TermDefinition>();
+        let terms: usize = self
+            .terms
+            .iter()
+            .map(|(term, d)| {
+                let datatype = match &d.type_mapping {
+                    Some(TypeMapping::Datatype(iri)) => iri.len(),
+                    _ => 0,
+                };
+                SLOT + term.len() + definition + d.iri.len() + datatype
+            })
+            .sum();
+        let pairs = |map: &HashMap<String, String>| -> usize {
+            map.iter().map(|(k, v)| 2 * SLOT + k.len() + v.len()).sum()
+        };
+        let lists: usize = self
+            .remote_urls
+            .iter()
+            .chain(&self.dependencies)
+            .chain(self.irregular_prefixes.iter().flat_map(|(a, b)| [a, b]))
+            .map(|s| SLOT + s.len())
+            .sum();
+        std::mem::size_of::<Self>()
+            + terms
+            + pairs(&self.reverse)
+            + pairs(&self.prefixes)
+            + lists
+            + self.vocab.len()
     }
 
     /// The top-level remote contexts the request named (core context URLs excluded).

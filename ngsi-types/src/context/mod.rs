@@ -30,12 +30,13 @@ mod term;
 mod tests;
 
 pub use self::active::ActiveContext;
+pub use self::cache::json_bytes;
 pub use self::core::{
     core_context_json, is_core_context_url, CORE_CONTEXT_DOCUMENT, CORE_CONTEXT_URL,
     CORE_CONTEXT_URLS,
 };
 pub use self::loader::ContextLoader;
-pub use self::resolver::{ContextResolver, ResolverLimits};
+pub use self::resolver::{CacheUse, ContextResolver, ResolverLimits};
 pub use self::source::ContextSource;
 pub use self::term::{Container, TermDefinition, TypeMapping};
 

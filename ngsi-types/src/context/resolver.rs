@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::active::ActiveContext;
-use super::cache::BoundedCache;
+use super::cache::{json_bytes, BoundedCache};
 use super::loader::ContextLoader;
 use super::processing::{context_of, remote_references};
 use super::source::ContextSource;
@@ -27,8 +27,13 @@ use crate::error::{NgsiError, Result};
 pub struct ResolverLimits {
     /// Processed contexts kept (one per distinct Link URL or inline @context text).
     pub max_contexts: usize,
+    /// Bytes the processed contexts kept may hold in all (see
+    /// [`ActiveContext::approximate_bytes`]).
+    pub max_context_bytes: usize,
     /// Fetched documents kept (one per URL).
     pub max_documents: usize,
+    /// Bytes the fetched documents kept may hold in all.
+    pub max_document_bytes: usize,
     /// How many remote contexts may be nested inside one another.
     pub max_depth: usize,
 }
@@ -37,7 +42,9 @@ impl Default for ResolverLimits {
     fn default() -> Self {
         Self {
             max_contexts: 1024,
+            max_context_bytes: 32 * 1024 * 1024,
             max_documents: 256,
+            max_document_bytes: 16 * 1024 * 1024,
             max_depth: DEFAULT_MAX_DEPTH,
         }
     }
@@ -69,8 +76,8 @@ impl<L: ContextLoader> ContextResolver<L> {
     pub fn with_limits(loader: L, limits: ResolverLimits) -> Self {
         Self {
             loader,
-            contexts: BoundedCache::new(limits.max_contexts),
-            documents: BoundedCache::new(limits.max_documents),
+            contexts: BoundedCache::new(limits.max_contexts, limits.max_context_bytes),
+            documents: BoundedCache::new(limits.max_documents, limits.max_document_bytes),
             limits,
         }
     }
@@ -98,7 +105,9 @@ impl<L: ContextLoader> ContextResolver<L> {
             &documents,
             self.limits.max_depth,
         )?);
-        self.contexts.insert(key, active.clone());
+        // The key (an inline context's whole text) is held too.
+        let bytes = key.len() + active.approximate_bytes();
+        self.contexts.insert(key, active.clone(), bytes);
         Ok(active)
     }
 
@@ -109,7 +118,11 @@ impl<L: ContextLoader> ContextResolver<L> {
             return Ok(cached);
         }
         let document = self.loader.load(url).await?;
-        self.documents.insert(url.to_owned(), document.clone());
+        self.documents.insert(
+            url.to_owned(),
+            document.clone(),
+            document_bytes(url, &document),
+        );
         Ok(document)
     }
 
@@ -121,8 +134,19 @@ impl<L: ContextLoader> ContextResolver<L> {
         let documents = self.fetch_reachable(Some(context)).await?;
         ActiveContext::build(Some(context), &documents, self.limits.max_depth)?;
         self.invalidate(url);
-        self.documents.insert(url.to_owned(), document);
+        let bytes = document_bytes(url, &document);
+        self.documents.insert(url.to_owned(), document, bytes);
         Ok(())
+    }
+
+    /// How much the caches hold: (processed contexts, their bytes, documents, their bytes).
+    pub fn cached(&self) -> CacheUse {
+        CacheUse {
+            contexts: self.contexts.len(),
+            context_bytes: self.contexts.bytes(),
+            documents: self.documents.len(),
+            document_bytes: self.documents.bytes(),
+        }
     }
 
     /// Forgets the document at `url` and every context built from it (DELETE
@@ -167,6 +191,20 @@ impl<L: ContextLoader> ContextResolver<L> {
         }
         Ok(fetched)
     }
+}
+
+/// What a resolver's caches hold, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheUse {
+    pub contexts: usize,
+    pub context_bytes: usize,
+    pub documents: usize,
+    pub document_bytes: usize,
+}
+
+/// The weight of a cached document: its URL (the key) and its parsed JSON.
+fn document_bytes(url: &str, document: &Value) -> usize {
+    url.len() + json_bytes(document)
 }
 
 /// JSON-LD 1.1 context processing (4.1.2, step 5): each item of a context is null, a string
@@ -383,5 +421,42 @@ mod tests {
             block_on(resolver.resolve(&source)).expect("inline");
         }
         assert_eq!(resolver.contexts.len(), 2);
+    }
+
+    #[test]
+    fn big_contexts_and_documents_are_bounded_by_bytes() {
+        // Documents of ~100 KB each (1,000 terms), under budgets of 1 MB.
+        let urls: Vec<String> = (0..20)
+            .map(|i| format!("https://example.org/big{i}.jsonld"))
+            .collect();
+        let documents: Vec<(&str, Value)> = urls
+            .iter()
+            .map(|url| {
+                let terms: serde_json::Map<String, Value> = (0..1000)
+                    .map(|t| (format!("term{t}"), json!(format!("{url}#term{t}"))))
+                    .collect();
+                (url.as_str(), json!({"@context": terms}))
+            })
+            .collect();
+        let limits = ResolverLimits {
+            max_context_bytes: 1 << 20,
+            max_document_bytes: 1 << 20,
+            ..ResolverLimits::default()
+        };
+        let resolver = ContextResolver::with_limits(MapLoader::with(&documents), limits);
+        for url in &urls {
+            let context =
+                block_on(resolver.resolve(&ContextSource::Link(url.clone()))).expect("resolves");
+            assert!(context.approximate_bytes() > 100_000);
+        }
+        let used = resolver.cached();
+        assert!(used.context_bytes <= 1 << 20, "{used:?}");
+        assert!(used.document_bytes <= 1 << 20, "{used:?}");
+        assert!(used.contexts < 20 && used.documents < 20, "{used:?}");
+        assert!(used.contexts >= 1 && used.documents >= 1, "{used:?}");
+        // The most recent one is still served from the cache.
+        let calls = resolver.loader().calls();
+        block_on(resolver.resolve(&ContextSource::Link(urls[19].clone()))).expect("cached");
+        assert_eq!(resolver.loader().calls(), calls);
     }
 }

@@ -81,9 +81,14 @@ pub(super) fn names_an_entity_twice<'a>(ids: impl ExactSizeIterator<Item = &'a s
     !ids.into_iter().all(|id| seen.insert(id))
 }
 
-/// Awaits one write per entity: writes to different entities go to MongoDB concurrently; a
-/// batch that writes one entity twice (`in_order`) is applied in order, as the embedded store
-/// does, so the last one wins. Outcomes in input order.
+/// Writes of one batch in flight at once. Fewer than the driver's connection pool holds (10
+/// by default), so a big batch neither queues every other request's operations behind its
+/// thousands (a `/health` ping waits for at most this many) nor holds every connection.
+const BATCH_CONCURRENCY: usize = 4;
+
+/// Awaits one write per entity: writes to different entities go to MongoDB concurrently, a
+/// few at a time ([`BATCH_CONCURRENCY`]); a batch that writes one entity twice (`in_order`) is
+/// applied in order, as the embedded store does, so the last one wins. Outcomes in input order.
 pub(super) async fn per_entity<T, F>(
     in_order: bool,
     pending: impl Iterator<Item = F>,
@@ -98,7 +103,11 @@ where
         }
         return Ok(outcomes);
     }
-    futures_util::future::try_join_all(pending).await
+    use futures_util::{StreamExt, TryStreamExt};
+    futures_util::stream::iter(pending)
+        .buffered(BATCH_CONCURRENCY)
+        .try_collect()
+        .await
 }
 
 /// True for the writes that create the entity when it is absent.

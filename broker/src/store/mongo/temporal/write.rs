@@ -31,7 +31,10 @@ pub async fn commit(
         return Ok(vec![TemporalOutcome::NotFound; writes.len()]);
     }
     let in_order = names_an_entity_twice(writes.iter().map(|w| w.id.as_str()));
-    per_entity(in_order, writes.iter().map(|w| write_one(store, tenant, w))).await
+    // Collected first: a lazy map over borrowed writes inside the bounded stream of
+    // `per_entity` defeats the compiler's proof that the future is Send.
+    let pending: Vec<_> = writes.iter().map(|w| write_one(store, tenant, w)).collect();
+    per_entity(in_order, pending.into_iter()).await
 }
 
 fn creates(w: &TemporalWrite) -> bool {
