@@ -163,6 +163,23 @@ pub struct Config {
     #[arg(long, env = "OXION_MAX_INLINE_CONTEXT_BYTES", default_value_t = 1024 * 1024)]
     pub max_inline_context_bytes: usize,
 
+    /// Destinations the broker may connect to for remote @contexts and notifications,
+    /// comma-separated: networks (10.0.0.0/8), addresses, host names, `*.domain`. Empty: any
+    /// destination the deny list does not exclude.
+    #[arg(long, env = "OXION_EGRESS_ALLOW", value_delimiter = ',')]
+    pub egress_allow: Vec<String>,
+
+    /// Destinations the broker never connects to, in the same form; they win over the allow
+    /// list. Giving this replaces the default (the link-local networks, where cloud metadata
+    /// services answer); an empty value denies nothing.
+    #[arg(
+        long,
+        env = "OXION_EGRESS_DENY",
+        value_delimiter = ',',
+        default_values_t = subscriptions::egress::DEFAULT_DENY.iter().map(|s| s.to_string())
+    )]
+    pub egress_deny: Vec<String>,
+
     /// Keep the temporal evolution of entities (GS CIM 009 4.5.6) and serve /temporal.
     #[arg(long, env = "OXION_TEMPORAL", value_enum, default_value_t = Temporal::On)]
     pub temporal: Temporal,
@@ -259,6 +276,11 @@ impl Config {
             (Temporal::On, false) => History::KeepOnDelete,
             (Temporal::On, true) => History::DropOnDelete,
         }
+    }
+
+    /// The policy of `--egress-allow` and `--egress-deny`; an invalid rule is an error.
+    pub fn egress_policy(&self) -> Result<subscriptions::egress::EgressPolicy, String> {
+        subscriptions::egress::EgressPolicy::new(&self.egress_allow, &self.egress_deny)
     }
 
     pub fn context_budget(&self) -> crate::contexts::ContextBudget {

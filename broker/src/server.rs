@@ -118,16 +118,24 @@ async fn follow_document_changes(
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let OpenStore { store, changes } = open_store(&config).await?;
     let config = Arc::new(config);
+    let egress = Arc::new(
+        config
+            .egress_policy()
+            .map_err(|e| anyhow::anyhow!("--egress-allow/--egress-deny: {e}"))?,
+    );
+    tracing::info!(policy = %egress.describe(), "egress policy");
     let budget = config.context_budget();
     let registry = Arc::new(ContextRegistry::new(budget.registry_bytes()));
     let loader = HttpLoader::new(
         config.context_timeout(),
         config.context_max_bytes,
         registry.clone(),
+        egress.clone(),
     )?;
     let engine = subscriptions::Engine::start(
         subscriptions::EngineConfig {
             http_timeout: Duration::from_millis(config.notification_timeout_ms),
+            egress,
             ..subscriptions::EngineConfig::default()
         },
         Arc::new(StoreEntitySource::new(store.clone())),

@@ -46,6 +46,7 @@
 //! queue is bounded, and a slow endpoint slows only its own subscription.
 
 mod delivery;
+pub mod egress;
 pub mod engine;
 pub mod error;
 pub mod event;

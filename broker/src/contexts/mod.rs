@@ -124,6 +124,11 @@ impl ContextService {
         &self.registry
     }
 
+    /// The egress policy of every outgoing connection (@contexts and notifications).
+    pub fn egress(&self) -> &Arc<subscriptions::egress::EgressPolicy> {
+        self.resolver.loader().egress()
+    }
+
     /// Resolves a request's @context. `base_url` (scheme://host of the request) is where this
     /// broker hosts an implicitly created context for an inline one. What the context used
     /// comes back too, to be [`record`](Self::record)ed once the request has succeeded.
@@ -179,9 +184,14 @@ impl ContextService {
         Ok(text)
     }
 
-    /// Files what a successful request of `tenant` used in the registry.
+    /// Files what a request of `tenant` used in the registry, counting a hit.
     pub fn record(&self, tenant: &Tenant, used: ContextUse) {
         self.registry.record(tenant, used);
+    }
+
+    /// Files what `tenant` needs in the registry without counting a hit.
+    pub fn register(&self, tenant: &Tenant, used: ContextUse) {
+        self.registry.register(tenant, used);
     }
 
     /// Validates a context document by processing it (fetching what it references); what it

@@ -346,6 +346,16 @@ impl ContextRegistry {
     /// `lastUsage` of 5.13.3.5), creating the Cached and ImplicitlyCreated entries it needs,
     /// then trims the registry to its budget.
     pub fn record(&self, tenant: &Tenant, used: ContextUse) {
+        self.file(tenant, used, true);
+    }
+
+    /// Files what `tenant` uses without counting a hit: the entries a subscription needs for
+    /// its notifications, registered again as it is activated (at start, after an update).
+    pub fn register(&self, tenant: &Tenant, used: ContextUse) {
+        self.file(tenant, used, false);
+    }
+
+    fn file(&self, tenant: &Tenant, used: ContextUse, hit: bool) {
         if used.is_empty() {
             return;
         }
@@ -367,7 +377,7 @@ impl ContextRegistry {
                 bytes,
                 touched: 0,
             };
-            slots.use_slot(tenant, implicit.id, || slot, now);
+            slots.use_slot(tenant, implicit.id, || slot, now, hit);
         }
         for url in used.remote {
             let id = match url.split(HOSTED_PATH).nth(1) {
@@ -386,7 +396,7 @@ impl ContextRegistry {
                 bytes,
                 touched: 0,
             };
-            slots.use_slot(tenant, id, slot, now);
+            slots.use_slot(tenant, id, slot, now, hit);
         }
         slots.trim(self.max_bytes);
     }
@@ -399,13 +409,15 @@ impl ContextRegistry {
 }
 
 impl Slots {
-    /// Counts one use of entry `id` by `tenant`, creating the entry with `slot` if absent.
+    /// Counts one use of entry `id` by `tenant` (a hit if `hit`), creating the entry with
+    /// `slot` if absent.
     fn use_slot(
         &mut self,
         tenant: &Tenant,
         id: String,
         slot: impl FnOnce() -> Slot,
         now: DateTime<Utc>,
+        hit: bool,
     ) {
         self.clock += 1;
         let clock = self.clock;
@@ -427,8 +439,10 @@ impl Slots {
             hits: 0,
             last: None,
         });
-        usage.hits += 1;
-        usage.last = Some(now);
+        if hit {
+            usage.hits += 1;
+            usage.last = Some(now);
+        }
     }
 
     /// Evicts the least recently used evictable entries until the budget holds. A scan per

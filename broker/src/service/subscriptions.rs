@@ -14,7 +14,7 @@ use subscriptions::{EngineHandle, StatsSnapshot, Subscription, SubscriptionStatu
 use super::clock::Clock;
 use super::delivery_status::{OtherInstances, SharedDeliveryStatus};
 use super::tenancy::require_tenant;
-use crate::contexts::{ContextService, RequestContext};
+use crate::contexts::{ContextService, RequestContext, HOSTED_PATH};
 use crate::error::{BrokerError, BrokerResult};
 use crate::store::{DocumentKind, Store, StoreError, Tenant};
 
@@ -80,8 +80,15 @@ impl Subscriptions {
         base: &str,
     ) -> BrokerResult<String> {
         let mut sub = Subscription::parse(body, &ctx.active, self.clock.now())?;
+        self.check_endpoint(&sub)?;
         if !matches!(ctx.source, ContextSource::Core) {
             sub.set_request_context(ctx.response_context());
+        }
+        // GS CIM 009 5.8.1.4: without a jsonldContext the subscription's is initialized with
+        // the @context of the request: its URL (the core context, the Link header's), or that
+        // of the ImplicitlyCreated @context made for an inline one or an array (5.13.1).
+        if sub.jsonld_context.is_none() {
+            sub.jsonld_context = Some(ctx.link_url());
         }
         if self
             .store
@@ -150,6 +157,7 @@ impl Subscriptions {
         require_tenant(self.store.as_ref(), tenant).await?;
         let current = self.load(tenant, id).await?;
         let updated = current.patch(fragment, &ctx.active, self.clock.now())?;
+        self.check_endpoint(&updated)?;
         self.save(tenant, &updated).await?;
         self.activate(tenant, updated, base).await
     }
@@ -217,14 +225,39 @@ impl Subscriptions {
         self.engine.stats()
     }
 
+    /// A notification endpoint the egress policy refuses by its URL alone (an address in a
+    /// denied network, a denied name) is BadRequestData at once; one whose name resolves into
+    /// a denied network fails at each notification instead (`lastFailure` says so).
+    fn check_endpoint(&self, sub: &Subscription) -> BrokerResult<()> {
+        self.contexts
+            .egress()
+            .check(&sub.notification.endpoint.uri)
+            .map(|_| ())
+            .map_err(|e| BrokerError::BadRequestData(format!("notification endpoint: {e}")))
+    }
+
     /// Files a subscription with the engine, with its notification @context resolved.
     async fn activate(&self, tenant: &Tenant, sub: Subscription, base: &str) -> BrokerResult<()> {
+        if let (Some(url), inline @ (Value::Object(_) | Value::Array(_))) =
+            (&sub.jsonld_context, &sub.context)
+        {
+            if url.contains(HOSTED_PATH) {
+                // The ImplicitlyCreated @context the subscription's jsonldContext names was
+                // made from the creating request's inline one, kept as `context`: registered
+                // again (after a restart, or an eviction) before it is read by its URL.
+                let (_, used) = self
+                    .contexts
+                    .resolve(ContextSource::Inline(inline.clone()), base)
+                    .await?;
+                self.contexts.register(tenant, used);
+            }
+        }
         let (ctx, used) = self
             .contexts
             .resolve(notification_context(&sub), base)
             .await?;
         self.engine.upsert(tenant.name(), sub, ctx.active).await?;
-        self.contexts.record(tenant, used);
+        self.contexts.register(tenant, used);
         Ok(())
     }
 

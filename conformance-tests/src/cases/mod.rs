@@ -13,6 +13,7 @@ mod batch_items;
 mod connection;
 mod context;
 mod durability;
+mod egress;
 mod entities;
 mod errors;
 mod formats;
@@ -323,6 +324,10 @@ static CASES: &[Case] = cases! {
     limits::ids_and_names_beyond_the_limits_are_400 ["6.3.2", "5.5.2"];
     limits::batches_beyond_the_limit_are_413 ["6.3.2", "5.6.7"] (SpawnedBroker);
     limits::a_big_batch_does_not_stall_other_requests ["5.6.8"] (SpawnedBroker);
+    egress::denied_networks_are_not_reached_for_contexts ["5.5.7"] (SpawnedBroker);
+    egress::names_are_judged_by_their_addresses_and_allow_lists_admit_only_theirs ["5.5.7"] (SpawnedBroker);
+    egress::failed_fetches_do_not_tell_what_is_behind_them ["5.5.7", "6.3.2"] (SpawnedBroker);
+    egress::denied_notification_endpoints_are_refused_or_fail ["5.8.1", "5.2.12"] (SpawnedBroker);
 
     durability::acknowledged_writes_survive_sigkill [] (SpawnedBroker);
     durability::tenants_and_hosted_contexts_survive_a_restart [] (SpawnedBroker);
@@ -371,6 +376,7 @@ static CASES: &[Case] = cases! {
     subscriptions::dropped_notifications_are_not_counted_as_failed ["5.2.14"] (SpawnedBroker);
     subscriptions::a_subscription_never_fires_for_another_tenant ["5.11", "4.14"];
     subscriptions::subscriptions_survive_a_restart ["5.8.1"] (SpawnedBroker);
+    subscriptions::jsonld_context_is_initialized_from_the_creating_request ["5.8.1", "5.8.6", "5.13.1"] (SpawnedBroker);
     subscriptions::mqtt_endpoint_gets_the_notification ["5.2.15", "5.3.1"] (Mqtt);
     notifications::deleted_attributes_are_notified_as_ngsi_ld_null ["5.8.6"];
     notifications::a_deleted_dataset_instance_is_notified_beside_the_others ["5.8.6"];

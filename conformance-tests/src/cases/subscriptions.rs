@@ -1432,3 +1432,80 @@ pub(crate) async fn selector_types_are_compacted_with_the_readers_context() {
     );
     client.delete(&location).await;
 }
+
+/// GS CIM 009 5.8.1.4 with 5.13.1: a subscription created without `jsonldContext` gets the
+/// creating request's @context there: the Link header's URL, or for an array (or an inline
+/// object) the URL of an ImplicitlyCreated @context the broker serves. Notifications carry that
+/// URL (5.8.6), and it is served again after a restart.
+pub(crate) async fn jsonld_context_is_initialized_from_the_creating_request() {
+    let mut broker = BrokerProcess::start(&[]).expect("a broker");
+    let client = Client::new(&broker.base_url);
+    let server = ContextServer::serve(fixture("user-context.json"));
+    let linked = server.url(&unique("sub"));
+    let ty = fresh_type();
+    let rx = Receiver::start().await;
+
+    let reply = client
+        .json_with(
+            Method::POST,
+            SUBSCRIPTIONS,
+            &subscription(&ty, &rx.url("/link")),
+            &[("Link", &link(&linked))],
+        )
+        .await;
+    reply.assert_status(201);
+    let by_link = reply.header("location").expect("Location").to_owned();
+    assert_eq!(
+        client.get(&by_link).await.json["jsonldContext"],
+        linked.as_str()
+    );
+
+    let mut body = subscription(&ty, &rx.url("/array"));
+    body["notification"]["endpoint"]["accept"] = json!("application/ld+json");
+    let array = json!([linked, {"extra": "https://example.org/extra"}]);
+    body["@context"] = array.clone();
+    let id = subscribe_ld(&client, &body).await;
+    let implicit = client.get(&sub_path(&id)).await.json["jsonldContext"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        implicit.contains("/ngsi-ld/v1/jsonldContexts/"),
+        "{implicit} is a context this broker hosts"
+    );
+    let path = &implicit[implicit.find("/ngsi-ld/").unwrap_or(0)..];
+    let details = client.get(&format!("{path}?details=true")).await.json;
+    assert_eq!(details["kind"], "ImplicitlyCreated", "{details}");
+    assert_eq!(client.get(path).await.json["@context"], array);
+
+    client.create(&car(&ty, 1)).await;
+    rx.nth(2, WAIT).await;
+    let array_notification = rx
+        .all()
+        .into_iter()
+        .find(|n| n.path == "/array")
+        .expect("the array subscription's notification");
+    assert_eq!(array_notification.body["@context"], implicit.as_str());
+
+    broker.restart().expect("restarts");
+    let client = Client::new(&broker.base_url);
+    assert_eq!(
+        client.get(path).await.json["@context"],
+        array,
+        "served after a restart"
+    );
+    client.create(&car(&ty, 2)).await;
+    rx.nth(4, WAIT).await;
+    broker.kill_hard();
+}
+
+/// Creates a subscription whose body carries its @context (application/ld+json).
+async fn subscribe_ld(client: &Client, body: &Value) -> String {
+    let reply = client.json_ld(Method::POST, SUBSCRIPTIONS, body).await;
+    reply.assert_status(201);
+    let location = reply.header("location").expect("Location header");
+    location
+        .strip_prefix("/ngsi-ld/v1/subscriptions/")
+        .unwrap_or(location)
+        .to_owned()
+}

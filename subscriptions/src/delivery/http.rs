@@ -14,7 +14,16 @@ pub(super) async fn post(
     for (k, v) in env.headers() {
         req = req.header(k, v);
     }
-    let resp = req.send().await.map_err(|e| e.to_string())?;
+    let resp = req.send().await.map_err(|e| {
+        if crate::egress::is_denied(&e) {
+            format!(
+                "'{}' is not allowed by this broker's egress policy",
+                env.endpoint.uri
+            )
+        } else {
+            e.to_string()
+        }
+    })?;
     if resp.status().is_success() {
         Ok(())
     } else {

@@ -6,10 +6,12 @@ mod mqtt;
 
 pub(crate) use mqtt::MqttSession;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::egress::EgressPolicy;
 use crate::model::{Accept, Endpoint};
 
 /// What a notification carries besides its body.
@@ -61,23 +63,29 @@ fn first_url(context: &Value) -> Option<&str> {
     }
 }
 
-/// The transports, shared by every worker: one HTTP client (a connection pool).
+/// The transports, shared by every worker: one HTTP client (a connection pool), and the
+/// egress policy every connection obeys.
 #[derive(Debug, Clone)]
 pub struct Transports {
     http: reqwest::Client,
     timeout: Duration,
+    egress: Arc<EgressPolicy>,
 }
 
 impl Transports {
-    pub fn new(timeout: Duration) -> Self {
+    pub fn new(timeout: Duration, egress: Arc<EgressPolicy>) -> Self {
+        // Header names are case-insensitive, but receivers that keep them in a plain map look
+        // up `Link` and the receiverInfo keys as clause 6.3.8 spells them.
+        let builder = egress.http_client(reqwest::Client::builder().http1_title_case_headers());
         Transports {
-            // Header names are case-insensitive, but receivers that keep them in a plain
-            // map look up `Link` and the receiverInfo keys as clause 6.3.8 spells them.
-            http: reqwest::Client::builder()
-                .http1_title_case_headers()
-                .build()
-                .unwrap_or_else(|_| reqwest::Client::new()),
+            // Building fails only when the TLS backend cannot start; then no HTTPS endpoint
+            // could be reached by any client, and the policy is kept by refusing every send.
+            http: builder.build().unwrap_or_else(|e| {
+                tracing::error!(error = %e, "the notification HTTP client could not be built");
+                reqwest::Client::new()
+            }),
             timeout,
+            egress,
         }
     }
 
@@ -92,8 +100,12 @@ impl Transports {
             .endpoint
             .timeout
             .map_or(self.timeout, Duration::from_millis);
+        let url = self
+            .egress
+            .check(&env.endpoint.uri)
+            .map_err(|e| e.to_string())?;
         if env.endpoint.is_mqtt() {
-            mqtt::publish(env, mqtt, timeout).await
+            mqtt::publish(env, &url, mqtt, timeout, &self.egress).await
         } else {
             http::post(&self.http, env, timeout).await
         }

@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::Envelope;
+use crate::egress::EgressPolicy;
 
 /// Progress of the session's publishes, as its polling task sees it.
 #[derive(Debug)]
@@ -43,12 +44,18 @@ impl Drop for MqttSession {
 }
 
 impl MqttSession {
-    fn open(url: &url::Url) -> Result<Self, String> {
+    /// A session to the broker of `url`, at `address` (resolved under the egress policy).
+    /// Plain MQTT connects to that checked address itself; MQTT over TLS connects by name,
+    /// which the server's certificate is checked against (the name was resolved under the
+    /// policy just before).
+    fn open(url: &url::Url, address: std::net::SocketAddr) -> Result<Self, String> {
         let tls = url.scheme() == "mqtts";
-        let host = url.host_str().ok_or("no host")?.to_owned();
-        let port = url.port().unwrap_or(if tls { 8883 } else { 1883 });
+        let host = match tls {
+            true => url.host_str().ok_or("no host")?.to_owned(),
+            false => address.ip().to_string(),
+        };
         let client_id = format!("oxion-{}", uuid::Uuid::new_v4().simple());
-        let mut opts = MqttOptions::new(client_id, host, port);
+        let mut opts = MqttOptions::new(client_id, host, address.port());
         opts.set_keep_alive(Duration::from_secs(30));
         if !url.username().is_empty() {
             opts.set_credentials(url.username(), url.password().unwrap_or_default());
@@ -117,10 +124,11 @@ fn broker_key(url: &url::Url) -> String {
 /// One publish over `session`, opened (or opened again) as needed.
 pub(super) async fn publish(
     env: &Envelope<'_>,
+    url: &url::Url,
     session: &mut Option<MqttSession>,
     timeout: Duration,
+    egress: &EgressPolicy,
 ) -> Result<(), String> {
-    let url = url::Url::parse(&env.endpoint.uri).map_err(|e| e.to_string())?;
     let topic = url.path().trim_start_matches('/').to_owned();
     let metadata: Map<String, Value> = env
         .headers()
@@ -137,9 +145,17 @@ pub(super) async fn publish(
 
     let reusable = session
         .as_ref()
-        .is_some_and(|s| s.broker == broker_key(&url) && !s.task.is_finished());
+        .is_some_and(|s| s.broker == broker_key(url) && !s.task.is_finished());
     if !reusable {
-        *session = Some(MqttSession::open(&url)?);
+        let tls = url.scheme() == "mqtts";
+        let port = url.port().unwrap_or(if tls { 8883 } else { 1883 });
+        let host = url.host_str().ok_or("no host")?;
+        let addresses = tokio::time::timeout(timeout, egress.resolve(host, port))
+            .await
+            .map_err(|_| format!("'{host}' not resolved within {timeout:?}"))?
+            .map_err(|e| e.to_string())?;
+        let address = addresses.first().ok_or("no address")?;
+        *session = Some(MqttSession::open(url, *address)?);
     }
     let Some(open) = session.as_mut() else {
         return Err("no MQTT session".to_owned());

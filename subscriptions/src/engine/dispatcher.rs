@@ -48,7 +48,7 @@ impl Dispatcher {
         events: mpsc::Receiver<ChangeEvent>,
         control: mpsc::Receiver<Control>,
     ) -> Self {
-        let transports = Transports::new(config.http_timeout);
+        let transports = Transports::new(config.http_timeout, config.egress.clone());
         Dispatcher {
             shared: Arc::new(Shared {
                 config,

@@ -52,6 +52,8 @@ pub struct EngineConfig {
     /// Delay before the first retry; doubled for each further one, capped at `max_backoff`.
     pub retry_backoff: Duration,
     pub max_backoff: Duration,
+    /// Where notifications may go (HTTP and MQTT endpoints alike).
+    pub egress: Arc<crate::egress::EgressPolicy>,
 }
 
 impl Default for EngineConfig {
@@ -63,6 +65,7 @@ impl Default for EngineConfig {
             max_retries: 3,
             retry_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(5),
+            egress: Arc::new(crate::egress::EgressPolicy::default_deny()),
         }
     }
 }

@@ -162,13 +162,14 @@ impl Worker {
     async fn deliver(&mut self, active: &ActiveSubscription, notification: &Notification) {
         let sub = &active.subscription;
         let endpoint = &sub.notification.endpoint;
-        let body: Value = notification.to_json(endpoint.accept, &sub.context);
+        let context = sub.notification_context();
+        let body: Value = notification.to_json(endpoint.accept, &context);
         // Owned here: `publish_status` below borrows the worker mutably between attempts.
         let tenant = self.tenant.clone();
         let envelope = Envelope {
             endpoint,
             tenant: tenant.as_deref(),
-            context: &sub.context,
+            context: &context,
             body: &body,
         };
         self.last_notified = Some(Instant::now());

@@ -252,6 +252,16 @@ impl Subscription {
         self.time_interval.is_some()
     }
 
+    /// The @context reference notifications carry (clause 5.8.6: that of `jsonldContext`,
+    /// which the broker initializes from the creating request; a subscription without one
+    /// carries the creating request's reference).
+    pub fn notification_context(&self) -> Value {
+        match &self.jsonld_context {
+            Some(url) => Value::String(url.clone()),
+            None => self.context.clone(),
+        }
+    }
+
     pub fn has_trigger(&self, t: Trigger) -> bool {
         self.notification_trigger.contains(&t)
     }
