@@ -81,6 +81,11 @@ impl BrokerProcess {
     }
 
     /// Kills the process with SIGKILL (no chance to flush anything) and waits for it to die.
+    /// The process id of the running broker.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn kill_hard(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();

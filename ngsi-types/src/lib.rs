@@ -23,6 +23,8 @@ pub mod datetime;
 pub mod entity;
 pub mod error;
 pub mod format;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod geojson;
 pub mod ident;
 pub mod query;
