@@ -163,6 +163,14 @@ pub struct Config {
     #[arg(long, env = "OXION_MAX_INLINE_CONTEXT_BYTES", default_value_t = 1024 * 1024)]
     pub max_inline_context_bytes: usize,
 
+    /// Serve HTTPS with this certificate chain (PEM); needs `--tls-key`.
+    #[arg(long, env = "OXION_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// The private key of `--tls-cert` (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "OXION_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+
     /// Destinations the broker may connect to for remote @contexts and notifications,
     /// comma-separated: networks (10.0.0.0/8), addresses, host names, `*.domain`. Empty: any
     /// destination the deny list does not exclude.
@@ -262,9 +270,19 @@ impl Config {
         } else {
             self.host
         };
+        let scheme = self.scheme();
         match host {
-            IpAddr::V6(v6) => format!("http://[{v6}]:{}", self.port),
-            IpAddr::V4(v4) => format!("http://{v4}:{}", self.port),
+            IpAddr::V6(v6) => format!("{scheme}://[{v6}]:{}", self.port),
+            IpAddr::V4(v4) => format!("{scheme}://{v4}:{}", self.port),
+        }
+    }
+
+    /// `https` when the broker serves TLS itself, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
         }
     }
 

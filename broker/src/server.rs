@@ -19,6 +19,7 @@ use crate::contexts::{ContextRegistry, ContextService, HttpLoader};
 use crate::error::BrokerError;
 use crate::http::body::BodyLimit;
 use crate::http::lenient_target::LenientTarget;
+use crate::http::tls::Connection;
 use crate::metrics::Metrics;
 use crate::routes;
 use crate::service::{SharedDeliveryStatus, StoreEntitySource};
@@ -190,6 +191,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     let head_timeout = Duration::from_millis(config.head_timeout_ms);
     let bind = (config.host, config.port);
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::http::tls::acceptor(cert, key)?),
+        _ => None,
+    };
+    let scheme = config.scheme();
     // actix-web's HttpServer, spelled out on actix-server and actix-http so that each
     // connection passes through LenientTarget before the HTTP/1 parser reads it.
     let mut server = actix_server::Server::build()
@@ -236,9 +242,16 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
                         .map_err(|e: actix_web::Error| e.error_response()),
                     |_| AppConfig::default(),
                 ));
-            fn_service(move |stream: TcpStream| async move {
-                let peer = stream.peer_addr().ok();
-                Ok::<_, DispatchError>((LenientTarget::new(stream, head_timeout), peer))
+            let tls = tls.clone();
+            fn_service(move |stream: TcpStream| {
+                let tls = tls.clone();
+                async move {
+                    let peer = stream.peer_addr().ok();
+                    let connection = Connection::accept(stream, tls.as_ref(), head_timeout)
+                        .await
+                        .map_err(DispatchError::Io)?;
+                    Ok::<_, DispatchError>((LenientTarget::new(connection, head_timeout), peer))
+                }
             })
             .and_then(http)
         })?
@@ -246,7 +259,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if let Some(workers) = config.workers {
         server = server.workers(workers);
     }
-    tracing::info!(host = %config.host, port = config.port, store = ?config.store, "oxion listening");
+    tracing::info!(host = %config.host, port = config.port, scheme, store = ?config.store, "oxion listening");
     server.run().await?;
     let _ = stop_background.send(true);
     let _ = expiry.await;

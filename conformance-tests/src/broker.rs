@@ -116,6 +116,12 @@ impl BrokerProcess {
                     "oxion exited with {status} before answering: {log}"
                 ));
             }
+            let tls = self.extra_args.iter().any(|a| a == "--tls-cert");
+            if let (true, Ok(_)) = (tls, std::net::TcpStream::connect(&addr)) {
+                // Serving TLS: listening is ready (the port is bound after the store opened);
+                // the case speaks HTTPS with its own certificate.
+                return Ok(());
+            }
             if let Ok(mut stream) = std::net::TcpStream::connect(&addr) {
                 use std::io::{Read, Write};
                 let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));

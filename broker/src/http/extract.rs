@@ -56,7 +56,13 @@ pub fn base_url(req: &HttpRequest) -> String {
         return config.public_base();
     }
     let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
+    // The App is built with the default AppConfig, which does not know about TLS: a broker
+    // serving HTTPS itself says so; otherwise a proxy's Forwarded header may.
+    let scheme = match &config {
+        Some(c) if c.tls_cert.is_some() => "https",
+        _ => info.scheme(),
+    };
+    format!("{scheme}://{}", info.host())
 }
 
 /// The URI parameters an operation accepts, named by a marker type (see [`param_set!`]).

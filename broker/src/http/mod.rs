@@ -16,3 +16,4 @@ pub mod refusal;
 pub mod respond;
 pub mod temporal_request;
 pub mod tenant;
+pub mod tls;

@@ -30,6 +30,7 @@ mod source_identity;
 mod subscriptions;
 mod temporal;
 mod tenancy;
+mod tls;
 mod transient;
 mod types;
 
@@ -326,6 +327,8 @@ static CASES: &[Case] = cases! {
     limits::batches_beyond_the_limit_are_413 ["6.3.2", "5.6.7"] (SpawnedBroker);
     limits::a_big_batch_does_not_stall_other_requests ["5.6.8"] (SpawnedBroker);
     bad_input::generated_bad_requests_get_problem_details_and_never_a_5xx ["6.3.2", "5.5.2"] (SpawnedBroker);
+    tls::https_is_served_with_the_given_certificate ["6.1"] (SpawnedBroker);
+    tls::an_incomplete_tls_configuration_stops_the_broker_at_start ["6.1"] (SpawnedBroker);
     egress::denied_networks_are_not_reached_for_contexts ["5.5.7"] (SpawnedBroker);
     egress::names_are_judged_by_their_addresses_and_allow_lists_admit_only_theirs ["5.5.7"] (SpawnedBroker);
     egress::failed_fetches_do_not_tell_what_is_behind_them ["5.5.7", "6.3.2"] (SpawnedBroker);
