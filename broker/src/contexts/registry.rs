@@ -335,6 +335,18 @@ impl ContextRegistry {
         all
     }
 
+    /// The document of the ImplicitlyCreated context `id`, whoever asks: the broker made it to
+    /// give an inline @context a URL, which responses and notifications hand out (a
+    /// notification's receiver fetches it without a tenant). Listing, details and deletion
+    /// stay with the tenants; a Hosted document with its tenant.
+    pub fn implicit_document(&self, id: &str) -> Option<Arc<Value>> {
+        let slots = self.read();
+        let slot = slots.map.get(id)?;
+        (slot.kind == ContextKind::ImplicitlyCreated)
+            .then(|| slot.document.clone())
+            .flatten()
+    }
+
     /// The document of a context this broker hosts, if `url` is one of its hosted URLs (any
     /// host: the broker may be reached under several names).
     pub fn hosted_document(&self, url: &str) -> Option<Arc<Value>> {

@@ -78,9 +78,13 @@ impl JsonLdContexts {
             .ok_or_else(|| BrokerError::NotFound(format!("no @context with id '{id}'")))
     }
 
-    /// Serve @context (5.13.4.4): the document of a Hosted or ImplicitlyCreated @context; a
-    /// Cached one is only described (`details=true`), not served.
+    /// Serve @context (5.13.4.4): the document of a Hosted @context to its tenant, of an
+    /// ImplicitlyCreated one to whoever has its URL (a notification's receiver has no tenant);
+    /// a Cached one is only described (`details=true`), not served.
     pub fn serve(&self, tenant: &Tenant, id: &str) -> BrokerResult<Arc<Value>> {
+        if let Some(document) = self.contexts.registry().implicit_document(id) {
+            return Ok(document);
+        }
         let entry = self.get(tenant, id)?;
         if entry.kind == ContextKind::Cached {
             return Err(BrokerError::NotSupported(format!(

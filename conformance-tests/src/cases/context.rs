@@ -526,7 +526,8 @@ pub(crate) async fn a_refused_request_registers_no_context() {
 
 /// GS CIM 009 5.13 with 6.3.14 (tenants): the Cached and ImplicitlyCreated @contexts a tenant's
 /// requests used and the Hosted ones it stored are its own: another tenant neither lists, reads
-/// nor deletes them; the core @context is everyone's. A Cached context two tenants use is each
+/// the details of, nor deletes them; the core @context is everyone's, and an ImplicitlyCreated
+/// document is served by its URL. A Cached context two tenants use is each
 /// one's: one tenant's DELETE leaves it to the other.
 pub(crate) async fn contexts_are_kept_apart_by_tenant() {
     let a = fresh_tenant("ctxa").await;
@@ -577,6 +578,21 @@ pub(crate) async fn contexts_are_kept_apart_by_tenant() {
         a_urls,
         "B's deletes took nothing of A's"
     );
+    // An ImplicitlyCreated document is served to whoever has its URL: a notification's
+    // receiver fetches the @context it names without a tenant. A Hosted one only to A.
+    let no_tenant = Client::shared();
+    let details = a.get("/ngsi-ld/v1/jsonldContexts?details=true").await.json;
+    for entry in details.as_array().into_iter().flatten() {
+        let url = entry["URL"].as_str().unwrap_or_default();
+        let Some(at) = url.find("/ngsi-ld/v1/jsonldContexts/") else {
+            continue;
+        };
+        let served = no_tenant.get(&url[at..]).await;
+        match entry["kind"].as_str() {
+            Some("ImplicitlyCreated") => served.assert_status(200),
+            _ => served.assert_status(404),
+        };
+    }
 
     // B uses the Cached one too: B sees it, with its own count; B's DELETE leaves A's.
     b.get_with("/ngsi-ld/v1/entities?type=Car", &[("Link", &link(&cached))])
