@@ -35,6 +35,15 @@ pub enum Temporal {
     Off,
 }
 
+/// Whether requests must authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    /// Every request is served (Orion-LD's behaviour; put a proxy in front for access control).
+    None,
+    /// A Bearer JWT on every request but /health, /version and /metrics.
+    Jwt,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -162,6 +171,38 @@ pub struct Config {
     /// Largest inline @context accepted, in bytes of JSON text: 413 beyond.
     #[arg(long, env = "OXION_MAX_INLINE_CONTEXT_BYTES", default_value_t = 1024 * 1024)]
     pub max_inline_context_bytes: usize,
+
+    /// Authentication: `none`, or `jwt` (a Bearer JWT on every request but /health, /version
+    /// and /metrics; see the README's Security section).
+    #[arg(long, env = "OXION_AUTH", value_enum, default_value_t = AuthMode::None)]
+    pub auth: AuthMode,
+
+    /// With `--auth jwt`: the JWKS holding the signing keys (RS256, ES256), a file or an
+    /// http(s) URL (fetched under the egress policy).
+    #[arg(long, env = "OXION_JWT_JWKS", required_if_eq("auth", "jwt"))]
+    pub jwt_jwks: Option<String>,
+
+    /// With `--auth jwt`: the `iss` tokens must have.
+    #[arg(long, env = "OXION_JWT_ISSUER")]
+    pub jwt_issuer: Option<String>,
+
+    /// With `--auth jwt`: an `aud` tokens must have.
+    #[arg(long, env = "OXION_JWT_AUDIENCE")]
+    pub jwt_audience: Option<String>,
+
+    /// With `--auth jwt`: clock skew allowed on `exp` and `nbf`, in seconds.
+    #[arg(long, env = "OXION_JWT_LEEWAY_S", default_value_t = 60)]
+    pub jwt_leeway_s: u64,
+
+    /// With `--auth jwt`: the claim holding the rights, a dotted path (`realm_access.roles`):
+    /// a list of `<tenant>:<right>` or an object of tenant to right; rights `read`, `write`,
+    /// `admin`; tenant `@default` or `*`.
+    #[arg(long, env = "OXION_JWT_RIGHTS_CLAIM", default_value = "ngsild_rights")]
+    pub jwt_rights_claim: String,
+
+    /// With `--auth jwt`: how often the JWKS is read again, in seconds.
+    #[arg(long, env = "OXION_JWT_JWKS_REFRESH_S", default_value_t = 300)]
+    pub jwt_jwks_refresh_s: u64,
 
     /// Serve HTTPS with this certificate chain (PEM); needs `--tls-key`.
     #[arg(long, env = "OXION_TLS_CERT", requires = "tls_key")]
@@ -294,6 +335,21 @@ impl Config {
             (Temporal::On, false) => History::KeepOnDelete,
             (Temporal::On, true) => History::DropOnDelete,
         }
+    }
+
+    /// The settings of `--auth jwt`, if it is on.
+    pub fn jwt(&self) -> Option<crate::auth::JwtSettings> {
+        if self.auth != AuthMode::Jwt {
+            return None;
+        }
+        Some(crate::auth::JwtSettings {
+            jwks: self.jwt_jwks.clone().unwrap_or_default(),
+            issuer: self.jwt_issuer.clone(),
+            audience: self.jwt_audience.clone(),
+            leeway: Duration::from_secs(self.jwt_leeway_s),
+            rights_claim: self.jwt_rights_claim.clone(),
+            refresh: Duration::from_secs(self.jwt_jwks_refresh_s.max(1)),
+        })
     }
 
     /// The policy of `--egress-allow` and `--egress-deny`; an invalid rule is an error.

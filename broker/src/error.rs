@@ -47,6 +47,12 @@ pub enum BrokerError {
     /// 408: the request body did not arrive within `--body-timeout-ms`.
     #[error("{0}")]
     BodyTimeout(String),
+    /// 401 (`--auth jwt`): no valid bearer token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403 (`--auth jwt`): the token does not grant what the request does.
+    #[error("{0}")]
+    Forbidden(String),
     /// 409 after too many optimistic-concurrency retries on one entity.
     #[error("{0}")]
     Contention(String),
@@ -88,6 +94,8 @@ impl BrokerError {
             // Malformed or incomplete HTTP is a syntactically invalid request (5.5.2).
             Self::Refused(refusal) => (ErrorType::InvalidRequest, refusal.status()),
             Self::BodyTimeout(_) => (ErrorType::InvalidRequest, StatusCode::REQUEST_TIMEOUT),
+            Self::Unauthorized(_) => (ErrorType::InvalidRequest, StatusCode::UNAUTHORIZED),
+            Self::Forbidden(_) => (ErrorType::InvalidRequest, StatusCode::FORBIDDEN),
             Self::Contention(_) => (ErrorType::InternalError, StatusCode::CONFLICT),
             Self::Store(StoreError::Unavailable(_)) => {
                 (ErrorType::InternalError, StatusCode::SERVICE_UNAVAILABLE)
@@ -114,7 +122,16 @@ impl ResponseError for BrokerError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        HttpResponse::build(status)
+        let mut response = HttpResponse::build(status);
+        if let Self::Unauthorized(detail) = self {
+            // RFC 6750 3: the challenge, with the reason when a token was sent.
+            let challenge = match detail.starts_with("invalid token") {
+                true => r#"Bearer realm="oxion", error="invalid_token""#,
+                false => r#"Bearer realm="oxion""#,
+            };
+            response.insert_header((actix_web::http::header::WWW_AUTHENTICATE, challenge));
+        }
+        response
             .content_type(ContentType::json())
             .json(self.problem_details())
     }

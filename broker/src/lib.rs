@@ -7,6 +7,7 @@
 //! default, MongoDB in production clusters). Errors of every layer become NGSI-LD ProblemDetails
 //! in exactly one place, [`error`].
 
+pub mod auth;
 pub mod config;
 pub mod contexts;
 pub mod error;

@@ -136,7 +136,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let engine = subscriptions::Engine::start(
         subscriptions::EngineConfig {
             http_timeout: Duration::from_millis(config.notification_timeout_ms),
-            egress,
+            egress: egress.clone(),
             ..subscriptions::EngineConfig::default()
         },
         Arc::new(StoreEntitySource::new(store.clone())),
@@ -183,6 +183,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         state.entities.clone(),
         background_stopped,
     ));
+    let auth = match config.jwt() {
+        Some(settings) => {
+            let auth = Arc::new(crate::auth::JwtAuth::new(settings, egress.clone()).await?);
+            auth.spawn_refresh();
+            tracing::info!("authentication: JWT bearer tokens");
+            Some(web::Data::from(auth))
+        }
+        None => None,
+    };
     let metrics = web::Data::new(Metrics::new()?);
     let request_ids = Arc::new(AtomicU64::new(1));
     let body_limit = BodyLimit {
@@ -202,10 +211,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .bind("oxion", bind, move || {
             let metrics = metrics.clone();
             let request_ids = request_ids.clone();
-            let app = App::new()
+            let mut app = App::new()
                 .app_data(web::Data::new(state.clone()))
                 .app_data(metrics.clone())
-                .app_data(body_limit)
+                .app_data(body_limit);
+            if let Some(auth) = auth.clone() {
+                app = app.app_data(auth);
+            }
+            let app = app
                 .configure(routes::configure)
                 .default_service(web::to(routes::no_such_resource))
                 .wrap(actix_web::middleware::from_fn(crate::http::front::request_front))

@@ -4,12 +4,14 @@
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, CONTENT_LENGTH, TRANSFER_ENCODING};
+use actix_web::http::header::{HeaderName, AUTHORIZATION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::HttpResponse;
+use actix_web::{web, HttpMessage, HttpResponse, ResponseError};
 
-use super::tenant::TENANT_HEADER;
+use super::tenant::{tenant_of, TENANT_HEADER};
+use crate::auth::{Authorized, JwtAuth};
+use crate::error::BrokerError;
 
 /// Checks the preconditions of 6.3.4 that hold for every resource, records the @contexts a
 /// successful request used (and only then: a rejected request registers nothing), then echoes
@@ -25,7 +27,11 @@ pub async fn request_front(
         req.head_mut().method = Method::GET;
     }
     let tenant = req.headers().get(TENANT_HEADER).cloned();
-    let mut response = if lacks_content_length(&req) {
+    let refused = authorize(&req).err();
+    let mut response = if let Some(error) = refused {
+        req.into_response(error.error_response())
+            .map_into_right_body()
+    } else if lacks_content_length(&req) {
         // GS CIM 009 6.3.4: a POST, PATCH or PUT without Content-Length (a chunked body) gets
         // a 411 and no body at all: the one error the broker sends without a ProblemDetails,
         // because the spec asks for exactly that.
@@ -42,6 +48,23 @@ pub async fn request_front(
             .insert(HeaderName::from_static("ngsild-tenant"), value);
     }
     Ok(response)
+}
+
+/// With `--auth jwt`, the bearer token's rights against what the request does (`auth.rs`); an
+/// authorized request is marked ([`Authorized`]) for the handlers that serve more to it.
+fn authorize(req: &ServiceRequest) -> Result<(), BrokerError> {
+    let Some(auth) = req.app_data::<web::Data<JwtAuth>>() else {
+        return Ok(());
+    };
+    let tenant = tenant_of(req.request())?;
+    let authorization = req
+        .headers()
+        .get(AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or_default());
+    if auth.check(req.method(), req.path(), authorization, &tenant)? {
+        req.extensions_mut().insert(Authorized);
+    }
+    Ok(())
 }
 
 /// A POST, PATCH or PUT whose body comes without a declared length (chunked). A request with

@@ -1,10 +1,12 @@
 //! `/jsonldContexts` and `/jsonldContexts/{contextId}` (clause 5.13, 6.30-6.31): storing
 //! @contexts here (Hosted), listing and serving every kind, deleting or reloading one.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 use serde_json::Value;
 
 use super::method_not_allowed;
+use crate::auth::Authorized;
+use crate::config::AuthMode;
 use crate::contexts::{ContextEntry, ContextKind, HOSTED_PATH};
 use crate::error::{BrokerError, BrokerResult};
 use crate::http::extract::{BaseUrl, JsonDocument, UriParams};
@@ -78,11 +80,24 @@ async fn list(
 
 /// Serve @context (5.13.3): the document, or its details.
 async fn serve(
+    req: HttpRequest,
     state: web::Data<AppState>,
     params: UriParams<ServeParams>,
     tenant: Tenant,
     id: web::Path<String>,
 ) -> BrokerResult<HttpResponse> {
+    // With --auth jwt this request came without a token (auth.rs lets it through): only the
+    // document of an ImplicitlyCreated @context is anyone's.
+    let anonymous =
+        state.config.auth == AuthMode::Jwt && !req.extensions().contains::<Authorized>();
+    if anonymous {
+        let document = state
+            .jsonld_contexts
+            .serve_implicit(&id)
+            .filter(|_| !params.flag("details").unwrap_or(true))
+            .ok_or_else(|| BrokerError::Unauthorized("a Bearer token is required".into()))?;
+        return Ok(HttpResponse::Ok().json(document.as_ref()));
+    }
     if params.flag("details")? {
         let entry = state.jsonld_contexts.get(&tenant, &id)?;
         return Ok(HttpResponse::Ok().json(entry.details()));

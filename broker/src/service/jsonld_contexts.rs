@@ -97,6 +97,11 @@ impl JsonLdContexts {
             .ok_or_else(|| BrokerError::NotFound(format!("no @context with id '{id}'")))
     }
 
+    /// The document of an ImplicitlyCreated @context, whoever asks.
+    pub fn serve_implicit(&self, id: &str) -> Option<Arc<Value>> {
+        self.contexts.registry().implicit_document(id)
+    }
+
     /// Delete and Reload @context (5.13.5): removes a Hosted one; forgets (or with `reload`
     /// fetches again) a Cached one.
     pub async fn delete(&self, tenant: &Tenant, id: &str, reload: bool) -> BrokerResult<()> {

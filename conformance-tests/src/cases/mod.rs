@@ -8,6 +8,7 @@
 
 mod attr_selectors;
 mod attrs;
+mod auth;
 mod bad_input;
 mod batch;
 mod batch_items;
@@ -327,6 +328,8 @@ static CASES: &[Case] = cases! {
     limits::batches_beyond_the_limit_are_413 ["6.3.2", "5.6.7"] (SpawnedBroker);
     limits::a_big_batch_does_not_stall_other_requests ["5.6.8"] (SpawnedBroker);
     bad_input::generated_bad_requests_get_problem_details_and_never_a_5xx ["6.3.2", "5.5.2"] (SpawnedBroker);
+    auth::jwt_tokens_are_verified_and_grant_rights_per_tenant ["6.3.2"] (SpawnedBroker);
+    auth::a_jwks_url_is_fetched_under_the_egress_policy ["6.3.2"] (SpawnedBroker);
     tls::https_is_served_with_the_given_certificate ["6.1"] (SpawnedBroker);
     tls::an_incomplete_tls_configuration_stops_the_broker_at_start ["6.1"] (SpawnedBroker);
     egress::denied_networks_are_not_reached_for_contexts ["5.5.7"] (SpawnedBroker);
