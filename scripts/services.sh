@@ -423,6 +423,8 @@ case $cmd in
         ;;
     start)
         pick_services "$@"
+        # The --auth jwt tests make their RSA signing keys with the openssl command.
+        apt_install openssl
         for svc in "${SELECTED[@]}"; do
             with_lock "$svc" "install_$svc"
             with_lock "$svc" start_locked "$svc"

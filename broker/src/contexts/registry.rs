@@ -154,6 +154,27 @@ struct Slot {
 }
 
 impl Slot {
+    /// An entry of `kind` at `url`, used by no tenant yet, neither owned nor shared.
+    fn new(
+        url: String,
+        kind: ContextKind,
+        document: Option<Arc<Value>>,
+        bytes: usize,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            url,
+            kind,
+            document,
+            owner: None,
+            shared: false,
+            created_at,
+            uses: HashMap::new(),
+            bytes,
+            touched: 0,
+        }
+    }
+
     fn evictable(&self) -> bool {
         !self.shared && self.kind != ContextKind::Hosted
     }
@@ -218,20 +239,11 @@ impl ContextRegistry {
             max_bytes,
         };
         let url = ngsi_types::context::CORE_CONTEXT_URL;
-        registry.write().map.insert(
-            local_id(url),
-            Slot {
-                url: url.to_owned(),
-                kind: ContextKind::Cached,
-                document: None,
-                owner: None,
-                shared: true,
-                created_at: Utc::now(),
-                uses: HashMap::new(),
-                bytes: 0,
-                touched: 0,
-            },
-        );
+        let core = Slot {
+            shared: true,
+            ..Slot::new(url.to_owned(), ContextKind::Cached, None, 0, Utc::now())
+        };
+        registry.write().map.insert(local_id(url), core);
         registry
     }
 
@@ -260,20 +272,11 @@ impl ContextRegistry {
         if let Some(old) = slots.map.remove(&id) {
             slots.bytes -= old.bytes;
         }
-        slots.map.insert(
-            id,
-            Slot {
-                url,
-                kind: ContextKind::Hosted,
-                document: Some(document),
-                owner: Some(tenant.clone()),
-                shared: false,
-                created_at,
-                uses: HashMap::new(),
-                bytes: 0,
-                touched: 0,
-            },
-        );
+        let hosted = Slot {
+            owner: Some(tenant.clone()),
+            ..Slot::new(url, ContextKind::Hosted, Some(document), 0, created_at)
+        };
+        slots.map.insert(id, hosted);
     }
 
     /// The entry with local id `key`, or the Cached one of URL `key` (5.13.4.3), if `tenant`
@@ -378,17 +381,8 @@ impl ContextRegistry {
                 + implicit.id.len()
                 + implicit.url.len()
                 + ngsi_types::context::json_bytes(&implicit.document);
-            let slot = Slot {
-                url: implicit.url,
-                kind: ContextKind::ImplicitlyCreated,
-                document: Some(implicit.document),
-                owner: None,
-                shared: false,
-                created_at: now,
-                uses: HashMap::new(),
-                bytes,
-                touched: 0,
-            };
+            let kind = ContextKind::ImplicitlyCreated;
+            let slot = Slot::new(implicit.url, kind, Some(implicit.document), bytes, now);
             slots.use_slot(tenant, implicit.id, || slot, now, hit);
         }
         for url in used.remote {
@@ -397,17 +391,7 @@ impl ContextRegistry {
                 _ => local_id(&url),
             };
             let bytes = ENTRY_OVERHEAD + id.len() + url.len();
-            let slot = || Slot {
-                url,
-                kind: ContextKind::Cached,
-                document: None,
-                owner: None,
-                shared: false,
-                created_at: now,
-                uses: HashMap::new(),
-                bytes,
-                touched: 0,
-            };
+            let slot = || Slot::new(url, ContextKind::Cached, None, bytes, now);
             slots.use_slot(tenant, id, slot, now, hit);
         }
         slots.trim(self.max_bytes);
