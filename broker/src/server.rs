@@ -221,6 +221,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             let app = app
                 .configure(routes::configure)
                 .default_service(web::to(routes::no_such_resource))
+                .wrap(actix_web::middleware::from_fn(crate::http::prefer::version_preference))
                 .wrap(actix_web::middleware::from_fn(crate::http::front::request_front))
                 .wrap_fn(move |req, srv| {
                     let started = Instant::now();

@@ -10,6 +10,7 @@ pub mod lenient_target;
 pub mod media;
 pub mod pagination;
 pub mod params;
+pub mod prefer;
 pub mod purge_request;
 pub mod query_request;
 pub mod refusal;

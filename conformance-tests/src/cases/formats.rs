@@ -447,3 +447,70 @@ pub(crate) async fn geo_json_embeds_the_context_unless_prefer_body_json() {
             .is_some_and(|l| l.contains("json-ld#context")));
     }
 }
+
+/// GS CIM 009 6.3.6 with 4.3.6.8: `Prefer: ngsi-ld=<version>` gets Entity data reformatted for
+/// that version (members introduced later reformatted or removed, 203 when anything changed),
+/// and `Preference-Applied` names the version the payload conforms to; data without fallbacks
+/// (a subscription) comes unaltered, with the header.
+pub(crate) async fn an_earlier_version_preference_reformats_entity_data() {
+    let client = Client::shared();
+    let ty = format!("Building{}", crate::unique("v"));
+    let id = crate::urn("Building");
+    let entity = json!({
+        "id": id, "type": ty, "scope": "/city/centre",
+        "category": {"type": "VocabProperty", "vocab": "commercial"},
+        "owners": {"type": "ListRelationship", "objectList": [{"object": "urn:ngsi-ld:P:1"}]},
+        "height": {"type": "Property", "value": 30, "unitCode": "MTR",
+                   "observedAt": "2024-01-01T00:00:00Z"}
+    });
+    client.create(&entity).await;
+    let path = crate::entity_path(&id);
+    let v15 = client.get_with(&path, &[("Prefer", "ngsi-ld=1.5")]).await;
+    v15.assert_status(203);
+    assert_eq!(v15.header("preference-applied"), Some("ngsi-ld=1.5"));
+    assert_eq!(
+        v15.json["category"],
+        json!({"type": "Property", "value": "commercial"})
+    );
+    assert_eq!(
+        v15.json["owners"],
+        json!({"type": "Relationship", "object": ["urn:ngsi-ld:P:1"]})
+    );
+    assert_eq!(v15.json["height"]["unitCode"], "MTR", "1.3 has unitCode");
+
+    let v12 = client
+        .get_with(
+            &format!("/ngsi-ld/v1/entities?type={ty}"),
+            &[("Prefer", "respond-async, NGSI-LD=\"1.2\"")],
+        )
+        .await;
+    v12.assert_status(203);
+    assert_eq!(v12.header("preference-applied"), Some("ngsi-ld=1.2"));
+    let first = &v12.json[0];
+    assert!(first.get("scope").is_none(), "{first}");
+    assert!(first["height"].get("unitCode").is_none(), "{first}");
+
+    let native = client.get_with(&path, &[("Prefer", "ngsi-ld=1.9")]).await;
+    native.assert_status(200);
+    assert_eq!(native.header("preference-applied"), Some("ngsi-ld=1.9"));
+    assert_eq!(native.json["category"]["type"], "VocabProperty");
+    let plain = client.get(&path).await;
+    assert!(plain.header("preference-applied").is_none());
+
+    let sub = client
+        .post(
+            "/ngsi-ld/v1/subscriptions",
+            &json!({"type": "Subscription", "entities": [{"type": ty}],
+                "notification": {"endpoint": {"uri": "http://127.0.0.1:9/n"}}}),
+        )
+        .await;
+    sub.assert_status(201);
+    let location = sub.header("location").unwrap_or_default().to_owned();
+    let got = client
+        .get_with(&location, &[("Prefer", "ngsi-ld=1.0")])
+        .await;
+    got.assert_status(200);
+    assert_eq!(got.header("preference-applied"), Some("ngsi-ld=1.0"));
+    assert!(got.json["entities"].is_array(), "{}", got.text);
+    client.delete(&location).await.assert_status(204);
+}

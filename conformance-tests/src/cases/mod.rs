@@ -271,6 +271,7 @@ static CASES: &[Case] = cases! {
     formats::concise_output_is_accepted_back_as_the_same_entity ["4.5"];
     formats::relationship_object_types_round_trip ["4.5"];
     formats::geometry_property_chooses_the_feature_geometry ["6.3.6", "4.5.16"];
+    formats::an_earlier_version_preference_reformats_entity_data ["6.3.6", "4.3.6.8"];
     formats::lang_applies_to_query_results_too ["4.15", "5.7.2"];
 
     context::core_context_only_expands_unknown_terms_to_the_default_vocabulary ["5.5.7"];

@@ -8,10 +8,12 @@
 mod feature;
 pub(crate) mod parse;
 mod render;
+mod version;
 
 pub use feature::{render_feature, render_feature_collection};
 pub use parse::{parse_attribute, parse_attributes, parse_entity, parse_instances, EntityFragment};
 pub use render::{render_attribute, render_entity, RenderOptions};
+pub use version::{downgrade_entity, SpecVersion};
 
 use crate::error::{NgsiError, Result};
 
