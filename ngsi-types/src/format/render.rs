@@ -56,14 +56,19 @@ pub fn render_entity(
         }
         let rendered = match (opts.format, instances.as_slice()) {
             (_, []) => continue,
-            // keyValues has no room for datasetIds: the default instance stands for all.
-            (Format::KeyValues, _) | (_, [_]) => {
-                let default = instances
+            // 4.5.4: in keyValues, the instances of a multi-attribute are a "dataset" map of
+            // datasetId (`@none` for the default instance) to simplified value.
+            (Format::KeyValues, many) if many.len() > 1 || many[0].dataset_id.is_some() => {
+                let dataset: Map<String, Value> = many
                     .iter()
-                    .find(|a| a.dataset_id.is_none())
-                    .unwrap_or(&instances[0]);
-                render_attribute(default, ctx, opts)
+                    .map(|a| {
+                        let id = a.dataset_id.clone().unwrap_or_else(|| "@none".to_owned());
+                        (id, render_attribute(a, ctx, opts))
+                    })
+                    .collect();
+                json!({ "dataset": dataset })
             }
+            (_, [one]) => render_attribute(one, ctx, opts),
             // Several instances are an array of attribute objects; in concise form each must
             // stay an object, or the array would read back as one Property's array value.
             (_, many) => Value::Array(
@@ -92,9 +97,7 @@ fn render_instance(
     // A LanguageProperty seen through a language filter becomes a Property with `lang`
     // (clause 4.15).
     let language = match (&attr.value, opts.lang) {
-        (AttributeValue::LanguageProperty(map), Some(filter)) if !filter.is_all() => {
-            filter.select(map)
-        }
+        (AttributeValue::LanguageProperty(map), Some(filter)) => filter.select(map),
         _ => None,
     };
     let (kind, member, value) = match language {
@@ -107,8 +110,13 @@ fn render_instance(
     };
 
     if opts.format == Format::KeyValues {
+        // 4.5.4: the subtypes whose value could be mistaken for a Property's keep their value
+        // member's name.
         return match (&attr.value, language) {
             (AttributeValue::ListRelationship { objects, .. }, None) => json!(objects),
+            (AttributeValue::LanguageProperty(_), None) => json!({ "languageMap": value }),
+            (AttributeValue::JsonProperty(_), None) => json!({ "json": value }),
+            (AttributeValue::VocabProperty { .. }, None) => json!({ "vocab": value }),
             _ => value,
         };
     }

@@ -141,7 +141,7 @@ fn names(param: &str, list: &str, ctx: &ActiveContext) -> Result<HashSet<String>
 /// clause 4.15), or `*` for every language.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LangFilter {
-    /// Language tags, best first; empty means `*` (keep the whole languageMap).
+    /// Language ranges, best first; empty for `*` (any supported language).
     preferred: Vec<String>,
 }
 
@@ -182,17 +182,34 @@ impl LangFilter {
         })
     }
 
-    /// True for `lang=*`: LanguageProperties stay whole.
-    pub fn is_all(&self) -> bool {
-        self.preferred.is_empty()
-    }
-
-    /// The language and text to show from a languageMap: the best preferred language present,
-    /// else `@none`, else the first entry (clause 4.15: a value is always returned).
+    /// The language and text to show from a languageMap (clause 4.15): for each preferred
+    /// range, best first, a tag equal to it, then one under it (`en` finds `en-US`, RFC 4647
+    /// basic filtering), then the same for the range shortened by its last subtag (`nl-BE` finds
+    /// `nl`, RFC 4647 lookup); tags compare without regard to case. Without a match (and for
+    /// `*`): `@none`, else the first entry, since any supported language is then served.
     pub fn select<'m>(&self, map: &'m LanguageMap) -> Option<(&'m str, &'m Value)> {
+        let found = |range: &str| {
+            map.iter()
+                .find(|(tag, _)| tag.eq_ignore_ascii_case(range))
+                .or_else(|| {
+                    map.iter().find(|(tag, _)| {
+                        tag.len() > range.len()
+                            && tag.as_bytes()[range.len()] == b'-'
+                            && tag[..range.len()].eq_ignore_ascii_case(range)
+                    })
+                })
+        };
         self.preferred
             .iter()
-            .find_map(|tag| map.get_key_value(tag.as_str()))
+            .find_map(|range| {
+                let mut range = range.as_str();
+                loop {
+                    if let Some(hit) = found(range) {
+                        return Some(hit);
+                    }
+                    range = &range[..range.rfind('-')?];
+                }
+            })
             .or_else(|| map.get_key_value("@none"))
             .or_else(|| map.first())
             .map(|(k, v)| (k.as_str(), v))
@@ -293,7 +310,21 @@ mod tests {
             Some("fr"),
             "falls back to the first entry"
         );
-        assert!(LangFilter::parse("*").expect("star").is_all());
+        assert_eq!(pick("*").as_deref(), Some("fr"), "any supported language");
+        assert_eq!(pick("NL").as_deref(), Some("nl"), "tags ignore case");
+        assert_eq!(
+            pick("nl-BE").as_deref(),
+            Some("nl"),
+            "lookup shortens the range"
+        );
+        let regional: LanguageMap =
+            serde_json::from_value(json!({"de": "Platz", "en-US": "Square"})).expect("map");
+        let found = LangFilter::parse("en").expect("en").select(&regional);
+        assert_eq!(
+            found.map(|(k, _)| k),
+            Some("en-US"),
+            "a range finds the tags under it"
+        );
         assert!(LangFilter::parse("fr;q=2").is_err());
         assert!(LangFilter::parse("").is_err());
     }
