@@ -180,11 +180,13 @@ fn simplified(
         .iter()
         .map(|a| {
             let value = render_attribute(a, ctx, &opts);
-            let value = match (&a.value, kind) {
-                (AttributeValue::Null(_), _) => value,
-                (_, AttributeKind::LanguageProperty) => json!({ "languageMap": value }),
-                (_, AttributeKind::JsonProperty) => json!({ "json": value }),
-                (_, AttributeKind::VocabProperty) => json!({ "vocab": value }),
+            // The simplified value of a LanguageProperty, JsonProperty or VocabProperty comes
+            // with its member (4.5.4); one seen through `lang` is a string, wrapped here.
+            let value = match (&a.value, kind, &value) {
+                (AttributeValue::Null(_), _, _) => value,
+                (_, AttributeKind::LanguageProperty, Value::String(_)) => {
+                    json!({ "languageMap": value })
+                }
                 _ => value,
             };
             let time = r.query.instant(a).map(|t| format_datetime(&t));

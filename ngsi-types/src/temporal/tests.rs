@@ -153,6 +153,27 @@ fn temporal_payloads_keep_every_instance_and_render_as_pairs() {
         json!({"type": "Property", "values": [[120, "2020-08-01T12:03:00Z"], [80, "2020-08-01T12:05:00Z"]]})
     );
     assert!(parse_temporal_entity(json!({"type": "Vehicle"}), &ctx, true).is_err());
+
+    // The subtypes' simplified values carry their member once (4.5.4, 4.5.9).
+    let body = json!({
+        "id": "urn:ngsi-ld:Vehicle:1", "type": "Vehicle",
+        "street": {"type": "LanguageProperty", "languageMap": {"fr": "Grand Place"},
+                   "observedAt": "2020-08-01T12:03:00Z"},
+        "config": {"type": "JsonProperty", "json": {"a": 1}, "observedAt": "2020-08-01T12:03:00Z"},
+        "category": {"type": "VocabProperty", "vocab": "monument",
+                     "observedAt": "2020-08-01T12:03:00Z"}
+    });
+    let entity = parse_temporal_entity(body, &ctx, true).expect("valid");
+    let out = serde_json::Value::Object(render_temporal_entity(&entity, &ctx, &r));
+    assert_eq!(
+        out["street"]["languageMaps"][0][0],
+        json!({"languageMap": {"fr": "Grand Place"}})
+    );
+    assert_eq!(out["config"]["jsons"][0][0], json!({"json": {"a": 1}}));
+    assert_eq!(
+        out["category"]["vocabs"][0][0],
+        json!({"vocab": "monument"})
+    );
 }
 
 #[test]
