@@ -355,8 +355,15 @@ impl QueryRequest {
 
     /// The store query: the exact filter with the index hints it implies, `attrs`, paging.
     pub fn store_query(&self) -> EntityQuery {
+        // GS CIM 009 5.7.2.4: with a projection Attribute list, a matching entity holds at
+        // least one of its Attributes: `attrs`, or a `pick` naming Attributes only (one naming
+        // `id`, `type` or `scope` too leaves every entity something to show).
+        let any_attribute = self
+            .attrs
+            .clone()
+            .or_else(|| self.rendering.projection.picked_attributes_only());
         EntityQuery {
-            any_attribute: self.attrs.clone(),
+            any_attribute,
             offset: self.offset,
             limit: self.limit,
             count: self.count,

@@ -242,6 +242,7 @@ static CASES: &[Case] = cases! {
     order::order_by_distance_puts_the_nearest_first ["4.23.1", "5.2.43"];
     order::invalid_orderings_are_400 ["5.7.2", "4.23.3", "5.2.43"];
     query::post_query_body_pick_and_omit_project ["5.2.23", "4.21"];
+    query::pick_of_attributes_selects_the_entities_that_have_one ["5.7.2", "4.21"];
     query::q_matches_every_attribute_kind ["5.7.2", "4.9"];
 
     geo::near_with_max_distance_finds_close_points ["5.7.2", "4.10"];

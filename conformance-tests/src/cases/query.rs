@@ -689,3 +689,39 @@ pub(crate) async fn query_pages_link_to_their_neighbours() {
     assert!(links(&last, "next").is_empty());
     assert!(links(&last, "prev")[0].contains("offset=0"));
 }
+
+/// GS CIM 009 5.7.2.4: with a projection Attribute list, a matching entity holds at least one of
+/// its Attributes: `pick=name` over entities with and without `name` returns only those with it
+/// (and counts only them), while `pick=id,name` leaves every entity its id.
+pub(crate) async fn pick_of_attributes_selects_the_entities_that_have_one() {
+    let client = Client::shared();
+    let ty = format!("Place{}", unique("p"));
+    let named = format!("urn:ngsi-ld:Place:{}", unique("n"));
+    let unnamed = format!("urn:ngsi-ld:Place:{}", unique("u"));
+    client
+        .create(&json!({"id": named, "type": ty, "name": {"type": "Property", "value": "Pisa"}}))
+        .await;
+    client
+        .create(&json!({"id": unnamed, "type": ty, "height": {"type": "Property", "value": 3}}))
+        .await;
+    let picked = client
+        .get(&format!(
+            "/ngsi-ld/v1/entities?type={ty}&pick=name&count=true"
+        ))
+        .await;
+    picked.assert_status(200);
+    assert_eq!(
+        picked.json,
+        json!([{"name": {"type": "Property", "value": "Pisa"}}])
+    );
+    assert_eq!(picked.header("ngsild-results-count"), Some("1"));
+    let with_id = client
+        .get(&format!("/ngsi-ld/v1/entities?type={ty}&pick=id,name"))
+        .await;
+    assert_eq!(
+        with_id.json.as_array().map(Vec::len),
+        Some(2),
+        "{}",
+        with_id.text
+    );
+}

@@ -95,6 +95,18 @@ impl Projection {
         self.attrs.as_ref()
     }
 
+    /// The (expanded) Attributes of `pick`, when it names Attributes only: then an entity
+    /// with none of them has nothing to show.
+    pub fn picked_attributes_only(&self) -> Option<Vec<String>> {
+        let pick = self.pick.as_ref()?;
+        if pick.iter().any(|n| ENTITY_MEMBERS.contains(&n.as_str())) {
+            return None;
+        }
+        let mut names: Vec<String> = pick.iter().cloned().collect();
+        names.sort();
+        Some(names)
+    }
+
     /// True if the attribute with this expanded name is rendered.
     pub fn keeps_attribute(&self, expanded: &str) -> bool {
         self.attrs.as_ref().is_none_or(|a| a.contains(expanded))
