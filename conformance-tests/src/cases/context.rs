@@ -488,12 +488,7 @@ pub(crate) async fn a_refused_request_registers_no_context() {
     let mut bad = car("not a URI");
     bad["@context"] = inline.clone();
     client
-        .json_with(
-            Method::POST,
-            "/ngsi-ld/v1/entities",
-            &bad,
-            &[("Content-Type", "application/ld+json")],
-        )
+        .json_ld(Method::POST, "/ngsi-ld/v1/entities", &bad)
         .await
         .assert_error(400, "BadRequestData");
     assert_eq!(listed_urls(&client).await, before, "nothing registered");
@@ -501,12 +496,7 @@ pub(crate) async fn a_refused_request_registers_no_context() {
     let mut good = car(&urn("Car"));
     good["@context"] = inline;
     client
-        .json_with(
-            Method::POST,
-            "/ngsi-ld/v1/entities",
-            &good,
-            &[("Content-Type", "application/ld+json")],
-        )
+        .json_ld(Method::POST, "/ngsi-ld/v1/entities", &good)
         .await
         .assert_status(201);
     let after = client
@@ -539,14 +529,9 @@ pub(crate) async fn contexts_are_kept_apart_by_tenant() {
         .assert_status(200);
     let mut inline = car(&urn("Car"));
     inline["@context"] = json!({"Car": format!("https://example.org/{}/Car", unique("v"))});
-    a.json_with(
-        Method::POST,
-        "/ngsi-ld/v1/entities",
-        &inline,
-        &[("Content-Type", "application/ld+json")],
-    )
-    .await
-    .assert_status(201);
+    a.json_ld(Method::POST, "/ngsi-ld/v1/entities", &inline)
+        .await
+        .assert_status(201);
     let hosted = a
         .post("/ngsi-ld/v1/jsonldContexts", &fixture("user-context.json"))
         .await;
@@ -629,23 +614,13 @@ pub(crate) async fn an_inline_context_over_the_cap_is_413() {
     let mut big = car(&urn("Car"));
     big["@context"] = Value::Object(terms(500));
     client
-        .json_with(
-            Method::POST,
-            "/ngsi-ld/v1/entities",
-            &big,
-            &[("Content-Type", "application/ld+json")],
-        )
+        .json_ld(Method::POST, "/ngsi-ld/v1/entities", &big)
         .await
         .assert_error(413, "InvalidRequest");
     let mut small = car(&urn("Car"));
     small["@context"] = Value::Object(terms(20));
     client
-        .json_with(
-            Method::POST,
-            "/ngsi-ld/v1/entities",
-            &small,
-            &[("Content-Type", "application/ld+json")],
-        )
+        .json_ld(Method::POST, "/ngsi-ld/v1/entities", &small)
         .await
         .assert_status(201);
     let implicit = client
@@ -716,12 +691,7 @@ pub(crate) async fn context_caches_stay_within_their_budget() {
         let mut entity = car(&urn("Car"));
         entity["@context"] = terms(&unique(&format!("inline{i}")));
         client
-            .json_with(
-                Method::POST,
-                "/ngsi-ld/v1/entities",
-                &entity,
-                &[("Content-Type", "application/ld+json")],
-            )
+            .json_ld(Method::POST, "/ngsi-ld/v1/entities", &entity)
             .await
             .assert_status(201);
         last_inline = entity["@context"].clone();
