@@ -166,32 +166,29 @@ impl EgressPolicy {
     /// ([`resolve`](Self::resolve)).
     pub fn check_url(&self, url: &url::Url) -> Result<(), Denied> {
         let denied = || Denied::Policy(host_of(url));
-        match url.host() {
-            None => Err(Denied::Invalid(format!("'{url}' names no host"))),
-            Some(url::Host::Ipv4(ip)) => self
-                .ip_allowed(IpAddr::V4(ip), false)
-                .then_some(())
-                .ok_or_else(denied),
-            Some(url::Host::Ipv6(ip)) => self
-                .ip_allowed(IpAddr::V6(ip), false)
-                .then_some(())
-                .ok_or_else(denied),
-            Some(url::Host::Domain(name)) => {
-                let name = name.trim_end_matches('.').to_ascii_lowercase();
-                // A non-special scheme (mqtt) keeps even a plain address as a "domain".
-                if let Ok(ip) = name.parse::<IpAddr>() {
-                    return self.ip_allowed(ip, false).then_some(()).ok_or_else(denied);
-                }
-                // And an address such as `127.1`: the resolver turns it into an address,
-                // which is checked then.
-                if self.name_denied(&name) {
-                    return Err(denied());
-                }
-                let could_match = self.name_allowed(&name)
-                    || self.allow.iter().any(|r| matches!(r, Rule::Net(_)));
-                could_match.then_some(()).ok_or_else(denied)
-            }
+        let name = match url.host() {
+            None => return Err(Denied::Invalid(format!("'{url}' names no host"))),
+            Some(url::Host::Ipv4(ip)) => return self.check_ip(IpAddr::V4(ip), denied),
+            Some(url::Host::Ipv6(ip)) => return self.check_ip(IpAddr::V6(ip), denied),
+            Some(url::Host::Domain(name)) => name.trim_end_matches('.').to_ascii_lowercase(),
+        };
+        // A non-special scheme (mqtt) keeps even a plain address as a "domain".
+        if let Ok(ip) = name.parse::<IpAddr>() {
+            return self.check_ip(ip, denied);
         }
+        // And an address such as `127.1`: the resolver turns it into an address, which is
+        // checked then.
+        if self.name_denied(&name) {
+            return Err(denied());
+        }
+        let could_match =
+            self.name_allowed(&name) || self.allow.iter().any(|r| matches!(r, Rule::Net(_)));
+        could_match.then_some(()).ok_or_else(denied)
+    }
+
+    /// An address written as the host: allowed by the networks alone.
+    fn check_ip(&self, ip: IpAddr, denied: impl FnOnce() -> Denied) -> Result<(), Denied> {
+        self.ip_allowed(ip, false).then_some(()).ok_or_else(denied)
     }
 
     /// The checked string form of a URL: parsed, then [`check_url`](Self::check_url)ed.

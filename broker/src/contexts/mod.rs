@@ -197,12 +197,17 @@ impl ContextService {
     /// Validates a context document by processing it (fetching what it references); what it
     /// used is returned, to be recorded if the request succeeds.
     pub async fn validate(&self, context: &Value) -> BrokerResult<ContextUse> {
-        let (_, mut used) = self
-            .resolve(ContextSource::Inline(context.clone()), "")
+        // Under the same size cap as an inline @context; hosted as it is, not implicitly
+        // created, so only the remote contexts it reaches are used.
+        self.inline_text(context)?;
+        let active = self
+            .resolver
+            .resolve(&ContextSource::Inline(context.clone()))
             .await?;
-        // The document is hosted as it is, not implicitly created.
-        used.implicit = None;
-        Ok(used)
+        Ok(ContextUse {
+            implicit: None,
+            remote: active.remote_urls().to_vec(),
+        })
     }
 
     /// Reload of a Cached @context (5.13.5.4): fetched again and checked, then put in place of

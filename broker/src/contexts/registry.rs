@@ -376,14 +376,22 @@ impl ContextRegistry {
         }
         let now = Utc::now();
         let mut slots = self.write();
-        if let Some(implicit) = used.implicit {
-            let bytes = ENTRY_OVERHEAD
-                + implicit.id.len()
-                + implicit.url.len()
-                + ngsi_types::context::json_bytes(&implicit.document);
-            let kind = ContextKind::ImplicitlyCreated;
-            let slot = Slot::new(implicit.url, kind, Some(implicit.document), bytes, now);
-            slots.use_slot(tenant, implicit.id, || slot, now, hit);
+        if let Some(Implicit { id, url, document }) = used.implicit {
+            // Weighed only when created: an inline @context in use is already held.
+            let slot = || {
+                let bytes = ENTRY_OVERHEAD
+                    + id.len()
+                    + url.len()
+                    + ngsi_types::context::json_bytes(&document);
+                Slot::new(
+                    url,
+                    ContextKind::ImplicitlyCreated,
+                    Some(document),
+                    bytes,
+                    now,
+                )
+            };
+            slots.use_slot(tenant, id.clone(), slot, now, hit);
         }
         for url in used.remote {
             let id = match url.split(HOSTED_PATH).nth(1) {

@@ -29,11 +29,12 @@ pub fn preferred_version(headers: &HeaderMap) -> Option<SpecVersion> {
         })
 }
 
-/// Responses that carry Entity data: retrieve and query entities.
+/// Responses that carry Entity data: retrieve and query entities. (A HEAD is routed as GET by
+/// `front.rs`, which runs first.)
 fn carries_entities(method: &Method, path: &str) -> bool {
     let path = path.trim_end_matches('/');
     match *method {
-        Method::GET | Method::HEAD => {
+        Method::GET => {
             path == "/ngsi-ld/v1/entities"
                 || path
                     .strip_prefix("/ngsi-ld/v1/entities/")

@@ -4,13 +4,15 @@ use std::time::Duration;
 
 use super::Envelope;
 
+/// `url` is the endpoint's, already parsed and checked against the egress policy.
 pub(super) async fn post(
     client: &reqwest::Client,
     env: &Envelope<'_>,
+    url: url::Url,
     timeout: Duration,
 ) -> Result<(), String> {
     let body = serde_json::to_vec(env.body).map_err(|e| e.to_string())?;
-    let mut req = client.post(&env.endpoint.uri).timeout(timeout).body(body);
+    let mut req = client.post(url).timeout(timeout).body(body);
     for (k, v) in env.headers() {
         req = req.header(k, v);
     }

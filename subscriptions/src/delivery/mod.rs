@@ -78,8 +78,9 @@ impl Transports {
         // up `Link` and the receiverInfo keys as clause 6.3.8 spells them.
         let builder = egress.http_client(reqwest::Client::builder().http1_title_case_headers());
         Transports {
-            // Building fails only when the TLS backend cannot start; then no HTTPS endpoint
-            // could be reached by any client, and the policy is kept by refusing every send.
+            // Building fails only when the TLS backend cannot start, and then so does
+            // `Client::new()` (it panics, as before the policy existed): no client without the
+            // policy is ever used.
             http: builder.build().unwrap_or_else(|e| {
                 tracing::error!(error = %e, "the notification HTTP client could not be built");
                 reqwest::Client::new()
@@ -107,7 +108,7 @@ impl Transports {
         if env.endpoint.is_mqtt() {
             mqtt::publish(env, &url, mqtt, timeout, &self.egress).await
         } else {
-            http::post(&self.http, env, timeout).await
+            http::post(&self.http, env, url, timeout).await
         }
     }
 }
