@@ -23,7 +23,7 @@ fn attr_path() -> impl Strategy<Value = AttrPath> {
         1 => Just(vec!["*".to_owned()]),
     ];
     (prop::collection::vec(name(), 1..4), members)
-        .prop_map(|(names, members)| AttrPath { names, members })
+        .prop_map(|(names, members)| AttrPath::local(names, members))
 }
 
 fn comparable() -> impl Strategy<Value = Value> {

@@ -5,7 +5,7 @@
 use ngsi_types::context::ActiveContext;
 use ngsi_types::entity::Entity;
 use ngsi_types::entity::LOCATION;
-use ngsi_types::format::{Format, RenderOptions};
+use ngsi_types::format::{Format, Join, LinkedRetrieval, RenderOptions};
 use ngsi_types::query::geo::{GeoQuery, GeoQueryParams};
 use ngsi_types::query::options::Options;
 use ngsi_types::query::order::{EntityOrder, OrderingParams};
@@ -29,7 +29,8 @@ crate::param_set! {
         "id", "type", "idPattern", "attrs", "pick", "omit", "q", "scopeQ", "georel",
         "geometry", "coordinates", "geoproperty", "geometryProperty", "csf", "lang", "limit",
         "offset", "count", "options", "format", "local", "datasetId", "containedBy", "join",
-        "joinLevel", "orderBy", "orderFrom", "orderGeometry", "collation",
+        "joinLevel", "orderBy", "orderFrom", "orderGeometry", "collation", "expandValues",
+        "jsonKeys",
     ];
 }
 
@@ -45,6 +46,8 @@ pub struct EntityRendering {
     pub geometry_property: String,
     /// `datasetId`: only these attribute instances (`@none`: the default instance).
     pub dataset_ids: Option<Vec<String>>,
+    /// `join`, `joinLevel`, `containedBy`: the Linked Entities to add (clause 4.5.23).
+    pub join: Option<LinkedRetrieval>,
 }
 
 impl EntityRendering {
@@ -56,17 +59,74 @@ impl EntityRendering {
                 "geometryProperty needs Accept: application/geo+json".into(),
             ));
         }
-        check_join(p.get("join")?, p.get("joinLevel")?)?;
+        let contained_by = p.list("containedBy")?.unwrap_or_default();
+        let join = linked_retrieval(p.get("join")?, p.get("joinLevel")?, contained_by)?;
         let dataset_ids = dataset_ids(p)?;
-        Ok(Self {
+        let rendering = Self {
             dataset_ids,
+            join,
             options: p.options()?,
             projection: Projection::parse(p.get("attrs")?, p.get("pick")?, p.get("omit")?, ctx)?,
             lang: p.get("lang")?.map(LangFilter::parse).transpose()?,
             geometry_property: p
                 .get("geometryProperty")?
                 .map_or_else(|| LOCATION.to_owned(), |g| ctx.expand_term(g).into_owned()),
-        })
+        };
+        rendering.check_linked_depth("the projection", rendering.projection.depth())?;
+        Ok(rendering)
+    }
+
+    /// GS CIM 009 5.7.1.4, 5.7.2.4: a projection or a query that follows Relationships needs
+    /// Linked Entity retrieval, at least as deep as it goes.
+    pub fn check_linked_depth(&self, what: &str, depth: usize) -> BrokerResult<()> {
+        if depth == 0 {
+            return Ok(());
+        }
+        match &self.join {
+            None => Err(BrokerError::BadRequestData(format!(
+                "{what} follows Relationships ('{{...}}'): it needs join=inline or join=flat"
+            ))),
+            Some(join) if depth > join.level => Err(BrokerError::BadRequestData(format!(
+                "{what} follows {depth} Relationships, deeper than joinLevel={}",
+                join.level
+            ))),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The Linked Entities of the responding `roots`, when the request asks for them.
+    pub async fn linked_of(
+        &self,
+        entities: &crate::service::Entities,
+        tenant: &crate::store::Tenant,
+        roots: &[Entity],
+    ) -> BrokerResult<Option<ngsi_types::format::LinkedEntities>> {
+        let Some(join) = &self.join else {
+            return Ok(None);
+        };
+        let selected: Vec<Entity>;
+        let roots = match &self.dataset_ids {
+            None => roots,
+            Some(_) => {
+                selected = roots
+                    .iter()
+                    .map(|e| self.instances(e).into_owned())
+                    .collect();
+                &selected
+            }
+        };
+        let dataset_ids = self.dataset_ids.as_deref();
+        let linked = entities
+            .linked(tenant, roots, &self.projection, join, dataset_ids)
+            .await?;
+        Ok(Some(linked))
+    }
+
+    /// True if the request asks for Linked Entities, or its projection follows Relationships:
+    /// what the operations without Linked Entity retrieval refuse (clause 5.7.3.4, 5.7.4.4,
+    /// 5.6.21.4).
+    pub fn uses_linked_entities(&self) -> bool {
+        self.join.is_some() || self.projection.depth() > 0
     }
 
     /// Retrieve Entity's answer when the projection leaves nothing of the entity
@@ -130,6 +190,13 @@ impl UriFilter {
         let attr_names = p.list("attrs")?;
         let attrs = expanded(attr_names.as_deref(), ctx);
         let q = p.get("q")?.map(Query::parse).transpose()?;
+        // GS CIM 009 4.9: jsonKeys names attributes whose values are never expanded, which
+        // the values of a q never are unless expandValues asks for it.
+        p.list("jsonKeys")?;
+        let q = match p.list("expandValues")? {
+            Some(names) => q.map(|q| q.with_values_expanded(&names, ctx)),
+            None => q,
+        };
         let scope_q = p.get("scopeQ")?.map(ScopeQuery::parse).transpose()?;
         let id_pattern = p.get("idPattern")?.map(IdPattern::new).transpose()?;
         // GS CIM 009 5.7.2.4: a context source filter must be valid even with no registrations
@@ -224,6 +291,7 @@ impl QueryRequest {
             narrows,
         } = UriFilter::from_params(p, ctx)?;
         let rendering = EntityRendering::from_params(p, ctx, media)?;
+        rendering.check_linked_depth("q", filter.q.as_ref().map_or(0, Query::linked_depth))?;
         let limit = p.limit(config.default_limit, config.max_limit)?;
         let order = uri_ordering(p, ctx)?;
         Ok(Self {
@@ -296,7 +364,12 @@ impl QueryRequest {
             }
         };
         let join_level = map.get("joinLevel").map(Value::to_string);
-        check_join(text("join")?, join_level.as_deref())?;
+        let contained_by = match names_member(map, "containedBy")? {
+            Some(ids) => ids,
+            None => Vec::new(),
+        };
+        request.rendering.join =
+            linked_retrieval(text("join")?, join_level.as_deref(), contained_by)?;
         if let Some(entities) = map.get("entities") {
             request.filter.selectors = selectors(entities, ctx)?;
         }
@@ -312,6 +385,8 @@ impl QueryRequest {
             omit.as_ref().map(|n| n.join(",")).as_deref(),
             ctx,
         )?;
+        let rendering = &request.rendering;
+        rendering.check_linked_depth("the projection", rendering.projection.depth())?;
         request.attrs = attrs.as_ref().map(|names| {
             names
                 .iter()
@@ -336,6 +411,9 @@ impl QueryRequest {
             || attrs.as_ref().is_some_and(|a| names_a_non_system(a))
             || q.as_ref().is_some_and(Query::names_a_non_system_attribute)
             || request.filter.geo_q.is_some();
+        request
+            .rendering
+            .check_linked_depth("q", q.as_ref().map_or(0, Query::linked_depth))?;
         request.filter.q = q.map(|q| q.expand(ctx));
         if !narrows && !local {
             return Err(too_wide());
@@ -492,25 +570,40 @@ pub(crate) fn too_wide() -> BrokerError {
     )
 }
 
-/// `join` is `flat`, `inline` or `@none`, and `joinLevel` a positive integer (clause 4.5.23,
-/// Table 5.2.23-1).
-fn check_join(join: Option<&str>, level: Option<&str>) -> BrokerResult<()> {
-    if let Some(join) = join {
-        if !matches!(join, "flat" | "inline" | "@none") {
-            return Err(BrokerError::BadRequestData(format!(
-                "join must be flat, inline or @none, not '{join}'"
-            )));
-        }
-    }
-    if let Some(level) = level {
-        if !level.parse::<u64>().is_ok_and(|l| l > 0) {
-            return Err(BrokerError::BadRequestData(format!(
+/// `join` (`flat`, `inline` or `@none`), `joinLevel` (a positive integer, 1 by default) and
+/// `containedBy` (URIs) of Linked Entity retrieval (clause 4.5.23, Table 5.2.23-1).
+fn linked_retrieval(
+    join: Option<&str>,
+    level: Option<&str>,
+    contained_by: Vec<String>,
+) -> BrokerResult<Option<LinkedRetrieval>> {
+    let level = match level {
+        None => 1,
+        Some(level) => level.parse::<usize>().ok().filter(|l| *l > 0).ok_or_else(|| {
+            BrokerError::BadRequestData(format!(
                 "joinLevel must be a positive integer, not {level}"
-            )));
-        }
+            ))
+        })?,
+    };
+    for id in &contained_by {
+        ngsi_types::ident::check_uri("containedBy", id)?;
     }
-    Ok(())
+    let Some(join) = join else {
+        return Ok(None);
+    };
+    let join = Join::parse(join).ok_or_else(|| {
+        BrokerError::BadRequestData(format!("join must be flat, inline or @none, not '{join}'"))
+    })?;
+    Ok(join.map(|join| LinkedRetrieval {
+        join,
+        level: level.min(MAX_JOIN_LEVEL),
+        contained_by,
+    }))
 }
+
+/// The deepest Linked Entity retrieval served: each level is one more store read, and a
+/// deeper graph is rarely wanted in one response.
+const MAX_JOIN_LEVEL: usize = 16;
 
 /// `orderBy`, `orderFrom`, `orderGeometry` and `collation` (clause 6.4.3.2, 4.23). Oxion has
 /// no context source registrations, so every query executes locally and may be ordered

@@ -4,7 +4,9 @@
 use actix_web::http::header::{LINK, LOCATION};
 use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
-use ngsi_types::format::{render_entity, render_feature, render_feature_collection};
+use ngsi_types::format::{
+    render_entity, render_feature, render_feature_collection, Join, LinkedEntities,
+};
 use ngsi_types::Entity;
 use serde_json::Value;
 
@@ -93,30 +95,45 @@ pub fn entity_location(id: &str) -> String {
     format!("/ngsi-ld/v1/entities/{}", path_segment(id))
 }
 
-/// One entity (Retrieve Entity, 5.7.1), as JSON, JSON-LD or a GeoJSON Feature.
+/// One entity (Retrieve Entity, 5.7.1), as JSON, JSON-LD or a GeoJSON Feature; with Linked
+/// Entities, inline in it or, flattened, an array (a FeatureCollection) after it (5.7.1.5).
 pub fn entity(
     media: MediaType,
     ctx: &RequestContext,
     rendering: &EntityRendering,
     entity: &Entity,
+    linked: Option<&LinkedEntities>,
 ) -> HttpResponse {
     let opts = rendering.render_options();
     let entity = rendering.instances(entity);
-    let body = if media.is_geojson() {
-        render_feature(&entity, &ctx.active, &opts, &rendering.geometry_property)
-    } else {
-        Value::Object(render_entity(&entity, &ctx.active, &opts))
+    let join = rendering.join.as_ref().map(|j| j.join);
+    let geometry = &rendering.geometry_property;
+    let body = match (linked.zip(join), media.is_geojson()) {
+        (None, true) => render_feature(&entity, &ctx.active, &opts, geometry),
+        (None, false) => Value::Object(render_entity(&entity, &ctx.active, &opts)),
+        (Some((linked, Join::Inline)), true) => {
+            linked.render_inline_feature(&entity, &ctx.active, &opts, geometry)
+        }
+        (Some((linked, Join::Inline)), false) => {
+            Value::Object(linked.render_inline(&entity, &ctx.active, &opts))
+        }
+        (Some((linked, Join::Flat)), geojson) => {
+            let roots = std::slice::from_ref(entity.as_ref());
+            flat(linked, roots, ctx, rendering, geojson)
+        }
     };
     json(StatusCode::OK, media, ctx, body)
 }
 
 /// A page of entities (Query Entities, 5.7.2), as an array or a GeoJSON FeatureCollection,
-/// with `NGSILD-Results-Count` when the query counted.
+/// with `NGSILD-Results-Count` when the query counted; with Linked Entities, inline in each
+/// entity or, flattened, appended (5.7.2.5).
 pub fn entities(
     media: MediaType,
     ctx: &RequestContext,
     rendering: &EntityRendering,
     page: &QueryPage,
+    linked: Option<&LinkedEntities>,
 ) -> HttpResponse {
     let opts = rendering.render_options();
     let selected: Vec<Entity>;
@@ -131,17 +148,57 @@ pub fn entities(
             &selected
         }
     };
-    let body = if media.is_geojson() {
-        render_feature_collection(entities, &ctx.active, &opts, &rendering.geometry_property)
-    } else {
-        Value::Array(
+    let join = rendering.join.as_ref().map(|j| j.join);
+    let geometry = &rendering.geometry_property;
+    let body = match (linked.zip(join), media.is_geojson()) {
+        (None, true) => render_feature_collection(entities, &ctx.active, &opts, geometry),
+        (None, false) => Value::Array(
             entities
                 .iter()
                 .map(|e| Value::Object(render_entity(e, &ctx.active, &opts)))
                 .collect(),
-        )
+        ),
+        (Some((linked, Join::Inline)), true) => feature_collection(
+            entities
+                .iter()
+                .map(|e| linked.render_inline_feature(e, &ctx.active, &opts, geometry))
+                .collect(),
+        ),
+        (Some((linked, Join::Inline)), false) => Value::Array(
+            entities
+                .iter()
+                .map(|e| Value::Object(linked.render_inline(e, &ctx.active, &opts)))
+                .collect(),
+        ),
+        (Some((linked, Join::Flat)), geojson) => flat(linked, entities, ctx, rendering, geojson),
     };
     with_count(json(StatusCode::OK, media, ctx, body), page.total)
+}
+
+/// The flattened representation (4.5.23.3): an array, or a FeatureCollection for GeoJSON.
+fn flat(
+    linked: &LinkedEntities,
+    roots: &[Entity],
+    ctx: &RequestContext,
+    rendering: &EntityRendering,
+    geojson: bool,
+) -> Value {
+    let opts = rendering.render_options();
+    if geojson {
+        let geometry = &rendering.geometry_property;
+        return feature_collection(linked.render_flat_features(roots, &ctx.active, &opts, geometry));
+    }
+    Value::Array(
+        linked
+            .render_flat(roots, &ctx.active, &opts)
+            .into_iter()
+            .map(Value::Object)
+            .collect(),
+    )
+}
+
+fn feature_collection(features: Vec<Value>) -> Value {
+    serde_json::json!({ "type": "FeatureCollection", "features": features })
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use ngsi_types::context::ActiveContext;
 use ngsi_types::query::projection::{LangFilter, Projection};
+use ngsi_types::query::q::Query;
 use ngsi_types::temporal::aggregate::{Aggregation, Method};
 use ngsi_types::temporal::duration::IsoDuration;
 use ngsi_types::temporal::{TemporalFormat, TemporalOptions, TemporalQuery, TemporalRender};
@@ -13,7 +14,9 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::error::{BrokerError, BrokerResult};
 use crate::http::params::Params;
-use crate::http::query_request::{dataset_ids, expanded, too_wide, QueryRequest, UriFilter};
+use crate::http::query_request::{
+    dataset_ids, expanded, too_wide, EntityRendering, QueryRequest, UriFilter,
+};
 use crate::store::{EntityQuery, TemporalPage, TemporalSelection};
 
 crate::param_set! {
@@ -118,6 +121,7 @@ impl TemporalRequest {
         let UriFilter {
             filter, narrows, ..
         } = UriFilter::from_params(p, ctx)?;
+        refuse_linked(filter.q.as_ref(), None)?;
         if !narrows && !p.flag("local")? {
             return Err(too_wide());
         }
@@ -229,6 +233,7 @@ impl TemporalRequest {
             options.format = TemporalFormat::AggregatedValues;
         }
         let query = QueryRequest::from_body_selection(&body, ctx, p.flag("local")?)?;
+        refuse_linked(query.filter.q.as_ref(), Some(&query.rendering))?;
         let mut request = Self::build(options, &members, p, ctx, true)?;
         let store = EntityQuery::filtered(query.filter);
         request.selection.ids = store.ids;
@@ -269,6 +274,9 @@ impl TemporalRequest {
         let attrs = expanded(p.list("attrs")?.as_deref(), ctx);
         let dataset_ids = dataset_ids(p)?;
         let projection = Projection::parse(p.get("attrs")?, p.get("pick")?, p.get("omit")?, ctx)?;
+        if projection.depth() > 0 {
+            return Err(linked_refused("the projection"));
+        }
         Ok(Self {
             selection: TemporalSelection {
                 attrs,
@@ -363,4 +371,22 @@ fn id_order(order_by: Option<Vec<String>>) -> BrokerResult<bool> {
             "a temporal query is ordered by id only (clause 5.7.4.4)".into(),
         )),
     }
+}
+
+/// GS CIM 009 5.7.3.4, 5.7.4.4: temporal retrieval has no Linked Entity retrieval, so a query
+/// or a projection through Relationships, or a `join`, is BadRequestData.
+fn refuse_linked(q: Option<&Query>, rendering: Option<&EntityRendering>) -> BrokerResult<()> {
+    if q.is_some_and(|q| q.linked_depth() > 0) {
+        return Err(linked_refused("q"));
+    }
+    if rendering.is_some_and(EntityRendering::uses_linked_entities) {
+        return Err(linked_refused("the Query"));
+    }
+    Ok(())
+}
+
+fn linked_refused(what: &str) -> BrokerError {
+    BrokerError::BadRequestData(format!(
+        "{what} asks for Linked Entities, which temporal evolutions do not have"
+    ))
 }

@@ -238,15 +238,24 @@ async fn query(
     tenant: Tenant,
     body: LdBody,
 ) -> BrokerResult<HttpResponse> {
-    let request = QueryRequest::from_body(&body.json, &params, &body.ctx.active, &state.config)?;
+    let mut request =
+        QueryRequest::from_body(&body.json, &params, &body.ctx.active, &state.config)?;
+    state
+        .entities
+        .resolve_linked_terms(&tenant, &mut request.filter)
+        .await?;
     let page = state
         .entities
         .query(&tenant, &request.store_query(), request.order.as_ref())
         .await?;
+    let rendering = &request.rendering;
+    let linked = rendering.linked_of(&state.entities, &tenant, &page.entities);
+    let linked = linked.await?;
     Ok(respond::entities(
         media.0,
         &body.ctx,
-        &request.rendering,
+        rendering,
         &page,
+        linked.as_ref(),
     ))
 }

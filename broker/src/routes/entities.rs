@@ -81,18 +81,25 @@ async fn query(
     tenant: Tenant,
     ctx: RequestContext,
 ) -> BrokerResult<HttpResponse> {
-    let request = QueryRequest::from_params(&params, &ctx.active, &state.config, media.0)?;
+    let mut request = QueryRequest::from_params(&params, &ctx.active, &state.config, media.0)?;
+    state
+        .entities
+        .resolve_linked_terms(&tenant, &mut request.filter)
+        .await?;
     let page = state
         .entities
         .query(&tenant, &request.store_query(), request.order.as_ref())
         .await?;
+    let linked = request.rendering.linked_of(&state.entities, &tenant, &page.entities);
+    let linked = linked.await?;
     let links = pagination::page_links(
         "/ngsi-ld/v1/entities",
         params.pairs(),
         request.page(&page),
         media.0,
     );
-    let response = respond::entities(media.0, &ctx, &request.rendering, &page);
+    let rendering = &request.rendering;
+    let response = respond::entities(media.0, &ctx, rendering, &page, linked.as_ref());
     Ok(pagination::with_page_links(response, &links))
 }
 
@@ -127,7 +134,15 @@ async fn retrieve(
         .retrieve(&tenant, &id, types.as_ref())
         .await?;
     rendering.check_retrieved(&entity)?;
-    Ok(respond::entity(media.0, &ctx, &rendering, &entity))
+    let roots = std::slice::from_ref(&entity);
+    let linked = rendering.linked_of(&state.entities, &tenant, roots).await?;
+    Ok(respond::entity(
+        media.0,
+        &ctx,
+        &rendering,
+        &entity,
+        linked.as_ref(),
+    ))
 }
 
 /// Delete Entity (5.6.6).

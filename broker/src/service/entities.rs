@@ -78,9 +78,9 @@ pub type BatchResult = (String, BrokerResult<Done>);
 /// Entity operations over a store; every applied write is told to the subscription engine.
 #[derive(Debug, Clone)]
 pub struct Entities {
-    store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn Store>,
     engine: Option<EngineHandle>,
-    clock: Clock,
+    pub(super) clock: Clock,
     history: History,
     stats: TemporalStats,
     limits: Limits,

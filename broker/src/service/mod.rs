@@ -34,6 +34,7 @@ mod health;
 mod history;
 mod jsonld_contexts;
 mod limits;
+mod linked;
 mod operation;
 mod source_identity;
 mod subscriptions;

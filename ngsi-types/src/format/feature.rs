@@ -17,6 +17,15 @@ pub fn render_feature(
     opts: &RenderOptions<'_>,
     geometry_property: &str,
 ) -> Value {
+    feature_of(entity, render_entity(entity, ctx, opts), geometry_property)
+}
+
+/// The Feature of `entity` whose properties are `properties`, the entity already rendered.
+pub(crate) fn feature_of(
+    entity: &Entity,
+    mut properties: Map<String, Value>,
+    geometry_property: &str,
+) -> Value {
     let geometry = entity
         .attribute(geometry_property)
         .and_then(|a| match &a.value {
@@ -24,7 +33,6 @@ pub fn render_feature(
             _ => None,
         })
         .unwrap_or(Value::Null);
-    let mut properties = render_entity(entity, ctx, opts);
     let id = properties
         .shift_remove("id")
         .unwrap_or_else(|| Value::String(entity.id.clone()));

@@ -6,11 +6,13 @@
 //! [`Format`]; the client's @context decides how expanded IRIs are compacted.
 
 mod feature;
+mod linked;
 pub(crate) mod parse;
 mod render;
 mod version;
 
 pub use feature::{render_feature, render_feature_collection};
+pub use linked::{Join, LinkedEntities, LinkedRetrieval};
 pub use parse::{parse_attribute, parse_attributes, parse_entity, parse_instances, EntityFragment};
 pub use render::{render_attribute, render_entity, RenderOptions};
 pub use version::{downgrade_entity, SpecVersion};

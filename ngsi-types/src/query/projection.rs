@@ -1,7 +1,7 @@
 //! Projections: which members of an entity a response carries (`attrs`, `pick`, `omit`,
 //! clause 4.21) and which language of a LanguageProperty (`lang`, clause 4.15).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -23,7 +23,22 @@ pub struct Projection {
     pick: Option<HashSet<String>>,
     /// `omit`: never these members.
     omit: HashSet<String>,
+    /// The projections of Linked Entities (clause 4.21, `rel{a,b}`), by expanded Relationship
+    /// name: in `pick`, the members kept of the entities `rel` targets; in `omit`, those left
+    /// out of them (`rel` itself stays).
+    linked: HashMap<String, Projection>,
 }
+
+/// One element of the Attribute Projection Language (clause 4.21): a name, and for a
+/// Relationship followed into its Linked Entities, the terms that project them.
+#[derive(Debug, Clone, PartialEq)]
+struct ProjectionTerm {
+    name: String,
+    linked: Option<Vec<ProjectionTerm>>,
+}
+
+/// Deepest nesting of `{...}` accepted in a projection.
+const MAX_PROJECTION_DEPTH: usize = 16;
 
 impl Projection {
     /// Builds a projection from the raw `attrs`, `pick` and `omit` parameters.
@@ -59,14 +74,66 @@ impl Projection {
                 reason: format!("'{member}' is an entity member, not an attribute"),
             });
         }
+        // attrs with pick or omit was refused above.
+        if let Some(pick) = pick {
+            return Ok(Self::picking(&parse_terms("pick", pick)?, ctx));
+        }
+        if let Some(omit) = omit {
+            return Ok(Self::omitting(&parse_terms("omit", omit)?, ctx));
+        }
         Ok(Self {
             attrs,
-            pick: pick.map(|p| names("pick", p, ctx)).transpose()?,
-            omit: omit
-                .map(|o| names("omit", o, ctx))
-                .transpose()?
-                .unwrap_or_default(),
+            ..Self::default()
         })
+    }
+
+    fn picking(terms: &[ProjectionTerm], ctx: &ActiveContext) -> Self {
+        let mut projection = Self {
+            pick: Some(HashSet::new()),
+            ..Self::default()
+        };
+        for term in terms {
+            let name = member_or_attribute(&term.name, ctx);
+            if let Some(linked) = &term.linked {
+                projection
+                    .linked
+                    .insert(name.clone(), Self::picking(linked, ctx));
+            }
+            projection.pick.get_or_insert_default().insert(name);
+        }
+        projection
+    }
+
+    fn omitting(terms: &[ProjectionTerm], ctx: &ActiveContext) -> Self {
+        let mut projection = Self::default();
+        for term in terms {
+            let name = member_or_attribute(&term.name, ctx);
+            match &term.linked {
+                Some(linked) => {
+                    projection.linked.insert(name, Self::omitting(linked, ctx));
+                }
+                None => {
+                    projection.omit.insert(name);
+                }
+            }
+        }
+        projection
+    }
+
+    /// How many Relationships the projection follows into Linked Entities (`a{b{c}}`: 2); it
+    /// can be no deeper than the Linked Entity retrieval (clause 5.7.1.4).
+    pub fn depth(&self) -> usize {
+        self.linked
+            .values()
+            .map(|p| 1 + p.depth())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The projection of the Linked Entities that the Relationship `relationship` (expanded)
+    /// targets: what `rel{...}` says of them, else every member.
+    pub fn of_linked(&self, relationship: &str) -> Projection {
+        self.linked.get(relationship).cloned().unwrap_or_default()
     }
 
     /// A projection that keeps only the given expanded attribute names.
@@ -87,6 +154,7 @@ impl Projection {
             attrs: set(attrs),
             pick: set(pick),
             omit: set(omit).unwrap_or_default(),
+            linked: HashMap::new(),
         }
     }
 
@@ -140,13 +208,76 @@ fn names(param: &str, list: &str, ctx: &ActiveContext) -> Result<HashSet<String>
     for name in list.split([',', '|']) {
         let name = name.trim();
         check_name(param, name)?;
-        if ENTITY_MEMBERS.contains(&name) {
-            out.insert(name.to_owned());
-        } else {
-            out.insert(ctx.expand_term(name).into_owned());
-        }
+        out.insert(member_or_attribute(name, ctx));
     }
     Ok(out)
+}
+
+/// An entity member as written, an attribute name expanded.
+fn member_or_attribute(name: &str, ctx: &ActiveContext) -> String {
+    if ENTITY_MEMBERS.contains(&name) {
+        name.to_owned()
+    } else {
+        ctx.expand_term(name).into_owned()
+    }
+}
+
+/// Parses `ProjectionTerm` of clause 4.21: names separated by `,` or `|`, a name followed by
+/// `{...}` projecting the Linked Entities of that Relationship.
+fn parse_terms(param: &str, src: &str) -> Result<Vec<ProjectionTerm>> {
+    let mut pos = 0;
+    let terms = parse_term_list(param, src, &mut pos, 0)?;
+    if pos != src.len() {
+        return Err(NgsiError::InvalidParameter {
+            param: param.into(),
+            reason: format!("unbalanced '}}' at {pos} in '{src}'"),
+        });
+    }
+    Ok(terms)
+}
+
+fn parse_term_list(
+    param: &str,
+    src: &str,
+    pos: &mut usize,
+    depth: usize,
+) -> Result<Vec<ProjectionTerm>> {
+    if depth > MAX_PROJECTION_DEPTH {
+        return Err(NgsiError::InvalidParameter {
+            param: param.into(),
+            reason: format!("linked projections nested deeper than {MAX_PROJECTION_DEPTH}"),
+        });
+    }
+    let mut terms = Vec::new();
+    loop {
+        let rest = &src[*pos..];
+        let len = rest.find([',', '|', '{', '}']).unwrap_or(rest.len());
+        let name = rest[..len].trim();
+        check_name(param, name)?;
+        *pos += len;
+        let linked = if src[*pos..].starts_with('{') {
+            *pos += 1;
+            let inner = parse_term_list(param, src, pos, depth + 1)?;
+            if !src[*pos..].starts_with('}') {
+                return Err(NgsiError::InvalidParameter {
+                    param: param.into(),
+                    reason: format!("a '{{' is not closed in '{src}'"),
+                });
+            }
+            *pos += 1;
+            Some(inner)
+        } else {
+            None
+        };
+        terms.push(ProjectionTerm {
+            name: name.to_owned(),
+            linked,
+        });
+        match src[*pos..].chars().next() {
+            Some(',' | '|') => *pos += 1,
+            _ => return Ok(terms),
+        }
+    }
 }
 
 /// The `lang` parameter: preferred languages with weights (an Accept-Language style list,

@@ -219,7 +219,10 @@ fn q_term(t: &QueryTerm) -> Translation {
     let name = &t.attribute.names[0];
     // Every term needs its attribute (clause 4.9: no target element, no match).
     let has_attribute = Translation::narrowing(doc! { "attrs.n": name });
-    if t.attribute.names.len() > 1 || !t.attribute.members.is_empty() {
+    if t.attribute.names.len() > 1
+        || !t.attribute.members.is_empty()
+        || t.attribute.linked.is_some()
+    {
         return has_attribute;
     }
     let path = format!("vals.{}", field(name));

@@ -32,15 +32,45 @@ pub struct QueryTerm {
 }
 
 /// The attribute path of a query term: `attr`, `attr.sub.observedAt`, `attr[member][member]`,
-/// `attr.sub[member]`.
+/// `attr.sub[member]`, or through a Relationship to the entity it targets, `rel{attr}`,
+/// `rel{Type:attr}` (clause 4.9, `LinkedEntityRelation`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AttrPath {
     /// The top-level attribute then the sub-attribute (or metadata member) names: the
-    /// `DottedPath`. Never empty.
+    /// `DottedPath`. Never empty; a single Relationship name when `linked` is set.
     pub names: Vec<String>,
     /// The members inside the target value (`[city]`), or the language tag of a LanguageProperty
     /// (`[en]`, `[*]`). Empty when absent.
     pub members: Vec<String>,
+    /// The path inside the entities the Relationship `names[0]` targets (`rel{...}`); the
+    /// term's condition then applies there.
+    pub linked: Option<Box<LinkedPath>>,
+}
+
+impl AttrPath {
+    /// A path that stays inside the entity: a dotted path and its trailing members.
+    pub fn local(names: Vec<String>, members: Vec<String>) -> Self {
+        Self {
+            names,
+            members,
+            linked: None,
+        }
+    }
+
+    /// How many Relationships the path follows (`a{b{c}}`: 2).
+    pub fn depth(&self) -> usize {
+        self.linked.as_ref().map_or(0, |l| 1 + l.path.depth())
+    }
+}
+
+/// The part of a query path inside a Linked Entity: an optional hint of the entity types the
+/// Relationship may target (`Device:humidity`, only those entities are considered), then the
+/// path in them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LinkedPath {
+    /// Entity types of the hint, empty for none (expanded by [`super::Query::expand`]).
+    pub types: Vec<String>,
+    pub path: AttrPath,
 }
 
 /// What a query term asks of its target.
@@ -88,7 +118,8 @@ impl Operator {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
     Single(Value),
-    /// `ValueList`: two or more values, `a==1,2,3` (equality operators only).
+    /// `ValueList`: two or more values, `a==1,2,3` (equality operators only). A query built
+    /// in code may hold an empty list, which no value equals.
     List(Vec<Value>),
     /// `Range`: `a==1..5`, both bounds included (equality operators only).
     Range(Value, Value),

@@ -58,6 +58,11 @@ enum Scalar<'a> {
 }
 
 fn term_matches(term: &QueryTerm, entity: &Entity) -> bool {
+    // A term through a Relationship is decided on the entities it targets, which an entity
+    // alone does not hold: the caller replaces it first (`Query::with_linked_targets`).
+    if term.attribute.linked.is_some() {
+        return false;
+    }
     let names = &term.attribute.names;
     let Some(instances) = names.first().and_then(|n| entity.attributes.get(n)) else {
         return false;

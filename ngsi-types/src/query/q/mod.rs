@@ -37,7 +37,9 @@ mod print;
 use std::fmt::{self, Display, Formatter};
 use std::str::FromStr;
 
-pub use ast::{AttrPath, Condition, Expr, Operand, Operator, Pattern, QueryTerm, Value};
+pub use ast::{
+    AttrPath, Condition, Expr, LinkedPath, Operand, Operator, Pattern, QueryTerm, Value,
+};
 pub use eval::METADATA_MEMBERS;
 pub(crate) use parser::compile_pattern;
 pub use parser::{MAX_DEPTH, MAX_TERMS, REGEX_SIZE_LIMIT};
@@ -115,20 +117,6 @@ fn expand_expr(expr: &Expr, ctx: &ActiveContext) -> Expr {
 }
 
 fn expand_term(term: &QueryTerm, ctx: &ActiveContext) -> QueryTerm {
-    let names = term
-        .attribute
-        .names
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let is_last = i + 1 == term.attribute.names.len();
-            if i > 0 && is_last && METADATA_MEMBERS.contains(&name.as_str()) {
-                name.clone()
-            } else {
-                ctx.expand_term(name).into_owned()
-            }
-        })
-        .collect();
     let vocab_values = match &term.condition {
         Condition::Compare { op, operand } if op.is_equality() => {
             let values: &[Value] = match operand {
@@ -145,12 +133,151 @@ fn expand_term(term: &QueryTerm, ctx: &ActiveContext) -> QueryTerm {
         _ => Vec::new(),
     };
     QueryTerm {
-        attribute: AttrPath {
-            names,
-            members: term.attribute.members.clone(),
-        },
+        attribute: expand_path(&term.attribute, ctx),
         condition: term.condition.clone(),
         vocab_values,
+    }
+}
+
+fn expand_path(path: &AttrPath, ctx: &ActiveContext) -> AttrPath {
+    let names = path
+        .names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let is_last = i + 1 == path.names.len();
+            if i > 0 && is_last && METADATA_MEMBERS.contains(&name.as_str()) {
+                name.clone()
+            } else {
+                ctx.expand_term(name).into_owned()
+            }
+        })
+        .collect();
+    AttrPath {
+        names,
+        members: path.members.clone(),
+        linked: path.linked.as_ref().map(|l| {
+            Box::new(LinkedPath {
+                types: l
+                    .types
+                    .iter()
+                    .map(|t| ctx.expand_term(t).into_owned())
+                    .collect(),
+                path: expand_path(&l.path, ctx),
+            })
+        }),
+    }
+}
+
+impl Query {
+    /// The same query (as parsed, before [`Query::expand`]) with the text values of the terms
+    /// on the `attributes` (as written) expanded against `ctx` (`expandValues`, clause 4.9:
+    /// JSON-LD type coercion of the query value, as the stored value had).
+    pub fn with_values_expanded(&self, attributes: &[String], ctx: &ActiveContext) -> Query {
+        fn walk(expr: &Expr, attributes: &[String], ctx: &ActiveContext) -> Expr {
+            match expr {
+                Expr::Term(t) if attributes.contains(&t.attribute.names[0]) => {
+                    let expand = |v: &Value| match v {
+                        Value::Text(s) => Value::Text(ctx.expand_term(s).into_owned()),
+                        Value::Uri(s) => Value::Uri(ctx.expand_term(s).into_owned()),
+                        other => other.clone(),
+                    };
+                    let condition = match &t.condition {
+                        Condition::Compare { op, operand } => Condition::Compare {
+                            op: *op,
+                            operand: match operand {
+                                Operand::Single(v) => Operand::Single(expand(v)),
+                                Operand::List(vs) => Operand::List(vs.iter().map(expand).collect()),
+                                Operand::Range(lo, hi) => Operand::Range(expand(lo), expand(hi)),
+                            },
+                        },
+                        other => other.clone(),
+                    };
+                    Expr::Term(QueryTerm {
+                        condition,
+                        ..t.clone()
+                    })
+                }
+                Expr::Term(t) => Expr::Term(t.clone()),
+                Expr::And(v) => Expr::And(v.iter().map(|e| walk(e, attributes, ctx)).collect()),
+                Expr::Or(v) => Expr::Or(v.iter().map(|e| walk(e, attributes, ctx)).collect()),
+            }
+        }
+        Query {
+            expr: walk(&self.expr, attributes, ctx),
+        }
+    }
+}
+
+/// A term that follows a Relationship (`rel{Type:path}op value`), seen as the query to run on
+/// the entities it may target: which of them match decides which Relationship objects do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkedSubquery {
+    /// The (expanded) Relationship name.
+    pub relationship: String,
+    /// The type hint: only entities of one of these types count (empty: any type).
+    pub types: Vec<String>,
+    /// The term inside the targeted entities (it may follow a Relationship again).
+    pub inner: Query,
+}
+
+impl Query {
+    /// How many Relationships the deepest term follows (0 when none does): a linked entity
+    /// query is no deeper than the Linked Entity retrieval (clause 5.7.2.4).
+    pub fn linked_depth(&self) -> usize {
+        self.terms().map(|t| t.attribute.depth()).max().unwrap_or(0)
+    }
+
+    /// The terms that follow a Relationship, left to right, as the sub-queries that decide
+    /// them; [`Query::with_linked_targets`] takes their answers in the same order.
+    pub fn linked_subqueries(&self) -> Vec<LinkedSubquery> {
+        self.terms()
+            .filter_map(|t| {
+                let linked = t.attribute.linked.as_ref()?;
+                Some(LinkedSubquery {
+                    relationship: t.attribute.names[0].clone(),
+                    types: linked.types.clone(),
+                    inner: Query::from_expr(Expr::Term(QueryTerm {
+                        attribute: linked.path.clone(),
+                        condition: t.condition.clone(),
+                        vocab_values: t.vocab_values.clone(),
+                    })),
+                })
+            })
+            .collect()
+    }
+
+    /// The same query with each term that follows a Relationship replaced by "the Relationship
+    /// targets one of these entities", `targets[i]` being the ids that matched the `i`-th
+    /// [`LinkedSubquery`]. An empty list matches no entity.
+    pub fn with_linked_targets(&self, targets: Vec<Vec<String>>) -> Query {
+        let mut targets = targets.into_iter();
+        Query {
+            expr: replace_linked(&self.expr, &mut targets),
+        }
+    }
+}
+
+fn replace_linked(expr: &Expr, targets: &mut impl Iterator<Item = Vec<String>>) -> Expr {
+    match expr {
+        Expr::Term(t) if t.attribute.linked.is_some() => {
+            let ids = targets.next().unwrap_or_default();
+            let operand = match <[String; 1]>::try_from(ids) {
+                Ok([one]) => Operand::Single(Value::Uri(one)),
+                Err(ids) => Operand::List(ids.into_iter().map(Value::Uri).collect()),
+            };
+            Expr::Term(QueryTerm {
+                attribute: AttrPath::local(vec![t.attribute.names[0].clone()], Vec::new()),
+                condition: Condition::Compare {
+                    op: Operator::Equal,
+                    operand,
+                },
+                vocab_values: Vec::new(),
+            })
+        }
+        Expr::Term(t) => Expr::Term(t.clone()),
+        Expr::And(v) => Expr::And(v.iter().map(|e| replace_linked(e, targets)).collect()),
+        Expr::Or(v) => Expr::Or(v.iter().map(|e| replace_linked(e, targets)).collect()),
     }
 }
 

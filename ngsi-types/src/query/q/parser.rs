@@ -8,7 +8,9 @@
 use chrono::NaiveTime;
 use regex::RegexBuilder;
 
-use super::ast::{AttrPath, Condition, Expr, Operand, Operator, Pattern, QueryTerm, Value};
+use super::ast::{
+    AttrPath, Condition, Expr, LinkedPath, Operand, Operator, Pattern, QueryTerm, Value,
+};
 use crate::datetime::{parse_date, parse_datetime};
 use crate::error::{NgsiError, Result};
 use crate::ident::is_uri;
@@ -196,6 +198,9 @@ impl Parser<'_> {
     /// (v1.9 `ValuePath`) or `[a][b]` (v1.8 `compoundAttrName`).
     fn parse_attribute(&mut self) -> Result<AttrPath> {
         let mut names = vec![self.parse_name()?];
+        if self.peek() == Some(b'{') {
+            return self.parse_linked(names);
+        }
         while self.eat(".") {
             names.push(self.parse_name()?);
         }
@@ -217,9 +222,71 @@ impl Parser<'_> {
             }
         }
         if self.peek() == Some(b'{') {
-            return Err(self.error(self.pos, "linked entity paths ('{...}') are not supported"));
+            return Err(self.error(
+                self.pos,
+                "a linked entity path ('{...}') follows a Relationship name only",
+            ));
         }
-        Ok(AttrPath { names, members })
+        Ok(AttrPath::local(names, members))
+    }
+
+    /// `AttrName{LinkedEntityPath}` (clause 4.9): the path inside the entities the
+    /// Relationship targets, after an optional hint of their types, `Type1,Type2:`.
+    fn parse_linked(&mut self, names: Vec<String>) -> Result<AttrPath> {
+        let open = self.pos;
+        self.pos += 1;
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(NgsiError::TooComplex(format!(
+                "q: linked entity paths nested deeper than {MAX_DEPTH}"
+            )));
+        }
+        let types = self.parse_type_hint();
+        let path = self.parse_attribute()?;
+        if !self.eat("}") {
+            return Err(self.error(
+                self.pos,
+                format!("expected '}}' closing the '{{' at {open}"),
+            ));
+        }
+        self.depth -= 1;
+        Ok(AttrPath {
+            names,
+            members: Vec::new(),
+            linked: Some(Box::new(LinkedPath { types, path })),
+        })
+    }
+
+    /// `EntityType *(, EntityType) :` before a linked path's attribute; nothing (and the
+    /// position unchanged) when the path has no such hint. A `word:word` at the start of a
+    /// linked path reads as a hint, as the grammar puts the hint first.
+    fn parse_type_hint(&mut self) -> Vec<String> {
+        let start = self.pos;
+        let mut types = Vec::new();
+        loop {
+            let word = self.pos;
+            self.scan_word();
+            if self.pos == word {
+                break;
+            }
+            types.push(self.src[word..self.pos].to_owned());
+            if !self.eat(",") {
+                break;
+            }
+        }
+        let hint = !types.is_empty()
+            && self.peek() == Some(b':')
+            && self.src[self.pos + 1..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphabetic);
+        if hint {
+            self.pos += 1;
+            types
+        } else {
+            self.pos = start;
+            Vec::new()
+        }
     }
 
     /// `AttrName` (a letter, then letters, digits and `_`), optionally with a prefix as clause

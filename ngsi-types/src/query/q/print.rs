@@ -62,6 +62,13 @@ impl Display for AttrPath {
         for member in &self.members {
             write!(f, "[{member}]")?;
         }
+        if let Some(linked) = &self.linked {
+            f.write_char('{')?;
+            if !linked.types.is_empty() {
+                write!(f, "{}:", linked.types.join(","))?;
+            }
+            write!(f, "{}}}", linked.path)?;
+        }
         Ok(())
     }
 }

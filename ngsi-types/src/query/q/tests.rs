@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::*;
 use crate::attribute::{Attribute, AttributeValue};
-use crate::context::DEFAULT_VOCAB;
+use crate::context::{ActiveContext, DEFAULT_VOCAB};
 use crate::error::{NgsiError, QueryPosition};
 
 fn iri(name: &str) -> String {
@@ -294,7 +294,9 @@ fn syntax_errors_point_at_the_offending_byte() {
         ("a~=(", 3),
         ("a~=x[", 3),
         ("b;a==1..urn:x", 8),
-        ("a{b}==1", 1),
+        ("a.b{c}==1", 3),
+        ("a{b==1", 3),
+        ("a{}==1", 2),
         ("a==1e999", 3),
         ("a[*.b]", 1),
         ("a==()", 3),
@@ -751,4 +753,37 @@ fn only_terms_on_system_attributes_do_not_narrow() {
     assert!(!parse("createdAt>\"2020-01-01T00:00:00Z\"|deletedAt").names_a_non_system_attribute());
     assert!(parse("createdAt>\"2020-01-01T00:00:00Z\";speed>1").names_a_non_system_attribute());
     assert!(parse("speed.observedAt>\"2020-01-01T00:00:00Z\"").names_a_non_system_attribute());
+}
+
+#[test]
+fn linked_entity_paths_follow_relationships() {
+    let q = Query::parse("managedBy{name}==\"Pisa\"").expect("valid");
+    assert_eq!(q.linked_depth(), 1);
+    assert_eq!(q.to_string(), "managedBy{name}==\"Pisa\"");
+    let q = Query::parse("sensor{Device,Probe:humidity}>40;a==1").expect("valid");
+    let sub = q.linked_subqueries();
+    assert_eq!(sub.len(), 1);
+    assert_eq!(sub[0].relationship, "sensor");
+    assert_eq!(sub[0].types, vec!["Device".to_owned(), "Probe".to_owned()]);
+    assert_eq!(sub[0].inner.to_string(), "humidity>40");
+    let q = Query::parse("a{b{T:c.d[e]}}").expect("valid");
+    assert_eq!(q.linked_depth(), 2);
+    assert_eq!(q.to_string(), "a{b{T:c.d[e]}}");
+    assert_eq!(q.linked_subqueries()[0].inner.to_string(), "b{T:c.d[e]}");
+}
+
+#[test]
+fn a_linked_term_is_decided_by_the_targets_it_is_given() {
+    let ctx = ActiveContext::core();
+    let rel = ctx.expand_term("managedBy").into_owned();
+    let mut e = Entity::new("urn:x:1", vec!["T".into()]);
+    e.put_attribute(rel.clone(), Attribute::relationship("urn:y:1"));
+    let q = Query::parse("managedBy{name}==\"Pisa\"|a==1").expect("valid").expand(&ctx);
+    assert!(!q.matches(&e), "unresolved, a linked term matches nothing");
+    let hit = q.with_linked_targets(vec![vec!["urn:y:1".into(), "urn:y:2".into()]]);
+    assert!(hit.matches(&e));
+    let one = q.with_linked_targets(vec![vec!["urn:y:1".into()]]);
+    assert!(one.matches(&e));
+    let none = q.with_linked_targets(vec![vec![]]);
+    assert!(!none.matches(&e));
 }
