@@ -35,9 +35,13 @@ pub fn selects(sub: &Subscription, entity: &Entity) -> bool {
     sub.entities.is_empty() || sub.entities.iter().any(|e| e.selector.matches(entity))
 }
 
-/// `q`, `scopeQ` and `geoQ`, all of which must hold.
+/// `q`, `scopeQ` and `geoQ`, all of which must hold. A `q` with terms through Relationships
+/// (`rel{attr}`, clause 4.9) needs the entities they target: the subscription's worker decides
+/// it, after this (see `engine::worker`).
 pub fn passes_filters(sub: &Subscription, entity: &Entity) -> bool {
-    sub.q.as_ref().is_none_or(|q| q.query.matches(entity))
+    sub.q
+        .as_ref()
+        .is_none_or(|q| q.query.linked_depth() > 0 || q.query.matches(entity))
         && sub.scope_q.as_ref().is_none_or(|s| s.matches(entity))
         && sub.geo_q.as_ref().is_none_or(|g| g.matches_entity(entity))
 }

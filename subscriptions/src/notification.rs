@@ -100,7 +100,20 @@ impl<'a> EntityRenderer<'a> {
         }
     }
 
-    fn options(&self) -> RenderOptions<'_> {
+    pub fn subscription(&self) -> &Subscription {
+        self.sub
+    }
+
+    /// The projection of the notified entities, every member when none is set.
+    pub fn projection(&self) -> Projection {
+        self.projection.clone().unwrap_or_default()
+    }
+
+    pub fn context(&self) -> &ActiveContext {
+        self.ctx
+    }
+
+    pub fn options(&self) -> RenderOptions<'_> {
         RenderOptions {
             format: self.sub.notification.format,
             sys_attrs: self.sub.notification.sys_attrs,
@@ -153,8 +166,14 @@ impl<'a> EntityRenderer<'a> {
     /// instance the write deleted as the NGSI-LD Null, and the previous values when
     /// `showChanges` is set.
     pub fn event(&self, event: &ChangeEvent, trigger: Trigger) -> Value {
+        self.event_entity(event, trigger).0
+    }
+
+    /// [`EntityRenderer::event`], with the entity it renders unless the event deleted it: the
+    /// one whose Linked Entities a `join` adds.
+    pub fn event_entity(&self, event: &ChangeEvent, trigger: Trigger) -> (Value, Option<Entity>) {
         let Some(after) = &event.after else {
-            return self.deleted(event, trigger);
+            return (self.deleted(event, trigger), None);
         };
         let mut notified = after.clone();
         if let Some(before) = &event.before {
@@ -192,7 +211,7 @@ impl<'a> EntityRenderer<'a> {
                 );
             }
         }
-        Value::Object(out)
+        (Value::Object(out), Some(notified))
     }
 
     /// Clause 5.2.14: previous values are not shown in the simplified format.

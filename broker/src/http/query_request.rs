@@ -364,10 +364,7 @@ impl QueryRequest {
             }
         };
         let join_level = map.get("joinLevel").map(Value::to_string);
-        let contained_by = match names_member(map, "containedBy")? {
-            Some(ids) => ids,
-            None => Vec::new(),
-        };
+        let contained_by: Vec<String> = names_member(map, "containedBy")?.unwrap_or_default();
         request.rendering.join =
             linked_retrieval(text("join")?, join_level.as_deref(), contained_by)?;
         if let Some(entities) = map.get("entities") {
@@ -579,11 +576,15 @@ fn linked_retrieval(
 ) -> BrokerResult<Option<LinkedRetrieval>> {
     let level = match level {
         None => 1,
-        Some(level) => level.parse::<usize>().ok().filter(|l| *l > 0).ok_or_else(|| {
-            BrokerError::BadRequestData(format!(
-                "joinLevel must be a positive integer, not {level}"
-            ))
-        })?,
+        Some(level) => level
+            .parse::<usize>()
+            .ok()
+            .filter(|l| *l > 0)
+            .ok_or_else(|| {
+                BrokerError::BadRequestData(format!(
+                    "joinLevel must be a positive integer, not {level}"
+                ))
+            })?,
     };
     for id in &contained_by {
         ngsi_types::ident::check_uri("containedBy", id)?;

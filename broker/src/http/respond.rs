@@ -186,7 +186,12 @@ fn flat(
     let opts = rendering.render_options();
     if geojson {
         let geometry = &rendering.geometry_property;
-        return feature_collection(linked.render_flat_features(roots, &ctx.active, &opts, geometry));
+        return feature_collection(linked.render_flat_features(
+            roots,
+            &ctx.active,
+            &opts,
+            geometry,
+        ));
     }
     Value::Array(
         linked

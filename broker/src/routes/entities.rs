@@ -90,7 +90,9 @@ async fn query(
         .entities
         .query(&tenant, &request.store_query(), request.order.as_ref())
         .await?;
-    let linked = request.rendering.linked_of(&state.entities, &tenant, &page.entities);
+    let linked = request
+        .rendering
+        .linked_of(&state.entities, &tenant, &page.entities);
     let linked = linked.await?;
     let links = pagination::page_links(
         "/ngsi-ld/v1/entities",

@@ -10,7 +10,7 @@ use chrono::Utc;
 use ngsi_types::Entity;
 use subscriptions::{EntitySource, Subscription};
 
-use crate::store::{EntityQuery, Store, Tenant};
+use crate::store::{EntityFilter, EntityQuery, Store, Tenant};
 
 /// Most entities one periodic notification carries.
 const MAX_PERIODIC_ENTITIES: usize = 1000;
@@ -53,6 +53,30 @@ impl EntitySource for StoreEntitySource {
             Ok(page) => page.entities,
             Err(e) => {
                 tracing::warn!(%tenant, error = %e, "periodic notification: reading entities failed");
+                Vec::new()
+            }
+        }
+    }
+
+    async fn by_ids(&self, tenant: Option<&str>, ids: Vec<String>) -> Vec<Entity> {
+        let tenant = tenant.and_then(Tenant::named).unwrap_or_default();
+        let now = Utc::now();
+        let query = EntityQuery {
+            limit: ids.len(),
+            ..EntityQuery::filtered(EntityFilter {
+                ids: Some(ids),
+                ..EntityFilter::default()
+            })
+        };
+        match self.store.query(&tenant, &query).await {
+            // GS CIM 009 4.22: an entity past its expiresAt is no longer served.
+            Ok(page) => page
+                .entities
+                .into_iter()
+                .filter(|e| e.expires_at.is_none_or(|at| at > now))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(%tenant, error = %e, "notification: reading linked entities failed");
                 Vec::new()
             }
         }

@@ -21,6 +21,7 @@ mod errors;
 mod formats;
 mod geo;
 mod limits;
+mod linked;
 mod members;
 mod meta;
 mod notifications;
@@ -216,6 +217,12 @@ static CASES: &[Case] = cases! {
     batch_items::batch_items_breaking_their_media_type_rule_fail_alone ["5.6.7", "6.3.5", "4.4"];
     batch_items::batch_update_reports_entities_left_unchanged_by_no_overwrite ["5.6.9", "5.6.3"];
 
+    linked::join_inline_nests_each_level_in_its_relationship ["4.5.23", "5.7.1"];
+    linked::join_flat_appends_each_linked_entity_once ["4.5.23", "5.7.1", "5.7.2"];
+    linked::projections_through_relationships_project_linked_entities ["4.21", "5.7.1"];
+    linked::q_through_a_relationship_matches_on_the_target ["4.9", "5.7.2"];
+    linked::notifications_with_join_carry_the_linked_entities ["5.8.6", "5.2.14"];
+    linked::a_subscription_q_through_a_relationship_notifies_matching_targets ["4.9", "5.8.6"];
     query::q_supports_every_comparison_operator ["5.7.2", "4.9"];
     query::raw_operators_quotes_and_spaces_in_the_query_string_work ["4.9", "6.3"];
     query::q_combines_terms_with_and_or_and_parentheses ["5.7.2", "4.9"];

@@ -23,7 +23,8 @@ use crate::entity::Entity;
 use crate::query::projection::Projection;
 
 /// The representation of Linked Entities (`join`, clause 4.5.23).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Join {
     /// Clause 4.5.23.2: inside the Relationships that target them.
     Inline,
@@ -39,6 +40,13 @@ impl Join {
             "flat" => Some(Some(Self::Flat)),
             "@none" => Some(None),
             _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Inline => "inline",
+            Self::Flat => "flat",
         }
     }
 }
@@ -244,6 +252,41 @@ impl LinkedEntities {
             ..*opts
         };
         let mut out = render_entity(entity, ctx, &here);
+        self.embed_linked(&mut out, entity, projection, ctx, opts);
+        out
+    }
+
+    /// Adds the Linked Entities of `entity` to `out`, its rendering (with the projection of
+    /// `opts`) made elsewhere: a notification's, which carries more than the entity (clause
+    /// 5.8.6).
+    pub fn embed_into(
+        &self,
+        out: &mut Map<String, Value>,
+        entity: &Entity,
+        ctx: &ActiveContext,
+        opts: &RenderOptions<'_>,
+    ) {
+        let projection = opts.projection.cloned().unwrap_or_default();
+        self.embed_linked(out, entity, &projection, ctx, opts);
+    }
+
+    /// The Linked Entities alone, flattened (the responding entities rendered elsewhere).
+    pub fn render_linked(
+        &self,
+        ctx: &ActiveContext,
+        opts: &RenderOptions<'_>,
+    ) -> Vec<Map<String, Value>> {
+        self.render_flat(&[], ctx, opts)
+    }
+
+    fn embed_linked(
+        &self,
+        out: &mut Map<String, Value>,
+        entity: &Entity,
+        projection: &Projection,
+        ctx: &ActiveContext,
+        opts: &RenderOptions<'_>,
+    ) {
         for (name, instances) in &entity.attributes {
             if !projection.keeps_attribute(name) {
                 continue;
@@ -281,7 +324,6 @@ impl LinkedEntities {
                 _ => {}
             }
         }
-        out
     }
 }
 

@@ -70,13 +70,17 @@ impl Default for EngineConfig {
     }
 }
 
-/// Access to the current entities, for periodic (`timeInterval`) notifications. The broker
-/// implements it over its store; [`Subscription::matches_entity`] applies the
-/// subscription's selectors and filters to a candidate.
+/// Access to the current entities, for periodic (`timeInterval`) notifications and the
+/// Linked Entities of notifications (`notification.join`). The broker implements it over its
+/// store; [`Subscription::matches_entity`] applies the subscription's selectors and filters
+/// to a candidate.
 #[async_trait]
 pub trait EntitySource: Send + Sync + 'static {
     /// The entities of `tenant` that the subscription currently selects.
     async fn matching(&self, tenant: Option<&str>, subscription: &Subscription) -> Vec<Entity>;
+
+    /// The entities of `tenant` with these ids, those that exist (in any order).
+    async fn by_ids(&self, tenant: Option<&str>, ids: Vec<String>) -> Vec<Entity>;
 }
 
 /// An [`EntitySource`] with no entities: periodic subscriptions never notify.
@@ -86,6 +90,10 @@ pub struct NoEntities;
 #[async_trait]
 impl EntitySource for NoEntities {
     async fn matching(&self, _: Option<&str>, _: &Subscription) -> Vec<Entity> {
+        Vec::new()
+    }
+
+    async fn by_ids(&self, _: Option<&str>, _: Vec<String>) -> Vec<Entity> {
         Vec::new()
     }
 }

@@ -5,10 +5,16 @@
 //! (`timeInterval`) subscription. A new version of the subscription arrives on a watch
 //! channel, so an update keeps the queue and the counters.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use ngsi_types::attribute::AttributeValue;
+use ngsi_types::format::{Join, LinkedEntities};
+use ngsi_types::query::q::Query;
+use ngsi_types::Entity;
 use serde_json::Value;
 use tokio::sync::watch;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
@@ -19,6 +25,9 @@ use crate::delivery::{Envelope, MqttSession, Transports};
 use crate::event::ChangeEvent;
 use crate::model::{ActiveSubscription, State, Trigger};
 use crate::notification::{EntityRenderer, Notification};
+
+/// Most Linked Entities one notification carries.
+const MAX_LINKED_ENTITIES: usize = 1000;
 use crate::status::SubscriptionStatus;
 
 /// One change to notify.
@@ -133,8 +142,22 @@ impl Worker {
                 return;
             }
         }
-        let data = EntityRenderer::new(sub, &active.context).event(&job.event, job.trigger);
-        let notification = Notification::new(sub, vec![data], Some(job.trigger), Utc::now());
+        if let (Some(q), Some(entity)) = (&sub.q, job.event.entity()) {
+            if !linked_q_holds(
+                self.shared.source.as_ref(),
+                self.tenant.as_deref(),
+                &q.query,
+                entity,
+            )
+            .await
+            {
+                return;
+            }
+        }
+        let renderer = EntityRenderer::new(sub, &active.context);
+        let notified = renderer.event_entity(&job.event, job.trigger);
+        let data = self.with_linked(&renderer, vec![notified]).await;
+        let notification = Notification::new(sub, data, Some(job.trigger), Utc::now());
         self.deliver(&active, &notification).await;
     }
 
@@ -144,18 +167,74 @@ impl Worker {
         if sub.state(Utc::now()) != State::Active {
             return;
         }
-        let entities = self
+        let mut entities = self
             .shared
             .source
             .matching(self.tenant.as_deref(), sub)
             .await;
+        if let Some(q) = sub.q.as_ref().filter(|q| q.query.linked_depth() > 0) {
+            let mut kept = Vec::with_capacity(entities.len());
+            for entity in entities {
+                let source = self.shared.source.as_ref();
+                if linked_q_holds(source, self.tenant.as_deref(), &q.query, &entity).await {
+                    kept.push(entity);
+                }
+            }
+            entities = kept;
+        }
         if entities.is_empty() {
             return;
         }
         let renderer = EntityRenderer::new(sub, &active.context);
-        let data = entities.iter().map(|e| renderer.entity(e)).collect();
+        let notified = entities
+            .into_iter()
+            .map(|e| (renderer.entity(&e), Some(e)))
+            .collect();
+        let data = self.with_linked(&renderer, notified).await;
         let notification = Notification::new(sub, data, None, Utc::now());
         self.deliver(&active, &notification).await;
+    }
+
+    /// The notification's `data`: the rendered entities, with their Linked Entities when the
+    /// subscription has `notification.join` (clause 5.8.6, 4.5.23), read level by level
+    /// through the entity source, at most [`MAX_LINKED_ENTITIES`] of them.
+    async fn with_linked(
+        &self,
+        renderer: &EntityRenderer<'_>,
+        notified: Vec<(Value, Option<Entity>)>,
+    ) -> Vec<Value> {
+        let params = &renderer.subscription().notification;
+        let Some(join) = params.join else {
+            return notified.into_iter().map(|(data, _)| data).collect();
+        };
+        let projection = renderer.projection();
+        let roots = notified.iter().filter_map(|(_, e)| e.as_ref());
+        let mut linked = LinkedEntities::new(roots, &projection, &[]);
+        for _ in 0..params.join_level.unwrap_or(1) {
+            let wanted = linked.wanted();
+            if wanted.is_empty() || linked.len() + wanted.len() > MAX_LINKED_ENTITIES {
+                break;
+            }
+            let tenant = self.tenant.as_deref();
+            linked.add_level(self.shared.source.by_ids(tenant, wanted).await);
+        }
+        let (ctx, opts) = (renderer.context(), renderer.options());
+        let mut data: Vec<Value> = Vec::with_capacity(notified.len() + linked.len());
+        for (mut value, entity) in notified {
+            if let (Join::Inline, Value::Object(out), Some(entity)) = (join, &mut value, &entity) {
+                linked.embed_into(out, entity, ctx, &opts);
+            }
+            data.push(value);
+        }
+        if join == Join::Flat {
+            data.extend(
+                linked
+                    .render_linked(ctx, &opts)
+                    .into_iter()
+                    .map(Value::Object),
+            );
+        }
+        data
     }
 
     /// Sends with retries and exponential backoff, then records the outcome.
@@ -232,6 +311,49 @@ impl Worker {
 }
 
 /// Resolves once shutdown is asked, at once if it already was (or the engine is gone).
+/// Decides a `q` on `entity`, its terms through Relationships (`rel{Type:path}`, clause 4.9)
+/// on the entities that `rel` targets, read through the entity source (nested paths one
+/// level further each). A query without such terms is decided on the entity alone.
+fn linked_q_holds<'a>(
+    source: &'a dyn EntitySource,
+    tenant: Option<&'a str>,
+    q: &'a Query,
+    entity: &'a Entity,
+) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>> {
+    Box::pin(async move {
+        let subqueries = q.linked_subqueries();
+        if subqueries.is_empty() {
+            return q.matches(entity);
+        }
+        let mut targets = Vec::with_capacity(subqueries.len());
+        for sub in subqueries {
+            let ids: Vec<String> = entity
+                .attributes
+                .get(&sub.relationship)
+                .into_iter()
+                .flatten()
+                .flat_map(|instance| match &instance.value {
+                    AttributeValue::Relationship { object, .. } => vec![object.clone()],
+                    AttributeValue::ListRelationship { objects, .. } => objects.clone(),
+                    _ => Vec::new(),
+                })
+                .collect();
+            let mut matched = Vec::new();
+            if !ids.is_empty() {
+                for target in source.by_ids(tenant, ids).await {
+                    let typed =
+                        sub.types.is_empty() || sub.types.iter().any(|t| target.has_type(t));
+                    if typed && linked_q_holds(source, tenant, &sub.inner, &target).await {
+                        matched.push(target.id);
+                    }
+                }
+            }
+            targets.push(matched);
+        }
+        q.with_linked_targets(targets).matches(entity)
+    })
+}
+
 async fn stopping(shutdown: &mut watch::Receiver<bool>) {
     let _ = shutdown.wait_for(|stop| *stop).await;
 }

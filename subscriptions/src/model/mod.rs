@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
-use ngsi_types::format::Format;
+use ngsi_types::format::{Format, Join};
 use ngsi_types::query::filter::{EntityFilter, EntitySelector};
 use ngsi_types::query::geo::GeoQuery;
 use ngsi_types::query::q::Query;
@@ -153,6 +153,13 @@ pub struct NotificationParams {
     pub sys_attrs: bool,
     #[serde(default)]
     pub show_changes: bool,
+    /// `join` (clause 5.2.14.1): the Linked Entities notified with each entity, inline or
+    /// flattened (clause 4.5.23); none when absent (`@none`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join: Option<Join>,
+    /// `joinLevel`: how deep (1 when `join` is set without it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join_level: Option<usize>,
     pub endpoint: Endpoint,
 }
 
@@ -292,10 +299,16 @@ mod format_name {
 impl Subscription {
     /// The entities this subscription is about: its selectors and its `q`, `scopeQ` and
     /// `geoQ`, as the filter a store query takes (periodic notifications read them so).
+    /// The subscription's selectors and filters as an entity filter; a `q` with terms through
+    /// Relationships is left out, for the caller to decide on each entity.
     pub fn entity_filter(&self) -> EntityFilter {
         EntityFilter {
             selectors: self.entities.iter().map(|e| e.selector.clone()).collect(),
-            q: self.q.as_ref().map(|q| q.query.clone()),
+            q: self
+                .q
+                .as_ref()
+                .filter(|q| q.query.linked_depth() == 0)
+                .map(|q| q.query.clone()),
             scope_q: self.scope_q.clone(),
             geo_q: self.geo_q.clone(),
             ..EntityFilter::default()

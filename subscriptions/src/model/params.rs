@@ -1,13 +1,16 @@
 //! NotificationParams (clause 5.2.14) and Endpoint (clause 5.2.15) in their API form.
 
 use ngsi_types::context::ActiveContext;
-use ngsi_types::format::Format;
+use ngsi_types::format::{Format, Join};
 use serde_json::Value;
 
 use ngsi_types::ident::check_name;
 
 use super::members::{bad, flag, is_null, names, non_empty_array, positive, string, Result};
 use super::{Accept, Endpoint, KeyValue, NotificationParams};
+
+/// The deepest Linked Entity retrieval a notification makes (as for queries).
+const MAX_JOIN_LEVEL: usize = 16;
 
 /// NotificationParams (clause 5.2.14), a full object on create and on update alike: an
 /// update replaces the `notification` member as a whole (clause 5.5.8), so its endpoint is
@@ -23,6 +26,8 @@ pub(super) fn parse_notification(value: &Value, ctx: &ActiveContext) -> Result<N
         format: Format::Normalized,
         sys_attrs: false,
         show_changes: false,
+        join: None,
+        join_level: None,
         endpoint: parse_endpoint(
             obj.get("endpoint")
                 .ok_or_else(|| bad("notification.endpoint", "is mandatory"))?,
@@ -50,6 +55,26 @@ pub(super) fn parse_notification(value: &Value, ctx: &ActiveContext) -> Result<N
             "sysAttrs" => params.sys_attrs = flag("notification.sysAttrs", v)?,
             "showChanges" => params.show_changes = flag("notification.showChanges", v)?,
             "endpoint" => params.endpoint = parse_endpoint(v)?,
+            "join" if reset => params.join = None,
+            "join" => {
+                let name = string("notification.join", v)?;
+                params.join = Join::parse(name).ok_or_else(|| {
+                    bad(
+                        "notification.join",
+                        format!("must be flat, inline or @none, not '{name}'"),
+                    )
+                })?;
+            }
+            "joinLevel" if reset => params.join_level = None,
+            "joinLevel" => {
+                let level = v.as_u64().filter(|l| *l > 0).ok_or_else(|| {
+                    bad(
+                        "notification.joinLevel",
+                        format!("must be a positive integer, not {v}"),
+                    )
+                })?;
+                params.join_level = Some(level.min(MAX_JOIN_LEVEL as u64) as usize);
+            }
             // Read-only status members: ignored on input.
             "status" | "timesSent" | "timesFailed" | "lastNotification" | "lastFailure"
             | "lastSuccess" => {}

@@ -137,6 +137,12 @@ fn render_notification(
     if params.show_changes {
         out.insert("showChanges".into(), json!(true));
     }
+    if let Some(join) = params.join {
+        out.insert("join".into(), json!(join.as_str()));
+    }
+    if let Some(level) = params.join_level {
+        out.insert("joinLevel".into(), json!(level));
+    }
     out.insert("endpoint".into(), render_endpoint(&params.endpoint));
     if let Some(s) = status {
         if let Some(ok) = s.ok {

@@ -484,6 +484,14 @@ impl EntitySource for Fixed {
             .cloned()
             .collect()
     }
+
+    async fn by_ids(&self, _tenant: Option<&str>, ids: Vec<String>) -> Vec<Entity> {
+        self.0
+            .iter()
+            .filter(|e| ids.contains(&e.id))
+            .cloned()
+            .collect()
+    }
 }
 
 #[tokio::test]

@@ -778,7 +778,9 @@ fn a_linked_term_is_decided_by_the_targets_it_is_given() {
     let rel = ctx.expand_term("managedBy").into_owned();
     let mut e = Entity::new("urn:x:1", vec!["T".into()]);
     e.put_attribute(rel.clone(), Attribute::relationship("urn:y:1"));
-    let q = Query::parse("managedBy{name}==\"Pisa\"|a==1").expect("valid").expand(&ctx);
+    let q = Query::parse("managedBy{name}==\"Pisa\"|a==1")
+        .expect("valid")
+        .expand(&ctx);
     assert!(!q.matches(&e), "unresolved, a linked term matches nothing");
     let hit = q.with_linked_targets(vec![vec!["urn:y:1".into(), "urn:y:2".into()]]);
     assert!(hit.matches(&e));
