@@ -154,6 +154,14 @@ pub struct Attribute {
     pub observed_digits: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_code: Option<String>,
+    /// `expiresAt` of a transient attribute instance (clause 4.22, Tables 5.2.5-1 and
+    /// 5.2.6-1): past it the instance is no longer served and the broker removes it.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::datetime::micros_opt"
+    )]
+    pub expires_at: Option<DateTime<Utc>>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -207,6 +215,7 @@ impl Attribute {
             observed_at: None,
             observed_digits: None,
             unit_code: None,
+            expires_at: None,
             created_at: None,
             modified_at: None,
             deleted_at: None,

@@ -74,6 +74,43 @@ impl Entity {
         self.attributes.retain(|_, instances| !instances.is_empty());
     }
 
+    /// The earliest `expiresAt` of the entity and its attribute instances: when the broker
+    /// next has something to remove from it (clause 4.22).
+    pub fn next_expiry(&self) -> Option<DateTime<Utc>> {
+        self.attributes
+            .values()
+            .flatten()
+            .filter_map(|a| a.expires_at)
+            .chain(self.expires_at)
+            .min()
+    }
+
+    /// The earliest `expiresAt` of its attribute instances.
+    pub fn attributes_expire_at(&self) -> Option<DateTime<Utc>> {
+        self.attributes
+            .values()
+            .flatten()
+            .filter_map(|a| a.expires_at)
+            .min()
+    }
+
+    /// Removes the attribute instances whose `expiresAt` is at or before `now` (clause 4.22);
+    /// returns the names of the attributes that lost one.
+    pub fn drop_expired_attributes(&mut self, now: DateTime<Utc>) -> Vec<String> {
+        let mut touched = Vec::new();
+        for (name, instances) in self.attributes.iter_mut() {
+            let before = instances.len();
+            instances.retain(|a| a.expires_at.is_none_or(|at| at > now));
+            if instances.len() != before {
+                touched.push(name.clone());
+            }
+        }
+        if !touched.is_empty() {
+            self.attributes.retain(|_, instances| !instances.is_empty());
+        }
+        touched
+    }
+
     pub fn new(id: impl Into<String>, types: Vec<String>) -> Self {
         Self {
             id: id.into(),

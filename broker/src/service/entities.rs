@@ -163,6 +163,10 @@ impl Entities {
             .map(|v| v.entity)
             .filter(|e| types.is_none_or(|t| t.matches(e)))
             .filter(|e| e.expires_at.is_none_or(|at| at > now))
+            .map(|mut e| {
+                e.drop_expired_attributes(now);
+                e
+            })
             .ok_or_else(|| not_found(id))
     }
 
@@ -342,7 +346,7 @@ impl Entities {
                 .await
             {
                 Ok(_) => {
-                    tracing::debug!(%tenant, %id, "transient entity expired");
+                    tracing::debug!(%tenant, %id, "transient entity or attributes expired");
                     deleted += 1;
                 }
                 Err(BrokerError::NotFound(_)) => {}
@@ -436,8 +440,17 @@ impl Entities {
         order: Option<&EntityOrder>,
     ) -> BrokerResult<QueryPage> {
         require_tenant(self.store.as_ref(), tenant).await?;
+        let now = self.clock.now();
+        // GS CIM 009 4.22: expired attribute instances are no longer served, even in the
+        // moment before the background expiry removes them.
+        let served = |mut page: QueryPage| {
+            for entity in &mut page.entities {
+                entity.drop_expired_attributes(now);
+            }
+            page
+        };
         let Some(order) = order else {
-            return Ok(self.store.query(tenant, query).await?);
+            return Ok(served(self.store.query(tenant, query).await?));
         };
         let every_match = EntityQuery {
             offset: 0,
@@ -458,7 +471,7 @@ impl Entities {
             .skip(query.offset)
             .take(query.limit)
             .collect();
-        Ok(QueryPage { entities, total })
+        Ok(served(QueryPage { entities, total }))
     }
 }
 

@@ -56,6 +56,9 @@ impl Entities {
             let mut fetched = self.store.query(tenant, &query).await?.entities;
             // GS CIM 4.22: an entity past its expiresAt is no longer served.
             fetched.retain(|e| e.expires_at.is_none_or(|at| at > now));
+            for entity in &mut fetched {
+                entity.drop_expired_attributes(now);
+            }
             if let Some(ids) = dataset_ids {
                 for entity in &mut fetched {
                     entity.retain_datasets(ids);

@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use ngsi_types::format::EntityFragment;
 use ngsi_types::query::type_expr::TypeExpr;
 use ngsi_types::update::{
-    append_attributes, append_scope, delete_attribute, delete_scope, drop_attributes, merge_entity,
-    partial_update_attribute, replace_attribute, replace_entity, update_attributes, update_scope,
-    Changes,
+    append_attributes, append_scope, delete_attribute, delete_scope, drop_attributes,
+    expire_attributes, merge_entity, partial_update_attribute, replace_attribute, replace_entity,
+    update_attributes, update_scope, Changes,
 };
 use ngsi_types::{Attribute, Entity};
 
@@ -133,6 +133,13 @@ impl EntityOperation {
             (Self::Delete, Some(_)) => Ok(Planned::Delete),
             (Self::Expire { at }, Some(e)) if e.expires_at.is_some_and(|t| t <= *at) => {
                 Ok(Planned::Delete)
+            }
+            // GS CIM 009 4.22: the expired instances of transient attributes go, the entity
+            // stays.
+            (Self::Expire { at }, Some(e))
+                if e.attributes_expire_at().is_some_and(|t| t <= *at) =>
+            {
+                modified(e, |e| Ok(expire_attributes(e, *at)))
             }
             (Self::Expire { .. }, _) => Err(BrokerError::NotFound(format!(
                 "entity '{id}' is no longer expired"

@@ -359,6 +359,7 @@ static CASES: &[Case] = cases! {
     transient::an_entity_is_removed_once_its_expiry_has_passed ["4.23"];
     transient::an_entity_merged_to_a_past_expiry_is_not_served_at_once ["4.22", "5.6.17"];
     transient::an_invalid_expiry_is_400 ["4.23"];
+    transient::a_transient_attribute_expires_and_the_entity_stays ["4.22", "5.2.5", "5.2.6"];
     transient::merging_a_null_expiry_makes_the_entity_permanent ["4.22", "5.5.4", "5.6.17"];
 
     subscriptions::create_is_201_with_location_and_retrieve_renders_the_subscription ["5.8.1", "5.8.3", "5.2.12"];

@@ -44,7 +44,12 @@ pub(crate) async fn an_entity_is_removed_once_its_expiry_has_passed() {
 
     let got = client.get(&entity_path(&soon)).await;
     got.assert_status(200);
-    assert_eq!(got.json["expiresAt"], entity["expiresAt"]);
+    // GS CIM 009 6.3.11: expiresAt is a system temporal attribute, shown with sysAttrs.
+    assert!(got.json.get("expiresAt").is_none(), "{}", got.text);
+    let sys = client
+        .get(&format!("{}?options=sysAttrs", entity_path(&soon)))
+        .await;
+    assert_eq!(sys.json["expiresAt"], entity["expiresAt"]);
 
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -104,8 +109,11 @@ pub(crate) async fn merging_a_null_expiry_makes_the_entity_permanent() {
         .patch(&entity_path(&id), &json!({"expiresAt": "urn:ngsi-ld:null"}))
         .await
         .assert_status(204);
-    let got = client.get(&entity_path(&id)).await;
+    let got = client
+        .get(&format!("{}?options=sysAttrs", entity_path(&id)))
+        .await;
     got.assert_status(200);
+    assert!(got.json.get("createdAt").is_some(), "{}", got.text);
     assert!(got.json.get("expiresAt").is_none(), "{}", got.text);
     // The Null is no value for a creation.
     let mut refused = entity_fixture("vehicle.json", &urn("Vehicle"));
@@ -114,4 +122,83 @@ pub(crate) async fn merging_a_null_expiry_makes_the_entity_permanent() {
         .post("/ngsi-ld/v1/entities", &refused)
         .await
         .assert_error(400, "BadRequestData");
+}
+
+/// GS CIM 009 4.22, Tables 5.2.5-1 and 5.2.6-1: a Property or Relationship instance may be
+/// transient: past its expiresAt the instance is gone, its durable siblings (another
+/// datasetId of the same attribute among them) and the entity stay. A whole-attribute update
+/// without expiresAt makes the attribute durable; a partial update keeps the expiry.
+pub(crate) async fn a_transient_attribute_expires_and_the_entity_stays() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    let soon = instant_from_now(Duration::from_millis(1500));
+    let entity = json!({
+        "id": id, "type": "Vehicle",
+        "speed": [
+            {"type": "Property", "value": 10},
+            {"type": "Property", "value": 20, "datasetId": "urn:ngsi-ld:d:gps", "expiresAt": soon}
+        ],
+        "driver": {"type": "Relationship", "object": "urn:ngsi-ld:Person:1", "expiresAt": soon},
+        "brand": {"type": "Property", "value": "Volvo", "expiresAt": soon},
+        "fuel": {"type": "Property", "value": 40, "expiresAt": soon}
+    });
+    client.create(&entity).await;
+    let path = entity_path(&id);
+    let sys = client.get(&format!("{path}?options=sysAttrs")).await;
+    assert_eq!(sys.json["driver"]["expiresAt"], json!(soon), "{}", sys.text);
+    let plain = client.get(&path).await;
+    assert!(!plain.text.contains("expiresAt"), "{}", plain.text);
+    // brand becomes durable (update replaces the attribute), fuel stays transient.
+    client
+        .patch(
+            &format!("{path}/attrs"),
+            &json!({"brand": {"type": "Property", "value": "Saab"}}),
+        )
+        .await
+        .assert_status(204);
+    client
+        .patch(
+            &format!("{path}/attrs/fuel"),
+            &json!({"type": "Property", "value": 39}),
+        )
+        .await
+        .assert_status(204);
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let got = loop {
+        let got = client.get(&path).await;
+        got.assert_status(200);
+        if got.json.get("driver").is_none() {
+            break got;
+        }
+        assert!(Instant::now() < deadline, "still there: {}", got.text);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(got.json["speed"]["value"], 10, "{}", got.text);
+    assert!(got.json["speed"].get("datasetId").is_none(), "{}", got.text);
+    assert_eq!(got.json["brand"]["value"], "Saab");
+    assert!(got.json.get("fuel").is_none(), "{}", got.text);
+    // Gone from storage too, not only hidden: a query on it finds nothing.
+    let q = format!(
+        "/ngsi-ld/v1/entities?type=Vehicle&q={}",
+        crate::enc("fuel==39")
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let found = client.get(&q).await;
+        found.assert_status(200);
+        let hit = found
+            .json
+            .as_array()
+            .is_some_and(|a| a.iter().any(|e| e["id"] == id.as_str()));
+        if !hit {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a query still finds it: {}",
+            found.text
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -298,6 +298,7 @@ fn parse_object(
     let mut observed_at = None;
     let mut observed_digits = None;
     let mut unit_code = None;
+    let mut expires_at = None;
     let mut sub_attributes = indexmap::IndexMap::new();
     for (key, member) in map {
         match key.as_str() {
@@ -346,6 +347,15 @@ fn parse_object(
                     name,
                     format!("a {} has no unitCode", kind.as_str()),
                 ))
+            }
+            // GS CIM 009 4.22: a transient attribute instance.
+            "expiresAt" => {
+                let member_name = format!("{name}.expiresAt");
+                let s = member.as_str().ok_or_else(|| NgsiError::InvalidDateTime {
+                    member: member_name.clone(),
+                    value: member.to_string(),
+                })?;
+                expires_at = Some(parse_datetime_member(&member_name, s)?);
             }
             "observedAt" => {
                 let member_name = format!("{name}.observedAt");
@@ -412,6 +422,7 @@ fn parse_object(
     attr.observed_at = observed_at;
     attr.observed_digits = observed_digits;
     attr.unit_code = unit_code;
+    attr.expires_at = expires_at;
     attr.sub_attributes = sub_attributes;
     Ok(attr)
 }

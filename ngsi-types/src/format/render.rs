@@ -42,8 +42,9 @@ pub fn render_entity(
         };
         out.insert("scope".into(), scope);
     }
-    if let Some(expires) = &entity.expires_at {
-        out.insert("expiresAt".into(), Value::String(format_datetime(expires)));
+    // GS CIM 009 6.3.11: expiresAt, a system temporal attribute, shows with sysAttrs.
+    if opts.sys_attrs {
+        insert_time(&mut out, "expiresAt", entity.expires_at.as_ref());
     }
     if opts.sys_attrs && opts.format != Format::KeyValues {
         insert_time(&mut out, "createdAt", entity.created_at.as_ref());
@@ -184,6 +185,7 @@ fn render_instance(
         out.insert("unitCode".into(), Value::String(unit.clone()));
     }
     if opts.sys_attrs {
+        insert_time(&mut out, "expiresAt", attr.expires_at.as_ref());
         insert_time(&mut out, "createdAt", attr.created_at.as_ref());
         insert_time(&mut out, "modifiedAt", attr.modified_at.as_ref());
     }

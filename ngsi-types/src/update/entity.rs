@@ -142,6 +142,9 @@ pub(super) fn merge_attribute(old: &mut Attribute, new: Attribute, now: DateTime
     if new.unit_code.is_some() {
         old.unit_code = new.unit_code;
     }
+    if new.expires_at.is_some() {
+        old.expires_at = new.expires_at;
+    }
     for (name, sub) in new.sub_attributes {
         match (old.sub_attributes.get_mut(&name), &sub.value) {
             (Some(_), AttributeValue::Null(_)) => {
@@ -192,6 +195,17 @@ pub fn replace_entity(old: &Entity, mut new: Entity, now: DateTime<Utc>) -> (Ent
 }
 
 /// Stamps the entity's `modifiedAt` when anything changed.
+/// The expiry of transient attribute instances (clause 4.22): those whose `expiresAt` is at
+/// or before `now` are deleted, as a deletion of attributes.
+pub fn expire_attributes(entity: &mut Entity, now: DateTime<Utc>) -> Changes {
+    let mut changes = Changes::default();
+    for name in entity.drop_expired_attributes(now) {
+        changes.record(&name, Outcome::Deleted);
+    }
+    finish(entity, &changes, now);
+    changes
+}
+
 pub(super) fn finish(entity: &mut Entity, changes: &Changes, now: DateTime<Utc>) {
     if changes.is_modified() {
         entity.modified_at = Some(now);

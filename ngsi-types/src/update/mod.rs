@@ -13,7 +13,10 @@ mod scope;
 pub use attribute::{
     delete_attribute, drop_attributes, partial_update_attribute, replace_attribute,
 };
-pub use entity::{append_attributes, merge_entity, replace_entity, update_attributes, Attributes};
+pub use entity::{
+    append_attributes, expire_attributes, merge_entity, replace_entity, update_attributes,
+    Attributes,
+};
 pub use scope::{append_scope, delete_scope, update_scope, SCOPE};
 
 use crate::error::NgsiError;

@@ -81,8 +81,15 @@ pub fn fields(entity: &Entity) -> StoreResult<Document> {
     if let Some(t) = entity.expires_at {
         d.insert("expiresAt", date(t));
     }
+    if let Some(t) = entity.attributes_expire_at() {
+        d.insert(ATTRIBUTES_EXPIRE_AT, date(t));
+    }
     Ok(d)
 }
+
+/// The field of the earliest `expiresAt` of an entity's attribute instances (clause 4.22),
+/// indexed like the entity's own `expiresAt`.
+pub const ATTRIBUTES_EXPIRE_AT: &str = "attrsExpireAt";
 
 pub fn date(t: DateTime<Utc>) -> mongodb::bson::DateTime {
     mongodb::bson::DateTime::from_millis(t.timestamp_millis())

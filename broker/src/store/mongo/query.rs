@@ -156,7 +156,10 @@ pub async fn expired(store: &MongoStore, now: DateTime<Utc>) -> StoreResult<Vec<
     for tenant in tenants::list(store).await? {
         let mut cursor = store
             .entities(&tenant)
-            .find(doc! { "expiresAt": { "$lte": document::date(now) } })
+            .find(doc! { "$or": [
+                { "expiresAt": { "$lte": document::date(now) } },
+                { document::ATTRIBUTES_EXPIRE_AT: { "$lte": document::date(now) } },
+            ] })
             .projection(doc! { "_id": 1 })
             .await
             .map_err(|e| store_error("finding expired entities", e))?;

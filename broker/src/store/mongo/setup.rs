@@ -118,6 +118,10 @@ pub async fn create_indexes(db: &Database) -> StoreResult<()> {
             .keys(doc! { "expiresAt": 1 })
             .options(IndexOptions::builder().sparse(true).build())
             .build(),
+        IndexModel::builder()
+            .keys(doc! { super::document::ATTRIBUTES_EXPIRE_AT: 1 })
+            .options(IndexOptions::builder().sparse(true).build())
+            .build(),
     ];
     entities
         .create_indexes(models)

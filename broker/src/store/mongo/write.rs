@@ -259,7 +259,7 @@ async fn attempt(
             // The new version is known: a plain update (cheaper than find-and-modify)
             // that matches only the version read.
             let filter = doc! { "_id": id, "v": v as i64 };
-            let update = update_of(&fields(entity)?, entity.expires_at.is_none());
+            let update = update_of(&fields(entity)?, entity);
             let updated = in_session!(entities.update_one(filter, update), session)?;
             if updated.matched_count == 1 {
                 done(WriteOutcome::Applied { version: v + 1 })
@@ -269,7 +269,7 @@ async fn attempt(
         }
         (WriteAction::Put(entity), Precondition::Any) => {
             // An upsert: the resulting version comes back from the database.
-            let mut update = update_of(&fields(entity)?, entity.expires_at.is_none());
+            let mut update = update_of(&fields(entity)?, entity);
             update.insert("$setOnInsert", doc! { "seq": seq.unwrap_or_default() });
             let upsert = entities
                 .find_one_and_update(doc! { "_id": id }, update)
@@ -316,11 +316,19 @@ fn what(write: &Write) -> &'static str {
     }
 }
 
-/// `$set` of the derived fields, `$inc` of the version, `$unset` of a dropped `expiresAt`.
-fn update_of(set: &Document, unset_expiry: bool) -> Document {
+/// `$set` of the derived fields, `$inc` of the version, `$unset` of the expiry fields the
+/// entity no longer has.
+fn update_of(set: &Document, entity: &Entity) -> Document {
     let mut update = doc! { "$set": set.clone(), "$inc": { "v": 1_i64 } };
-    if unset_expiry {
-        update.insert("$unset", doc! { "expiresAt": "" });
+    let mut unset = Document::new();
+    if entity.expires_at.is_none() {
+        unset.insert("expiresAt", "");
+    }
+    if entity.attributes_expire_at().is_none() {
+        unset.insert(document::ATTRIBUTES_EXPIRE_AT, "");
+    }
+    if !unset.is_empty() {
+        update.insert("$unset", unset);
     }
     update
 }

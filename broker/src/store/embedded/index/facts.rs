@@ -52,6 +52,8 @@ pub struct EntityFacts {
     pub attributes: Vec<(String, KindSet)>,
     /// Bounding rectangle of every GeoProperty instance, by expanded attribute name.
     pub geo: Vec<(String, geo::Rect<f64>)>,
+    /// When the entity next has something to expire: its own `expiresAt` or one of its
+    /// attribute instances' (clause 4.22).
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -82,7 +84,7 @@ impl EntityFacts {
             types,
             attributes,
             geo,
-            expires_at: entity.expires_at,
+            expires_at: entity.next_expiry(),
         }
     }
 }
@@ -100,6 +102,8 @@ pub struct StoredFacts {
 #[derive(Debug, Deserialize)]
 struct StoredInstance {
     value: StoredValue,
+    #[serde(default, with = "ngsi_types::datetime::micros_opt")]
+    expires_at: Option<DateTime<Utc>>,
 }
 
 /// Mirrors [`AttributeValue`]'s variants; only geometries are decoded.
@@ -143,10 +147,14 @@ impl StoredFacts {
         }
         let mut attributes = Vec::with_capacity(self.attributes.len());
         let mut geo = Vec::new();
+        let mut expires_at = self.expires_at;
         for (name, instances) in self.attributes {
             let mut kinds = KindSet::default();
             for instance in instances {
                 kinds.insert(instance.value.kind());
+                if let Some(at) = instance.expires_at {
+                    expires_at = Some(expires_at.map_or(at, |e| e.min(at)));
+                }
                 if let StoredValue::GeoProperty(geojson) = &instance.value {
                     let geometry =
                         Geometry::from_geojson(&name, geojson).map_err(|e| e.to_string())?;
@@ -161,7 +169,7 @@ impl StoredFacts {
             types,
             attributes,
             geo,
-            expires_at: self.expires_at,
+            expires_at,
         })
     }
 }
