@@ -119,7 +119,7 @@ impl RegistrationQuery {
     /// @context, which `csf` was expanded with.
     pub fn matches(&self, reg: &CSourceRegistration, ctx: &ActiveContext) -> bool {
         reg.information.iter().any(|info| self.matches_info(info))
-            && self.matches_geo(reg)
+            && self.matches_geo(reg, ctx)
             && self.matches_time(reg)
             && self
                 .scope_q
@@ -172,14 +172,17 @@ impl RegistrationQuery {
     /// GS CIM 009 5.10.2.4: the geoquery matches where the registration's geometry (for its
     /// GeoProperty: `location`, `observationSpace` or `operationSpace`) matches, or may hold
     /// locations that match. A registration without that geometry does not match.
-    fn matches_geo(&self, reg: &CSourceRegistration) -> bool {
+    fn matches_geo(&self, reg: &CSourceRegistration, ctx: &ActiveContext) -> bool {
         let Some(geo) = &self.geo_q else {
             return true;
         };
-        let member = match geo.geoproperty.rsplit(['/', '#', ':']).next() {
-            Some("observationSpace") => &reg.observation_space,
-            Some("operationSpace") => &reg.operation_space,
-            _ => &reg.location,
+        let names = |term: &str| geo.geoproperty == ctx.expand_term(term);
+        let member = if names("observationSpace") {
+            &reg.observation_space
+        } else if names("operationSpace") {
+            &reg.operation_space
+        } else {
+            &reg.location
         };
         let Some(geometry) = member
             .as_ref()

@@ -478,3 +478,28 @@ fn proxied_registrations_conflict_with_data_the_broker_holds() {
     assert_eq!(proxied::candidate_filters(&speed).len(), 1);
     assert!(proxied::candidate_filters(&inclusive).is_empty());
 }
+
+#[test]
+fn a_geoquery_tests_the_geometry_its_geoproperty_names_and_areas_that_may_match() {
+    let mut body = valid();
+    body["observationSpace"] = json!({
+        "type": "Polygon",
+        "coordinates": [[[0.0, 0.0], [2.0, 0.0], [2.0, 2.0], [0.0, 2.0], [0.0, 0.0]]]
+    });
+    let r = reg(body);
+    let c = ctx();
+    let within = |geoproperty| DiscoveryParams {
+        r#type: Some("Lot"),
+        geo: GeoQueryParams {
+            georel: Some("within"),
+            geometry: Some("Polygon"),
+            coordinates: Some("[[[1,1],[3,1],[3,3],[1,3],[1,1]]]"),
+            geoproperty,
+        },
+        ..Default::default()
+    };
+    // Not within, but the space overlaps the query's polygon: it may hold locations within.
+    assert!(discover(within(Some("observationSpace"))).matches(&r, &c));
+    assert!(!discover(within(Some("operationSpace"))).matches(&r, &c));
+    assert!(!discover(within(None)).matches(&r, &c), "no location");
+}
