@@ -18,6 +18,10 @@ pub enum BrokerError {
     NotFound(String),
     #[error("{0}")]
     AlreadyExists(String),
+    /// 409: the operation conflicts with the current state (GS CIM 009 5.5.2), such as an
+    /// exclusive registration overlapping another (4.3.6.3).
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     NonexistentTenant(String),
     #[error("{0}")]
@@ -75,6 +79,7 @@ impl BrokerError {
             Self::Ngsi(e) => typed(e.error_type()),
             Self::NotFound(_) => typed(ErrorType::ResourceNotFound),
             Self::AlreadyExists(_) => typed(ErrorType::AlreadyExists),
+            Self::Conflict(_) => typed(ErrorType::Conflict),
             Self::NonexistentTenant(_) => typed(ErrorType::NonexistentTenant),
             Self::InvalidRequest(_) => typed(ErrorType::InvalidRequest),
             Self::BadRequestData(_) => typed(ErrorType::BadRequestData),
@@ -148,6 +153,7 @@ mod tests {
         let cases: Vec<(BrokerError, &str, u16)> = vec![
             (BrokerError::NotFound("x".into()), "ResourceNotFound", 404),
             (BrokerError::AlreadyExists("x".into()), "AlreadyExists", 409),
+            (BrokerError::Conflict("x".into()), "Conflict", 409),
             (
                 BrokerError::NonexistentTenant("x".into()),
                 "NonexistentTenant",

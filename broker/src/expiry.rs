@@ -3,14 +3,15 @@
 //! owns nothing but the timer; the store keeps the expiry index, and deletion goes through the
 //! same service path as a client's DELETE, so it is durable and notified like one. Temporal
 //! retention: a task that asks the temporal service to drop instances older than the
-//! configured retention.
+//! configured retention. Context source registrations past their `expiresAt`: a task that
+//! asks the registration service to delete them (reads already leave them out).
 
 use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::watch;
 
-use crate::service::{Entities, TemporalEntities};
+use crate::service::{Entities, Registrations, TemporalEntities};
 
 /// How often the store is asked for expired entities.
 const PERIOD: Duration = Duration::from_millis(500);
@@ -40,6 +41,24 @@ pub async fn run_expiry(entities: Entities, shutdown: watch::Receiver<bool>) {
     every(PERIOD, shutdown, || async {
         if let Err(e) = entities.delete_expired(Utc::now()).await {
             tracing::warn!(error = %e, "deleting expired entities failed");
+        }
+    })
+    .await;
+}
+
+/// How often expired registrations are deleted: reads already ignore them, so this only
+/// reclaims their documents.
+const REGISTRATION_PERIOD: Duration = Duration::from_secs(30);
+
+/// Deletes the registrations whose `expiresAt` passed (GS CIM 009 5.9.2.4), until `shutdown`
+/// turns true.
+pub async fn run_registration_expiry(
+    registrations: Registrations,
+    shutdown: watch::Receiver<bool>,
+) {
+    every(REGISTRATION_PERIOD, shutdown, || async {
+        if let Err(e) = registrations.expire().await {
+            tracing::warn!(error = %e, "deleting expired registrations failed");
         }
     })
     .await;

@@ -179,6 +179,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             background_stopped.clone(),
         ));
     }
+    tokio::spawn(crate::expiry::run_registration_expiry(
+        state.registrations.clone(),
+        background_stopped.clone(),
+    ));
     let expiry = tokio::spawn(crate::expiry::run_expiry(
         state.entities.clone(),
         background_stopped,

@@ -8,8 +8,8 @@ use subscriptions::EngineHandle;
 use crate::config::Config;
 use crate::contexts::ContextService;
 use crate::service::{
-    Catalog, Clock, Entities, Health, JsonLdContexts, Limits, SharedDeliveryStatus, SourceIdentity,
-    Subscriptions, TemporalEntities,
+    Catalog, Clock, Entities, Health, JsonLdContexts, Limits, Registrations, SharedDeliveryStatus,
+    SourceIdentity, Subscriptions, TemporalEntities,
 };
 use crate::store::Store;
 
@@ -18,6 +18,7 @@ pub struct AppState {
     pub entities: Entities,
     pub temporal: TemporalEntities,
     pub subscriptions: Subscriptions,
+    pub registrations: Registrations,
     pub jsonld_contexts: JsonLdContexts,
     pub catalog: Catalog,
     pub health: Health,
@@ -67,6 +68,7 @@ impl AppState {
                 delivery,
                 clock.clone(),
             ),
+            registrations: Registrations::new(store.clone(), clock.clone()),
             jsonld_contexts: JsonLdContexts::new(store.clone(), contexts.clone(), clock),
             catalog: Catalog::new(store.clone()),
             health: Health::new(store),

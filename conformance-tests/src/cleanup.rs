@@ -1,6 +1,6 @@
 //! What the cases created on a broker, so a run against someone else's broker can remove it
-//! afterwards: entities (created one by one or in batches), subscriptions and hosted
-//! @contexts, each with the tenant it lives in. Every made-up id also starts with the run id
+//! afterwards: entities (created one by one or in batches), subscriptions, context source
+//! registrations and hosted @contexts, each with the tenant it lives in. Every made-up id also starts with the run id
 //! ([`Settings::run_id`](crate::Settings::run_id)), so anything a crashed run leaves behind is
 //! recognisable.
 
@@ -67,7 +67,10 @@ pub(crate) fn note(base: &str, tenant: Option<&str>, reply: &Reply) {
         if let Some(id) = body["id"].as_str() {
             paths.push(format!("{path}/{}", enc(id)));
         }
-    } else if path == "/ngsi-ld/v1/subscriptions" || path == "/ngsi-ld/v1/jsonldContexts" {
+    } else if path == "/ngsi-ld/v1/subscriptions"
+        || path == "/ngsi-ld/v1/jsonldContexts"
+        || path == "/ngsi-ld/v1/csourceRegistrations"
+    {
         if let Some(location) = reply.header("location") {
             let location = location.strip_prefix(base).unwrap_or(location);
             if location.starts_with('/') {

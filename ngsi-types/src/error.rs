@@ -13,6 +13,8 @@ pub enum ErrorType {
     InvalidRequest,
     BadRequestData,
     AlreadyExists,
+    /// GS CIM 009 5.5.2: the operation conflicts with the current state of the system (409).
+    Conflict,
     OperationNotSupported,
     ResourceNotFound,
     InternalError,
@@ -30,6 +32,7 @@ impl ErrorType {
             Self::InvalidRequest => "https://uri.etsi.org/ngsi-ld/errors/InvalidRequest",
             Self::BadRequestData => "https://uri.etsi.org/ngsi-ld/errors/BadRequestData",
             Self::AlreadyExists => "https://uri.etsi.org/ngsi-ld/errors/AlreadyExists",
+            Self::Conflict => "https://uri.etsi.org/ngsi-ld/errors/Conflict",
             Self::OperationNotSupported => {
                 "https://uri.etsi.org/ngsi-ld/errors/OperationNotSupported"
             }
@@ -51,7 +54,7 @@ impl ErrorType {
     pub fn status(self) -> u16 {
         match self {
             Self::InvalidRequest | Self::BadRequestData => 400,
-            Self::AlreadyExists => 409,
+            Self::AlreadyExists | Self::Conflict => 409,
             Self::OperationNotSupported => 422,
             Self::ResourceNotFound | Self::NonexistentTenant => 404,
             Self::InternalError => 500,
@@ -69,6 +72,7 @@ impl ErrorType {
             Self::InvalidRequest => "Invalid request",
             Self::BadRequestData => "Bad request data",
             Self::AlreadyExists => "Already exists",
+            Self::Conflict => "Conflict",
             Self::OperationNotSupported => "Operation not supported",
             Self::ResourceNotFound => "Resource not found",
             Self::InternalError => "Internal error",

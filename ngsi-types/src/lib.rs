@@ -28,6 +28,7 @@ pub mod fuzzing;
 pub mod geojson;
 pub mod ident;
 pub mod query;
+pub mod registration;
 pub mod temporal;
 pub mod update;
 

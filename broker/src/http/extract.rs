@@ -179,6 +179,10 @@ uri_path_segment!(
     /// The `{subscriptionId}` of the path.
     SubscriptionId = "subscriptionId"
 );
+uri_path_segment!(
+    /// The `{registrationId}` of the path.
+    RegistrationId = "registrationId"
+);
 
 /// The negotiated response media type (clause 6.3.6); with `GEOJSON`, GeoJSON is offered too.
 #[derive(Debug, Clone, Copy)]

@@ -4,6 +4,7 @@
 mod attrs;
 mod batch;
 mod contexts;
+mod csource_registrations;
 mod entities;
 mod info;
 mod meta;
@@ -29,6 +30,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(types::configure)
             .configure(contexts::configure)
             .configure(subscriptions::configure)
+            .configure(csource_registrations::configure)
             .configure(temporal::configure)
             .configure(info::configure),
     )
@@ -53,6 +55,23 @@ pub async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, Broker
         req.method(),
         req.path()
     )))
+}
+
+/// 405 like [`method_not_allowed`], with the Allow header (IETF RFC 9110 15.5.6) naming the
+/// methods the resource has.
+pub fn method_not_allowed_but(allow: &'static str) -> actix_web::Route {
+    web::to(move |req: HttpRequest| async move {
+        let refused = match method_not_allowed(req).await {
+            Err(e) => e,
+            Ok(_) => BrokerError::MethodNotAllowed("method not allowed".into()),
+        };
+        let mut response = actix_web::ResponseError::error_response(&refused);
+        response.headers_mut().insert(
+            actix_web::http::header::ALLOW,
+            actix_web::http::header::HeaderValue::from_static(allow),
+        );
+        response
+    })
 }
 
 /// 404 for a path that is no resource of this API.

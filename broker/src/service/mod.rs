@@ -13,11 +13,12 @@
 //! | health | [`Health`] | the store's own check |
 //! | Context Source identity (5.15) | [`SourceIdentity`] | a `SourceIdentity` document |
 //! | temporal evolutions (5.6.11-5.6.16, 5.7.3-5.7.4) | [`TemporalEntities`] | temporal heads and instances |
+//! | context source registrations (5.9, 5.10) | [`Registrations`] | `Registration` documents |
 //!
 //! The API families still to come get a service of their own here, in the same shape:
-//! context source registrations
-//! and their subscriptions (5.9-5.11) in `registrations` (the store already keeps
-//! `Registration` documents), entity maps and snapshots in `entity_maps`.
+//! subscriptions to context source registrations (5.11) beside `registrations`, the
+//! distributed operations that forward requests to registered sources (4.3), entity maps and
+//! snapshots in `entity_maps`.
 //!
 //! Every entity write is planned by a pure function of the entity as it is now (the
 //! semantics live in `ngsi_types::update`, chosen by [`EntityOperation`]), then committed under
@@ -36,6 +37,7 @@ mod jsonld_contexts;
 mod limits;
 mod linked;
 mod operation;
+mod registrations;
 mod source_identity;
 mod subscriptions;
 mod temporal;
@@ -51,6 +53,7 @@ pub use history::{History, TemporalStats};
 pub use jsonld_contexts::JsonLdContexts;
 pub use limits::{Limits, DEFAULT_MAX_ID_BYTES, DEFAULT_MAX_NAME_BYTES};
 pub use operation::{not_found, EntityOperation, Planned, UpsertMode};
+pub use registrations::{RegistrationPage, Registrations};
 pub use source_identity::SourceIdentity;
 pub use subscriptions::{SubscriptionPage, SubscriptionView, Subscriptions};
 pub use temporal::{TemporalAnswer, TemporalEntities, Upserted};

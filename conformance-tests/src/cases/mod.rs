@@ -14,6 +14,7 @@ mod batch;
 mod batch_items;
 mod connection;
 mod context;
+mod csource_registrations;
 mod durability;
 mod egress;
 mod entities;
@@ -361,6 +362,22 @@ static CASES: &[Case] = cases! {
     transient::an_invalid_expiry_is_400 ["4.23"];
     transient::a_transient_attribute_expires_and_the_entity_stays ["4.22", "5.2.5", "5.2.6"];
     transient::merging_a_null_expiry_makes_the_entity_permanent ["4.22", "5.5.4", "5.6.17"];
+
+    csource_registrations::register_is_201_with_location_and_retrieve_renders_it ["5.9.2", "5.10.1", "5.2.9", "6.8.3.1"];
+    csource_registrations::register_without_id_generates_one ["5.9.2"];
+    csource_registrations::register_with_an_existing_id_is_409_already_exists ["5.9.2"];
+    csource_registrations::invalid_registrations_are_400_bad_request_data ["5.9.2", "5.2.9", "5.2.10", "5.2.34", "4.3.6.6", "4.20"];
+    csource_registrations::patch_merges_the_fragment_and_keeps_the_rest ["5.9.3", "5.5.8"];
+    csource_registrations::delete_removes_the_registration_and_missing_ones_are_404 ["5.9.4", "5.10.1"];
+    csource_registrations::query_matches_entity_info_and_attribute_names ["5.10.2", "5.12"];
+    csource_registrations::query_without_a_type_attrs_q_or_geoquery_is_400 ["5.10.2"];
+    csource_registrations::query_filters_on_csf_scope_location_and_time_intervals ["5.10.2", "4.9", "4.10", "4.11", "4.19"];
+    csource_registrations::query_pages_with_limit_offset_and_count ["5.10.2", "5.5.9", "6.3.10", "6.3.13"];
+    csource_registrations::names_are_compacted_with_the_readers_context ["5.10.1", "5.5.7"];
+    csource_registrations::proxied_registrations_that_overlap_are_409_conflict ["4.3.6.3", "5.9.2"];
+    csource_registrations::registrations_are_scoped_by_tenant ["4.14", "5.9.2"];
+    csource_registrations::an_expired_registration_is_no_longer_served ["5.9.2"];
+    csource_registrations::other_methods_are_405_with_allow ["6.8", "6.9"];
 
     subscriptions::create_is_201_with_location_and_retrieve_renders_the_subscription ["5.8.1", "5.8.3", "5.2.12"];
     subscriptions::create_with_an_existing_id_is_409_already_exists ["5.8.1"];

@@ -7,7 +7,7 @@ use crate::{entity_fixture, entity_path, urn, Client};
 use serde_json::json;
 
 /// `now + ahead` as an NGSI-LD DateTime (UTC, milliseconds).
-fn instant_from_now(ahead: Duration) -> String {
+pub(super) fn instant_from_now(ahead: Duration) -> String {
     let t = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()

@@ -640,7 +640,7 @@ pub(crate) fn parse_types(member: &str, value: &Value, ctx: &ActiveContext) -> R
 }
 
 /// Parses `scope` (clause 4.18): one or more paths like `/Madrid/Gardens`.
-fn parse_scope(value: &Value) -> Result<Vec<String>> {
+pub(crate) fn parse_scope(value: &Value) -> Result<Vec<String>> {
     let items: Vec<&Value> = match value {
         Value::Array(items) => items.iter().collect(),
         other => vec![other],
