@@ -33,7 +33,7 @@
 # mqtt` (secantusdb from a pinned venv, mosquitto from Debian's packages, each installed if
 # missing, on free loopback ports), exports their URLs (OXION_TEST_MONGO_URL, OXION_TEST_MQTT_URL,
 # OXION_TEST_MONGOD) and sets OXION_REQUIRE_MQTT=1 and OXION_REQUIRE_MONGO=1 so that those tests
-# fail rather than skip without them; the EXIT trap stops them again. The conformance suite
+# fail rather than skip without them; the EXIT trap stops those it started. The conformance suite
 # runs twice: on the embedded store (step 4) and on MongoDB (step 6, OXION_TEST_STORE=mongodb).
 set -euo pipefail
 
@@ -115,8 +115,14 @@ count_passed() {
 
 step fmt cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets -- -D warnings
+# Only the services this run starts are stopped at its end: one already running (a
+# developer's, another run's) is left as it was.
+for svc in mongo mqtt; do
+    if ! scripts/services.sh status | grep -q "^$svc: running"; then
+        started_services+=("$svc")
+    fi
+done
 step services scripts/services.sh start mongo mqtt
-started_services+=(mongo mqtt)
 set -a
 eval "$(scripts/services.sh env)"
 set +a

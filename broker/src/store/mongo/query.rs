@@ -150,26 +150,30 @@ fn query_error(e: mongodb::error::Error) -> StoreError {
     }
 }
 
-/// Ids of transient entities whose `expiresAt` is at or before `now`, over all tenants.
+/// Ids of entities with something expired at or before `now` (their own `expiresAt`, or one
+/// of an attribute instance), over all tenants. One query per expiry field, each on its own
+/// sparse index: an `$or` of the two may not use them, and this runs every expiry period.
 pub async fn expired(store: &MongoStore, now: DateTime<Utc>) -> StoreResult<Vec<(Tenant, String)>> {
     let mut out = Vec::new();
     for tenant in tenants::list(store).await? {
-        let mut cursor = store
-            .entities(&tenant)
-            .find(doc! { "$or": [
-                { "expiresAt": { "$lte": document::date(now) } },
-                { document::ATTRIBUTES_EXPIRE_AT: { "$lte": document::date(now) } },
-            ] })
-            .projection(doc! { "_id": 1 })
-            .await
-            .map_err(|e| store_error("finding expired entities", e))?;
-        while let Some(d) = cursor
-            .try_next()
-            .await
-            .map_err(|e| store_error("finding expired entities", e))?
-        {
-            if let Ok(id) = d.get_str("_id") {
-                out.push((tenant.clone(), id.to_owned()));
+        for field in ["expiresAt", document::ATTRIBUTES_EXPIRE_AT] {
+            let mut cursor = store
+                .entities(&tenant)
+                .find(doc! { field: { "$lte": document::date(now) } })
+                .projection(doc! { "_id": 1 })
+                .await
+                .map_err(|e| store_error("finding expired entities", e))?;
+            while let Some(d) = cursor
+                .try_next()
+                .await
+                .map_err(|e| store_error("finding expired entities", e))?
+            {
+                if let Ok(id) = d.get_str("_id") {
+                    let found = (tenant.clone(), id.to_owned());
+                    if !out.contains(&found) {
+                        out.push(found);
+                    }
+                }
             }
         }
     }
