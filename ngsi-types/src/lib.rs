@@ -27,6 +27,7 @@ pub mod format;
 pub mod fuzzing;
 pub mod geojson;
 pub mod ident;
+pub mod json_member;
 pub mod query;
 pub mod registration;
 pub mod temporal;

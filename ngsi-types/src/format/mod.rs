@@ -7,6 +7,7 @@
 
 mod feature;
 mod linked;
+pub mod members;
 pub(crate) mod parse;
 mod render;
 mod version;

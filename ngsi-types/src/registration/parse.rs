@@ -23,6 +23,7 @@ use crate::datetime::parse_datetime_member;
 use crate::error::{NgsiError, Result};
 use crate::geojson::Geometry;
 use crate::ident::{check_name, check_uri};
+use crate::json_member::names;
 use crate::query::type_expr::IdPattern;
 use crate::temporal::duration::IsoDuration;
 
@@ -380,20 +381,6 @@ fn parse_entity_info(value: &Value, ctx: &ActiveContext) -> Result<EntityInfo> {
         return Err(bad("information.entities.type", "is mandatory"));
     }
     Ok(info)
-}
-
-/// A non-empty list of attribute names, expanded.
-fn names(member: &str, v: &Value, ctx: &ActiveContext) -> Result<Vec<String>> {
-    let mut out: Vec<String> = Vec::new();
-    for item in non_empty_array(member, v)? {
-        let name = string(member, item)?;
-        check_name(member, name)?;
-        let expanded = ctx.expand_term(name).into_owned();
-        if !out.contains(&expanded) {
-            out.push(expanded);
-        }
-    }
-    Ok(out)
 }
 
 /// TimeInterval (clause 5.2.11): startAt, and endAt after it when present.

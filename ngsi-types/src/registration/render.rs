@@ -1,13 +1,13 @@
 //! Writing a CSourceRegistration in its API form (GS CIM 009 clause 5.2.9), entity types and
 //! attribute names compacted with the reader's @context (clause 5.10.1.4, 5.5.7).
 
-use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use super::REGISTRATION_TYPE;
 use super::{operations, CSourceRegistration, EntityInfo, RegistrationInfo, TimeInterval};
 use crate::context::ActiveContext;
 use crate::datetime::format_datetime;
+use crate::format::members::{compact_all, plain_number, put_opt, time_or_null};
 
 impl CSourceRegistration {
     /// The API form. `mode` and `operations` are written with their defaults when the client
@@ -70,7 +70,7 @@ impl CSourceRegistration {
             let mut obj = serde_json::to_value(m).unwrap_or_else(|_| json!({}));
             for member in ["timeout", "cooldown"] {
                 if let Some(n) = obj.get(member).and_then(Value::as_f64) {
-                    obj[member] = number(n);
+                    obj[member] = plain_number(n);
                 }
             }
             out.insert("management".into(), obj);
@@ -87,8 +87,8 @@ impl CSourceRegistration {
             out.insert(ctx.compact_iri(name).into_owned(), value.clone());
         }
         if sys_attrs {
-            out.insert("createdAt".into(), time(self.created_at));
-            out.insert("modifiedAt".into(), time(self.modified_at));
+            out.insert("createdAt".into(), time_or_null(self.created_at));
+            out.insert("modifiedAt".into(), time_or_null(self.modified_at));
         }
         out.retain(|_, v| !v.is_null());
         Value::Object(out)
@@ -141,32 +141,4 @@ fn interval(i: &TimeInterval) -> Value {
         out.insert("endAt".into(), json!(format_datetime(end)));
     }
     Value::Object(out)
-}
-
-fn compact_all(names: &[String], ctx: &ActiveContext) -> Value {
-    Value::Array(
-        names
-            .iter()
-            .map(|n| Value::String(ctx.compact_iri(n).into_owned()))
-            .collect(),
-    )
-}
-
-fn put_opt(out: &mut Map<String, Value>, member: &str, v: Option<&str>) {
-    if let Some(v) = v {
-        out.insert(member.into(), json!(v));
-    }
-}
-
-/// A number as the client most likely wrote it: `5`, not `5.0`.
-fn number(n: f64) -> Value {
-    if n.fract() == 0.0 && n.abs() < 9.0e15 {
-        json!(n as i64)
-    } else {
-        json!(n)
-    }
-}
-
-fn time(t: Option<DateTime<Utc>>) -> Value {
-    t.map_or(Value::Null, |t| json!(format_datetime(&t)))
 }

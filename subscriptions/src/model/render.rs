@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use ngsi_types::context::ActiveContext;
 use ngsi_types::datetime::format_datetime;
+use ngsi_types::format::members::{compact_all, plain_number, put_opt, time_or_null};
 use serde_json::{json, Map, Value};
 
 use super::{Endpoint, EntitySelection, NotificationParams, Subscription};
@@ -85,10 +86,10 @@ impl Subscription {
             out.insert("expiresAt".into(), json!(format_datetime(t)));
         }
         if let Some(t) = self.throttling {
-            out.insert("throttling".into(), seconds(t));
+            out.insert("throttling".into(), plain_number(t));
         }
         if let Some(t) = self.time_interval {
-            out.insert("timeInterval".into(), seconds(t));
+            out.insert("timeInterval".into(), plain_number(t));
         }
         put_opt(&mut out, "jsonldContext", self.jsonld_context.as_deref());
         out.insert(
@@ -96,8 +97,8 @@ impl Subscription {
             render_notification(&self.notification, ctx, status),
         );
         if sys_attrs {
-            out.insert("createdAt".into(), time(self.created_at));
-            out.insert("modifiedAt".into(), time(self.modified_at));
+            out.insert("createdAt".into(), time_or_null(self.created_at));
+            out.insert("modifiedAt".into(), time_or_null(self.modified_at));
         }
         out.retain(|_, v| !v.is_null());
         Value::Object(out)
@@ -155,9 +156,9 @@ fn render_notification(
         if s.times_failed > 0 {
             out.insert("timesFailed".into(), json!(s.times_failed));
         }
-        out.insert("lastNotification".into(), time(s.last_notification));
-        out.insert("lastSuccess".into(), time(s.last_success));
-        out.insert("lastFailure".into(), time(s.last_failure));
+        out.insert("lastNotification".into(), time_or_null(s.last_notification));
+        out.insert("lastSuccess".into(), time_or_null(s.last_success));
+        out.insert("lastFailure".into(), time_or_null(s.last_failure));
         out.retain(|_, v| !v.is_null());
     }
     Value::Object(out)
@@ -177,32 +178,4 @@ fn render_endpoint(e: &Endpoint) -> Value {
         out.insert("notifierInfo".into(), json!(e.notifier_info));
     }
     Value::Object(out)
-}
-
-fn compact_all(names: &[String], ctx: &ActiveContext) -> Value {
-    Value::Array(
-        names
-            .iter()
-            .map(|n| Value::String(ctx.compact_iri(n).into_owned()))
-            .collect(),
-    )
-}
-
-fn put_opt(out: &mut Map<String, Value>, member: &str, v: Option<&str>) {
-    if let Some(v) = v {
-        out.insert(member.into(), json!(v));
-    }
-}
-
-/// A number of seconds as the client most likely wrote it: `5`, not `5.0`.
-fn seconds(t: f64) -> Value {
-    if t.fract() == 0.0 && t.abs() < 9.0e15 {
-        json!(t as i64)
-    } else {
-        json!(t)
-    }
-}
-
-fn time(t: Option<DateTime<Utc>>) -> Value {
-    t.map_or(Value::Null, |t| json!(format_datetime(&t)))
 }
