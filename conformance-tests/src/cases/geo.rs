@@ -308,3 +308,67 @@ pub(crate) async fn line_strings_multi_polygons_and_the_antimeridian() {
         set(&[&dateline])
     );
 }
+
+/// GS CIM 009 4.10: `near` measures from the reference geometry, whatever it is (the buffer of
+/// the reference geometry): here the distance from a street (a LineString) to the points.
+pub(crate) async fn near_measures_from_an_extended_reference_geometry() {
+    let client = Client::shared();
+    let p = places(&client).await;
+    // Calle Mayor, from Plaza Mayor east to Sol: both about on it, Retiro 1.8 km east.
+    let street = format!("[{},{}]", point_text(PLAZA_MAYOR), point_text(SOL));
+    let found = geo_query(
+        &client,
+        &p.points,
+        "near;maxDistance==200",
+        "LineString",
+        &street,
+    )
+    .await;
+    assert_eq!(found, set(&[&p.sol, &p.plaza_mayor]));
+    let found = geo_query(
+        &client,
+        &p.points,
+        "near;maxDistance==2000",
+        "LineString",
+        &street,
+    )
+    .await;
+    assert_eq!(found, set(&[&p.sol, &p.plaza_mayor, &p.retiro]));
+    let found = geo_query(
+        &client,
+        &p.points,
+        "near;minDistance==1000",
+        "LineString",
+        &street,
+    )
+    .await;
+    assert_eq!(found, set(&[&p.retiro, &p.barcelona]));
+}
+
+/// GS CIM 009 4.10: `equals` matches the entity whose geometry is the reference geometry.
+pub(crate) async fn equals_finds_the_entity_with_the_same_polygon() {
+    let client = Client::shared();
+    let p = places(&client).await;
+    let district = serde_json::to_string(&[DISTRICT]).expect("json");
+    let found = geo_query(&client, &p.zones, "equals", "Polygon", &district).await;
+    assert_eq!(found, set(&[&p.district]));
+    let found = geo_query(&client, &p.zones, "equals", "Polygon", CENTRE).await;
+    assert!(found.is_empty(), "{found:?}");
+}
+
+/// GS CIM 009 4.7.1: a GeoProperty holds any GeoJSON geometry but a GeometryCollection; such
+/// an entity is BadRequestData and is not created.
+pub(crate) async fn a_geometry_collection_value_is_400_and_creates_nothing() {
+    let client = Client::shared();
+    let id = format!("urn:ngsi-ld:Poi:{}", unique("gc"));
+    let entity = json!({"id": id, "type": "Poi", "location": {"type": "GeoProperty", "value":
+        {"type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": SOL}]}}});
+    client
+        .post("/ngsi-ld/v1/entities", &entity)
+        .await
+        .assert_error(400, "BadRequestData");
+    client
+        .get(&crate::entity_path(&id))
+        .await
+        .assert_error(404, "ResourceNotFound");
+}

@@ -255,6 +255,9 @@ static CASES: &[Case] = cases! {
 
     geo::near_with_max_distance_finds_close_points ["5.7.2", "4.10"];
     geo::near_with_min_distance_finds_far_points ["5.7.2", "4.10"];
+    geo::near_measures_from_an_extended_reference_geometry ["5.7.2", "4.10"];
+    geo::equals_finds_the_entity_with_the_same_polygon ["5.7.2", "4.10"];
+    geo::a_geometry_collection_value_is_400_and_creates_nothing ["4.7.1", "5.6.1"];
     geo::within_intersects_and_disjoint_a_polygon ["5.7.2", "4.10"];
     geo::contains_equals_and_overlaps ["5.7.2", "4.10"];
     geo::geoproperty_selects_another_geo_property ["5.7.2", "4.10"];

@@ -462,7 +462,15 @@ fn parse_value(
             }
         }
         AttributeKind::GeoProperty => {
-            AttributeValue::GeoProperty(Geometry::from_geojson(name, &raw)?)
+            let geometry = Geometry::from_geojson(name, &raw)?;
+            // GS CIM 009 4.7.1: every GeoJSON geometry but a GeometryCollection.
+            if geometry.geometry_type() == crate::geojson::GeometryType::GeometryCollection {
+                return Err(NgsiError::attribute(
+                    name,
+                    "a GeoProperty value cannot be a GeometryCollection",
+                ));
+            }
+            AttributeValue::GeoProperty(geometry)
         }
         AttributeKind::LanguageProperty => {
             AttributeValue::LanguageProperty(parse_language_map(name, raw)?)

@@ -40,10 +40,7 @@ impl GeoQuery {
         let entity = entity_geometry.as_geo();
         let reference = self.geometry.as_geo();
         if let GeoRel::Near(bound) = self.georel {
-            let geo::Geometry::Point(centre) = reference else {
-                return false; // GeoQuery::new only builds `near` around a Point.
-            };
-            let distance = geodesic_distance(*centre, entity);
+            let distance = distance_between(reference, entity);
             return match bound {
                 NearDistance::Max(max) => distance <= max,
                 NearDistance::Min(min) => distance >= min,
@@ -56,12 +53,17 @@ impl GeoQuery {
         {
             return self.georel == GeoRel::Disjoint;
         }
+        if self.georel == GeoRel::Equals && entity == reference {
+            return true;
+        }
         let matrix = entity.relate(reference);
         match self.georel {
             GeoRel::Within => matrix.is_within(),
             GeoRel::Contains => matrix.is_contains(),
             GeoRel::Intersects => matrix.is_intersects(),
             GeoRel::Disjoint => matrix.is_disjoint(),
+            // Identical geometries are equal even where the matrix cannot tell (a ring that
+            // crosses itself is not a valid polygon).
             GeoRel::Equals => matrix.is_equal_topo(),
             GeoRel::Overlaps => matrix.is_overlaps(),
             GeoRel::Near(_) => false,
@@ -98,7 +100,28 @@ impl GeoQuery {
             GeoRel::Disjoint | GeoRel::Near(NearDistance::Min(_)) => None,
             GeoRel::Near(NearDistance::Max(distance)) => match self.geometry.as_geo() {
                 geo::Geometry::Point(centre) => Some(near_envelope(*centre, distance)),
-                _ => None,
+                // The buffer of an extended geometry lies within its bounding rectangle
+                // widened at each corner (the widest longitude span is at the corner nearest
+                // a pole, which is a corner).
+                _ => {
+                    let rect = self.geometry.bounding_rect();
+                    let (lo, hi) = (rect.min(), rect.max());
+                    [(lo.x, lo.y), (lo.x, hi.y), (hi.x, lo.y), (hi.x, hi.y)]
+                        .into_iter()
+                        .map(|(x, y)| near_envelope(Point::new(x, y), distance))
+                        .reduce(|a, b| {
+                            Rect::new(
+                                Coord {
+                                    x: a.min().x.min(b.min().x),
+                                    y: a.min().y.min(b.min().y),
+                                },
+                                Coord {
+                                    x: a.max().x.max(b.max().x),
+                                    y: a.max().y.max(b.max().y),
+                                },
+                            )
+                        })
+                }
             },
             GeoRel::Within
             | GeoRel::Contains
@@ -164,6 +187,28 @@ pub fn geodesic_distance(from: Point<f64>, to: &geo::Geometry<f64>) -> f64 {
             .fold(f64::INFINITY, f64::min),
         other if other.intersects(&from) => 0.0,
         other => Geodesic.distance(from, closest_point(from, other)),
+    }
+}
+
+/// Geodesic metres between the closest points of two geometries (clause 4.10: `near` measures
+/// from the reference geometry, whatever it is). Two that intersect are at 0. Otherwise the
+/// closest pair has a vertex of one of them as one end (two segments that do not cross are
+/// closest at an endpoint of one), so it is the least distance from a vertex of either to the
+/// other geometry.
+pub fn distance_between(reference: &geo::Geometry<f64>, entity: &geo::Geometry<f64>) -> f64 {
+    match (reference, entity) {
+        (geo::Geometry::Point(p), other) | (other, geo::Geometry::Point(p)) => {
+            geodesic_distance(*p, other)
+        }
+        (a, b) if a.intersects(b) => 0.0,
+        (a, b) => {
+            let from = |x: &geo::Geometry<f64>, to: &geo::Geometry<f64>| {
+                x.coords_iter()
+                    .map(|c| geodesic_distance(Point::from(c), to))
+                    .fold(f64::INFINITY, f64::min)
+            };
+            from(a, b).min(from(b, a))
+        }
     }
 }
 

@@ -115,8 +115,9 @@ pub struct GeoQuery {
 impl GeoQuery {
     /// Builds a geo-query, checking that the relation fits the reference geometry.
     ///
-    /// `near` measures from a point, so its reference geometry must be a Point (clause 4.10).
     /// A GeometryCollection has no `coordinates` and cannot be written as a reference geometry.
+    /// `near` measures from any reference geometry (clause 4.10: the buffer of the reference
+    /// geometry).
     pub fn new(georel: GeoRel, geometry: Geometry, geoproperty: impl Into<String>) -> Result<Self> {
         Self::checked(georel, geometry, geoproperty.into(), parse::Source::Params)
     }
@@ -128,12 +129,6 @@ impl GeoQuery {
         source: parse::Source,
     ) -> Result<Self> {
         let kind = geometry.geometry_type();
-        if matches!(georel, GeoRel::Near(_)) && kind != GeometryType::Point {
-            return Err(NgsiError::InvalidParameter {
-                param: source.name(parse::Member::Geometry).to_owned(),
-                reason: format!("georel 'near' needs a Point as reference geometry, not a {kind}"),
-            });
-        }
         if kind == GeometryType::GeometryCollection {
             return Err(NgsiError::InvalidParameter {
                 param: source.name(parse::Member::Geometry).to_owned(),

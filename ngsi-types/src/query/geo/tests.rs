@@ -1,4 +1,4 @@
-use geo::{Destination, Distance, Geodesic, Point};
+use geo::{Destination, Distance, Geodesic, Intersects, Point};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
@@ -247,14 +247,6 @@ fn bad_geometry_and_coordinates_are_reported() {
             params("within", "LineString", "[[0,0]]"),
             "a LineString needs at least 2 positions",
         ),
-        (
-            params(
-                "near;maxDistance==5",
-                "Polygon",
-                "[[[0,0],[1,0],[1,1],[0,1],[0,0]]]",
-            ),
-            "geometry: georel 'near' needs a Point as reference geometry, not a Polygon",
-        ),
     ];
     for (p, expected) in cases {
         let msg = error_text(GeoQuery::from_params(p));
@@ -336,10 +328,6 @@ fn geoq_object_errors() {
         (
             json!({"georel": "within", "geometry": "Point", "coordinates": [200, 0]}),
             "geoQ.coordinates: invalid GeoJSON geometry",
-        ),
-        (
-            json!({"georel": "near;minDistance==1", "geometry": "LineString", "coordinates": [[0, 0], [1, 1]]}),
-            "geoQ.geometry: georel 'near' needs a Point",
         ),
     ];
     for (value, expected) in cases {
@@ -649,4 +637,48 @@ proptest! {
             );
         }
     }
+}
+
+#[test]
+fn near_measures_from_the_closest_point_of_an_extended_reference() {
+    // A point 0.009° (about 1 km) north of the end of a 10° line along latitude 60.
+    let probe = Geometry::from_geojson(
+        "probe",
+        &serde_json::json!({"type": "Point", "coordinates": [10.0, 60.009]}),
+    )
+    .expect("point");
+    let line = query("near;maxDistance==2000", "LineString", "[[0,60],[10,60]]");
+    assert!(line.matches(&probe), "about 1 km from the line");
+    let far = query("near;maxDistance==2000", "LineString", "[[0,61],[10,61]]");
+    assert!(!far.matches(&probe), "about 110 km from the line");
+    let beyond = query("near;minDistance==2000", "LineString", "[[0,61],[10,61]]");
+    assert!(beyond.matches(&probe));
+    let envelope = line.search_envelope().expect("an envelope");
+    assert!(envelope.intersects(&probe.bounding_rect()));
+    // Two polygons 0.01° of longitude apart at the equator: about 1.1 km.
+    let square = Geometry::from_geojson("square", &serde_json::json!({"type": "Polygon", "coordinates": [[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.0, 0.0]]]})).expect("polygon");
+    let near_square = query(
+        "near;maxDistance==1200",
+        "Polygon",
+        "[[[1.01,0],[2,0],[2,1],[1.01,1],[1.01,0]]]",
+    );
+    assert!(near_square.matches(&square));
+    let not_near = query(
+        "near;maxDistance==1000",
+        "Polygon",
+        "[[[1.01,0],[2,0],[2,1],[1.01,1],[1.01,0]]]",
+    );
+    assert!(!not_near.matches(&square));
+}
+
+#[test]
+fn an_identical_polygon_is_equal_even_when_its_ring_crosses_itself() {
+    let ring = "[[[13.2865906,52.5648645],[13.2879639,52.5648645],[13.2797241,52.4988679],[13.477478,52.4712703],[13.5049438,52.5373084],[13.2865906,52.5648645]]]";
+    let q = query("equals", "Polygon", ring);
+    let same: serde_json::Value = serde_json::from_str(&format!(
+        "{{\"type\": \"Polygon\", \"coordinates\": {ring}}}"
+    ))
+    .expect("json");
+    let same = Geometry::from_geojson("same", &same).expect("polygon");
+    assert!(q.matches(&same));
 }
