@@ -154,6 +154,10 @@ pub struct Attribute {
     pub observed_digits: Option<u8>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_code: Option<String>,
+    /// `valueType`: the JSON-LD @type of the value (Tables 5.2.5-1, 5.2.7-1, 5.2.32-1,
+    /// 5.2.35-1, 5.2.36-1, 5.2.38-1), expanded with the @context it was written with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_type: Option<String>,
     /// `expiresAt` of a transient attribute instance (clause 4.22, Tables 5.2.5-1 and
     /// 5.2.6-1): past it the instance is no longer served and the broker removes it.
     #[serde(
@@ -215,6 +219,7 @@ impl Attribute {
             observed_at: None,
             observed_digits: None,
             unit_code: None,
+            value_type: None,
             expires_at: None,
             created_at: None,
             modified_at: None,

@@ -51,10 +51,15 @@ pub(crate) async fn core_terms_and_embedded_contexts_are_refused_in_attributes()
     }
 }
 
-/// 4.5.2-4.5.24: unitCode belongs to Properties only; previous* members are output-only.
+/// 4.5.2-4.5.24: unitCode belongs to Properties only; previous* members are output-only; the
+/// `json` of a JsonProperty is an object or an array of objects (4.5.24.2).
 pub(crate) async fn members_an_attribute_kind_does_not_admit_are_400() {
     let client = Client::shared();
     for attr in [
+        json!({"type": "JsonProperty", "json": 5}),
+        json!({"type": "LanguageProperty", "languageMap": {"en": "x"}, "valueType": "xsd:string"}),
+        json!({"type": "Relationship", "object": "urn:ngsi-ld:X:1", "valueType": "xsd:anyURI"}),
+        json!({"type": "JsonProperty", "json": [{"a": 1}, "b"]}),
         json!({"type": "Relationship", "object": "urn:ngsi-ld:X:1", "unitCode": "MTR"}),
         json!({"type": "JsonProperty", "json": {"a": 1}, "unitCode": "MTR"}),
         json!({"type": "LanguageProperty", "languageMap": {"en": "a"}, "unitCode": "MTR"}),
@@ -64,10 +69,21 @@ pub(crate) async fn members_an_attribute_kind_does_not_admit_are_400() {
         let body = json!({"id": urn("Odd"), "type": "Odd", "a": attr});
         assert_eq!(create_status(&client, &body).await, 400, "{attr}");
     }
+    let id = urn("Odd");
     client
-        .create(&json!({"id": urn("Odd"), "type": "Odd",
-                        "a": {"type": "Property", "value": 1, "unitCode": "MTR"}}))
+        .create(&json!({"id": id, "type": "Odd",
+                        "a": {"type": "Property", "value": 1, "unitCode": "MTR", "valueType": "https://example.org/Count"},
+                        "l": {"type": "LanguageProperty", "languageMap": {"en": "x"}, "valueType": "langString"},
+                        "j": {"type": "JsonProperty", "json": [{"a": 1}, {"b": 2}]}}))
         .await;
+    // Tables 5.2.5-1, 5.2.32-1: valueType is kept and served back.
+    let got = client.get(&crate::entity_path(&id)).await;
+    assert_eq!(
+        got.json["a"]["valueType"], "https://example.org/Count",
+        "{}",
+        got.text
+    );
+    assert_eq!(got.json["l"]["valueType"], "langString", "{}", got.text);
 }
 
 /// 4.5.5.1: `"datasetId": "@none"` is the default instance, as if no datasetId were given.

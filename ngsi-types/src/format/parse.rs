@@ -299,6 +299,7 @@ fn parse_object(
     let mut observed_digits = None;
     let mut unit_code = None;
     let mut expires_at = None;
+    let mut value_type = None;
     let mut sub_attributes = indexmap::IndexMap::new();
     for (key, member) in map {
         match key.as_str() {
@@ -347,6 +348,32 @@ fn parse_object(
                     name,
                     format!("a {} has no unitCode", kind.as_str()),
                 ))
+            }
+            "valueType"
+                if matches!(
+                    kind,
+                    AttributeKind::Relationship | AttributeKind::ListRelationship
+                ) =>
+            {
+                return Err(NgsiError::attribute(
+                    name,
+                    format!("a {} has no valueType", kind.as_str()),
+                ))
+            }
+            "valueType" => {
+                let written = member.as_str().filter(|s| !s.is_empty()).ok_or_else(|| {
+                    NgsiError::attribute(name, "'valueType' must be a non-empty string")
+                })?;
+                // Table 5.2.32-1: a LanguageProperty's values are language-tagged strings.
+                if kind == AttributeKind::LanguageProperty && written != "langString" {
+                    return Err(NgsiError::attribute(
+                        name,
+                        format!(
+                            "the valueType of a LanguageProperty is langString, not '{written}'"
+                        ),
+                    ));
+                }
+                value_type = Some(ctx.expand_term(written).into_owned());
             }
             // GS CIM 009 4.22: a transient attribute instance.
             "expiresAt" => {
@@ -423,6 +450,7 @@ fn parse_object(
     attr.observed_digits = observed_digits;
     attr.unit_code = unit_code;
     attr.expires_at = expires_at;
+    attr.value_type = value_type;
     attr.sub_attributes = sub_attributes;
     Ok(attr)
 }
@@ -502,7 +530,19 @@ fn parse_value(
             }
             AttributeValue::VocabProperty { vocab, many }
         }
-        AttributeKind::JsonProperty => AttributeValue::JsonProperty(raw),
+        // GS CIM 009 4.5.24.2: `json` is a raw JSON object, or an array of objects.
+        AttributeKind::JsonProperty => match &raw {
+            Value::Object(_) => AttributeValue::JsonProperty(raw),
+            Value::Array(items) if items.iter().all(Value::is_object) => {
+                AttributeValue::JsonProperty(raw)
+            }
+            _ => {
+                return Err(NgsiError::attribute(
+                    name,
+                    "'json' must be a JSON object or an array of objects",
+                ))
+            }
+        },
         AttributeKind::ListProperty => {
             let Value::Array(items) = raw else {
                 return Err(NgsiError::attribute(name, "'valueList' must be an array"));

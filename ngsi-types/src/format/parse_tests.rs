@@ -247,7 +247,7 @@ fn arb_attribute() -> impl Strategy<Value = Value> {
         prop::collection::btree_map("(en|fr|nl|de-CH)", "[a-z ]{0,8}", 1..3)
             .prop_map(|m| json!({"type": "LanguageProperty", "languageMap": m})),
         prop::collection::vec(arb_leaf(), 0..4).prop_map(|l| json!({"type": "ListProperty", "valueList": l})),
-        arb_value().prop_map(|v| json!({"type": "JsonProperty", "json": v})),
+        arb_value().prop_map(|v| json!({"type": "JsonProperty", "json": {"data": v}})),
         (-180.0f64..180.0, -90.0f64..90.0)
             .prop_map(|(x, y)| json!({"type": "GeoProperty", "value": {"type": "Point", "coordinates": [x, y]}})),
         (arb_value(), arb_value())

@@ -126,6 +126,7 @@ fn render_instance(
         || attr.instance_id.is_some()
         || attr.observed_at.is_some()
         || attr.unit_code.is_some()
+        || attr.value_type.is_some()
         || !attr.sub_attributes.is_empty()
         || language.is_some()
         || opts.sys_attrs
@@ -183,6 +184,12 @@ fn render_instance(
     }
     if let Some(unit) = &attr.unit_code {
         out.insert("unitCode".into(), Value::String(unit.clone()));
+    }
+    if let Some(value_type) = &attr.value_type {
+        out.insert(
+            "valueType".into(),
+            Value::String(ctx.compact_iri(value_type).into_owned()),
+        );
     }
     if opts.sys_attrs {
         insert_time(&mut out, "expiresAt", attr.expires_at.as_ref());

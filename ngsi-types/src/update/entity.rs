@@ -145,6 +145,9 @@ pub(super) fn merge_attribute(old: &mut Attribute, new: Attribute, now: DateTime
     if new.expires_at.is_some() {
         old.expires_at = new.expires_at;
     }
+    if new.value_type.is_some() {
+        old.value_type = new.value_type;
+    }
     for (name, sub) in new.sub_attributes {
         match (old.sub_attributes.get_mut(&name), &sub.value) {
             (Some(_), AttributeValue::Null(_)) => {
