@@ -175,3 +175,29 @@ pub(crate) async fn dataset_id_is_never_the_ngsi_ld_null_and_a_new_one_adds_an_i
                {"type": "Property", "value": 30, "datasetId": "urn:ngsi-ld:Dataset:x"}])
     );
 }
+
+/// GS CIM 009 5.5.4: outside update and merge fragments, the NGSI-LD Null is no first-level
+/// member value, and no member value of a Property's compound value; such an entity is not
+/// created.
+pub(crate) async fn the_ngsi_ld_null_outside_fragments_is_400() {
+    let client = Client::shared();
+    for extra in [
+        json!({"scope": "urn:ngsi-ld:null"}),
+        json!({"address": {"type": "Property", "value": {"city": "urn:ngsi-ld:null", "street": "Gran Via"}}}),
+        json!({"address": {"type": "Property", "value": {"parts": [{"city": "urn:ngsi-ld:null"}]}}}),
+    ] {
+        let id = urn("Odd");
+        let mut body = json!({"id": id, "type": "Odd"});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        client
+            .post("/ngsi-ld/v1/entities", &body)
+            .await
+            .assert_error(400, "BadRequestData");
+        client
+            .get(&crate::entity_path(&id))
+            .await
+            .assert_error(404, "ResourceNotFound");
+    }
+}

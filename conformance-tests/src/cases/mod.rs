@@ -185,6 +185,7 @@ static CASES: &[Case] = cases! {
     members::ids_with_characters_no_iri_admits_are_400 ["5.2.1", "4.5.1"];
     members::core_terms_and_embedded_contexts_are_refused_in_attributes ["4.5.1", "5.5.7"];
     members::members_an_attribute_kind_does_not_admit_are_400 ["4.5.2", "4.5.3", "4.5.18", "4.5.24"];
+    members::the_ngsi_ld_null_outside_fragments_is_400 ["5.5.4", "5.6.1"];
     members::none_dataset_id_is_the_default_instance ["4.5.5"];
     members::vocabulary_property_is_rendered_as_vocab_property ["4.5.20"];
     members::names_not_starting_with_a_letter_are_400 ["4.6.2"];

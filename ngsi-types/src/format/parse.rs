@@ -70,6 +70,14 @@ pub fn parse_attributes(body: Value, ctx: &ActiveContext, nulls: bool) -> Result
     };
     let mut fragment = EntityFragment::default();
     for (key, value) in map {
+        // GS CIM 009 5.5.4: the NGSI-LD Null as a first-level member value only in the
+        // fragments of partial updates and merges.
+        if !nulls && value.as_str() == Some(NGSI_LD_NULL) {
+            return Err(NgsiError::InvalidParameter {
+                param: key,
+                reason: "the NGSI-LD Null is a value only in update and merge fragments".into(),
+            });
+        }
         match key.as_str() {
             "id" | "@id" => fragment.id = Some(parse_id(&value)?),
             "type" | "@type" => fragment.types = parse_types("type", &value, ctx)?,
@@ -466,6 +474,17 @@ fn nest_error(parent: &str, err: NgsiError) -> NgsiError {
     }
 }
 
+/// True if a JSON object inside `v` has the NGSI-LD Null as a member value.
+fn holds_null_member(v: &Value) -> bool {
+    match v {
+        Value::Object(map) => map
+            .values()
+            .any(|m| m.as_str() == Some(NGSI_LD_NULL) || holds_null_member(m)),
+        Value::Array(items) => items.iter().any(holds_null_member),
+        _ => false,
+    }
+}
+
 fn parse_value(
     name: &str,
     kind: AttributeKind,
@@ -478,7 +497,16 @@ fn parse_value(
         return null_or_error(name, kind, nulls).map(|a| a.value);
     }
     Ok(match kind {
-        AttributeKind::Property => AttributeValue::Property(check_property_value(name, raw)?),
+        AttributeKind::Property => {
+            // GS CIM 009 5.5.4: the NGSI-LD Null inside a compound value only in merges.
+            if !nulls && holds_null_member(&raw) {
+                return Err(NgsiError::attribute(
+                    name,
+                    "the NGSI-LD Null is a member value of a compound value only in merges",
+                ));
+            }
+            AttributeValue::Property(check_property_value(name, raw)?)
+        }
         AttributeKind::Relationship => {
             let Value::String(object) = raw else {
                 return Err(NgsiError::attribute(name, "'object' must be a URI string"));
