@@ -22,12 +22,22 @@ pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
     None
 }
 
-/// Parses a date-time member, naming it in the error.
+/// Parses a DateTime a client writes as a member or a parameter (`observedAt`, `expiresAt`,
+/// `timeAt`, ...), naming it in the error. GS CIM 009 4.6.3: every component, seconds
+/// included, and the time zone always `Z` (UTC); the fraction may be separated by a comma.
 pub fn parse_datetime_member(member: &str, s: &str) -> Result<DateTime<Utc>> {
-    parse_datetime(s).ok_or_else(|| NgsiError::InvalidDateTime {
+    let invalid = || NgsiError::InvalidDateTime {
         member: member.to_owned(),
         value: s.to_owned(),
-    })
+    };
+    let utc = s.ends_with('Z') || s.ends_with('z');
+    if !utc {
+        return Err(invalid());
+    }
+    let dotted = s.replacen(',', ".", 1);
+    DateTime::parse_from_rfc3339(&dotted)
+        .map(|dt| dt.with_timezone(&Utc))
+        .map_err(|_| invalid())
 }
 
 /// Parses an ISO 8601 calendar date (`2024-01-31`).

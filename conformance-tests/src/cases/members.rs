@@ -51,12 +51,15 @@ pub(crate) async fn core_terms_and_embedded_contexts_are_refused_in_attributes()
     }
 }
 
-/// 4.5.2-4.5.24: unitCode belongs to Properties only; previous* members are output-only; the
+/// 4.5.2-4.5.24: unitCode belongs to Properties only; an observedAt is a DateTime (4.6.3); previous* members are output-only; the
 /// `json` of a JsonProperty is an object or an array of objects (4.5.24.2).
 pub(crate) async fn members_an_attribute_kind_does_not_admit_are_400() {
     let client = Client::shared();
     for attr in [
         json!({"type": "JsonProperty", "json": 5}),
+        // 4.6.3: a DateTime is in UTC, written with Z, with every component.
+        json!({"type": "Property", "value": 1, "observedAt": "2026-08-10T12:00:00+02:00"}),
+        json!({"type": "Property", "value": 1, "observedAt": "2026-08-10T12:00Z"}),
         json!({"type": "LanguageProperty", "languageMap": {"en": "x"}, "valueType": "xsd:string"}),
         json!({"type": "Relationship", "object": "urn:ngsi-ld:X:1", "valueType": "xsd:anyURI"}),
         json!({"type": "JsonProperty", "json": [{"a": 1}, "b"]}),
@@ -72,7 +75,8 @@ pub(crate) async fn members_an_attribute_kind_does_not_admit_are_400() {
     let id = urn("Odd");
     client
         .create(&json!({"id": id, "type": "Odd",
-                        "a": {"type": "Property", "value": 1, "unitCode": "MTR", "valueType": "https://example.org/Count"},
+                        "a": {"type": "Property", "value": 1, "unitCode": "MTR", "valueType": "https://example.org/Count",
+                              "observedAt": "2026-08-10T12:00:00,5Z"},
                         "l": {"type": "LanguageProperty", "languageMap": {"en": "x"}, "valueType": "langString"},
                         "j": {"type": "JsonProperty", "json": [{"a": 1}, {"b": 2}]}}))
         .await;
