@@ -165,6 +165,14 @@ pub(crate) async fn dataset_id_is_never_the_ngsi_ld_null_and_a_new_one_adds_an_i
         )
         .await
         .assert_error(400, "BadRequestData");
+    // Also in a fragment of the datasetId alone.
+    client
+        .patch(
+            &format!("{}/attrs/t", entity_path(&id)),
+            &json!({"datasetId": "urn:ngsi-ld:null"}),
+        )
+        .await
+        .assert_error(400, "BadRequestData");
     client
         .patch(
             &format!("{}/attrs", entity_path(&id)),

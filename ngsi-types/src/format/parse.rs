@@ -188,6 +188,16 @@ fn parse_one(name: &str, value: Value, ctx: &ActiveContext, nulls: bool) -> Resu
         Value::String(s) if s == NGSI_LD_NULL => {
             null_or_error(name, AttributeKind::Property, nulls)
         }
+        // GS CIM 5.5.8: a datasetId cannot be deleted by setting it to the NGSI-LD Null, also
+        // in a fragment that reads as a concise Property's compound value.
+        Value::Object(map)
+            if map.get("datasetId").and_then(Value::as_str) == Some(NGSI_LD_NULL) =>
+        {
+            Err(NgsiError::attribute(
+                name,
+                "a datasetId cannot be set to the NGSI-LD Null",
+            ))
+        }
         Value::Object(map) => parse_object(name, map, ctx, nulls),
         // Concise form (clause 4.5.16): a bare value is a Property holding it.
         other => Ok(Attribute::property(check_property_value(name, other)?)),
