@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use ngsi_types::context::ActiveContext;
-use ngsi_types::format::{parse_attribute, parse_attributes};
+use ngsi_types::format::{parse_attribute, parse_attributes, parse_partial_update};
 use ngsi_types::update::{Changes, SCOPE};
 use ngsi_types::Attribute;
 use serde_json::json;
@@ -134,8 +134,18 @@ async fn partial_update(
     body: PatchBody,
 ) -> BrokerResult<HttpResponse> {
     let types = type_selector(&params, &body.ctx.active)?;
-    let (name, instance) = one_attribute(&path.attr, body)?;
-    let operation = EntityOperation::UpdateAttribute { name, instance }.of_type(types);
+    let mut json = body.json;
+    // The body's top-level @context is the request's (already resolved).
+    if let Some(map) = json.as_object_mut() {
+        map.remove("@context");
+    }
+    let (name, instance, form) = parse_partial_update(&path.attr, json, &body.ctx.active)?;
+    let operation = EntityOperation::UpdateAttribute {
+        name,
+        instance,
+        form,
+    }
+    .of_type(types);
     state.entities.apply(&tenant, &id, operation).await?;
     Ok(respond::no_content())
 }

@@ -12,7 +12,7 @@ use ngsi_types::query::type_expr::TypeExpr;
 use ngsi_types::update::{
     append_attributes, append_scope, delete_attribute, delete_scope, drop_attributes,
     expire_attributes, merge_entity, partial_update_attribute, replace_attribute, replace_entity,
-    update_attributes, update_scope, Changes,
+    update_attributes, update_scope, Changes, FragmentForm,
 };
 use ngsi_types::{Attribute, Entity};
 
@@ -47,7 +47,11 @@ pub enum EntityOperation {
     /// type, the entity keeps its types.
     Replace { fragment: EntityFragment },
     /// Partial Attribute Update (5.6.4) of one instance.
-    UpdateAttribute { name: String, instance: Attribute },
+    UpdateAttribute {
+        name: String,
+        instance: Attribute,
+        form: FragmentForm,
+    },
     /// Replace Attribute (5.6.19) with one instance.
     ReplaceAttribute { name: String, instance: Attribute },
     /// Delete Attribute (5.6.5): one `datasetId`, the default instance, or all of them.
@@ -191,8 +195,21 @@ impl EntityOperation {
             (Self::Merge { fragment }, Some(old)) => {
                 modified(old, |e| Ok(merge_entity(e, fragment.clone(), now)))
             }
-            (Self::UpdateAttribute { name, instance }, Some(old)) => modified(old, |e| {
-                Ok(partial_update_attribute(e, name, instance.clone(), now)?)
+            (
+                Self::UpdateAttribute {
+                    name,
+                    instance,
+                    form,
+                },
+                Some(old),
+            ) => modified(old, |e| {
+                Ok(partial_update_attribute(
+                    e,
+                    name,
+                    instance.clone(),
+                    *form,
+                    now,
+                )?)
             }),
             (Self::ReplaceAttribute { name, instance }, Some(old)) => modified(old, |e| {
                 Ok(replace_attribute(e, name, instance.clone(), now)?)

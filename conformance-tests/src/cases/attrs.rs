@@ -157,6 +157,48 @@ pub(crate) async fn partial_attribute_update_merges_the_given_members() {
     );
 }
 
+/// GS CIM 009 5.6.4.4, 5.5.8: a fragment with only members (a sub-attribute, observedAt)
+/// updates them and keeps the attribute's value and type; a fragment of another type is
+/// BadRequestData, since a partial update does not change an attribute's type.
+pub(crate) async fn partial_update_keeps_the_type_and_may_update_members_only() {
+    let client = Client::shared();
+    let id = urn("Vehicle");
+    client
+        .create(&json!({"id": id, "type": "Vehicle",
+            "isParked": {"type": "Relationship", "object": "urn:ngsi-ld:Parking:1"}}))
+        .await;
+    let members = json!({
+        "observedAt": "2026-01-01T10:00:00Z",
+        "providedBy": {"type": "Relationship", "object": "urn:ngsi-ld:Person:1"}
+    });
+    client
+        .patch(&attr_path(&id, "isParked"), &members)
+        .await
+        .assert_status(204);
+    let got = client.get(&entity_path(&id)).await;
+    assert_eq!(
+        got.json["isParked"],
+        json!({"type": "Relationship", "object": "urn:ngsi-ld:Parking:1",
+               "observedAt": "2026-01-01T10:00:00Z",
+               "providedBy": {"type": "Relationship", "object": "urn:ngsi-ld:Person:1"}}),
+        "{}",
+        got.text
+    );
+    client
+        .patch(
+            &attr_path(&id, "isParked"),
+            &json!({"type": "Property", "value": 3}),
+        )
+        .await
+        .assert_error(400, "BadRequestData");
+    client
+        .patch(&attr_path(&id, "isParked"), &json!({"unitCode": "MTR"}))
+        .await
+        .assert_error(400, "BadRequestData");
+    let after = client.get(&entity_path(&id)).await;
+    assert_eq!(after.json, got.json, "refused updates change nothing");
+}
+
 pub(crate) async fn partial_update_of_a_missing_attribute_is_404() {
     let client = Client::shared();
     let id = vehicle(&client).await;

@@ -174,6 +174,7 @@ static CASES: &[Case] = cases! {
     attrs::update_attrs_with_ngsi_ld_null_deletes_the_attribute ["5.6.2"];
     attrs::patch_attrs_of_missing_entity_is_404 ["5.6.2"];
     attrs::partial_attribute_update_merges_the_given_members ["5.6.4"];
+    attrs::partial_update_keeps_the_type_and_may_update_members_only ["5.6.4", "5.5.8"];
     attrs::partial_update_of_a_missing_attribute_is_404 ["5.6.4"];
     attrs::replace_attribute_replaces_it_whole ["5.6.19"];
     attrs::replace_of_a_missing_attribute_is_404 ["5.6.19"];

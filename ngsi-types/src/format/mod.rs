@@ -14,7 +14,10 @@ mod version;
 
 pub use feature::{render_feature, render_feature_collection};
 pub use linked::{Join, LinkedEntities, LinkedRetrieval};
-pub use parse::{parse_attribute, parse_attributes, parse_entity, parse_instances, EntityFragment};
+pub use parse::{
+    parse_attribute, parse_attributes, parse_entity, parse_instances, parse_partial_update,
+    EntityFragment,
+};
 pub use render::{render_attribute, render_entity, RenderOptions};
 pub use version::{downgrade_entity, SpecVersion};
 

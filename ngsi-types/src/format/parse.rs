@@ -15,6 +15,7 @@ use crate::entity::{Entity, LOCATION, OBSERVATION_SPACE, OPERATION_SPACE};
 use crate::error::{NgsiError, Result};
 use crate::geojson::Geometry;
 use crate::ident::{check_attribute_name, check_name, check_uri};
+use crate::update::FragmentForm;
 
 /// Members of an attribute object that are not sub-attributes.
 const VALUE_MEMBERS: [&str; 7] = [
@@ -111,6 +112,39 @@ pub fn parse_attributes(body: Value, ctx: &ActiveContext, nulls: bool) -> Result
         }
     }
     Ok(fragment)
+}
+
+/// Parses the fragment of a Partial Attribute Update (clause 5.6.4, 5.5.8). A fragment that
+/// names no type and no value member (`{"providedBy": {...}}`, `{"observedAt": ...}`) updates
+/// the members of the attribute and keeps its value: it is returned with `true`, its value a
+/// placeholder that the update does not apply. Returns the expanded name and the form.
+pub fn parse_partial_update(
+    name: &str,
+    body: Value,
+    ctx: &ActiveContext,
+) -> Result<(String, Attribute, FragmentForm)> {
+    let form = match &body {
+        Value::Object(map) if map.contains_key("type") => FragmentForm::Typed,
+        Value::Object(map) if kind_of(name, map)?.is_none() => FragmentForm::Members,
+        _ => FragmentForm::Concise,
+    };
+    let keeps_value = form == FragmentForm::Members;
+    let body = match body {
+        Value::Object(mut map) if keeps_value => {
+            map.insert("type".into(), Value::String("Property".into()));
+            map.insert("value".into(), Value::Bool(true));
+            Value::Object(map)
+        }
+        other => other,
+    };
+    let (expanded, mut instances) = parse_attribute(name, body, ctx, true)?;
+    if instances.len() != 1 {
+        return Err(NgsiError::attribute(
+            name,
+            "exactly one instance expected here",
+        ));
+    }
+    Ok((expanded, instances.remove(0), form))
 }
 
 /// Parses one attribute given by its (compact) name, as a body member or a PUT/PATCH on

@@ -5,16 +5,28 @@ use chrono::{DateTime, Utc};
 
 use super::entity::{finish, merge_attribute};
 use super::{missing, Changes, Outcome};
-use crate::attribute::Attribute;
+use crate::attribute::{Attribute, AttributeKind};
 use crate::entity::Entity;
-use crate::error::Result;
+use crate::error::{NgsiError, Result};
 
 /// Partial Attribute Update (clause 5.6.4): the instance (by the fragment's datasetId) must
 /// exist; the fragment's members are merged into it. An NGSI-LD Null deletes the instance.
+/// How a Partial Attribute Update fragment was written (clause 5.6.4, 5.5.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FragmentForm {
+    /// With its `type`: it may not name another type than the attribute's.
+    Typed,
+    /// Concise, with a value member, its type inferred.
+    Concise,
+    /// Neither type nor value member: only members (sub-attributes, observedAt, ...) change.
+    Members,
+}
+
 pub fn partial_update_attribute(
     entity: &mut Entity,
     name: &str,
-    fragment: Attribute,
+    mut fragment: Attribute,
+    form: FragmentForm,
     now: DateTime<Utc>,
 ) -> Result<Changes> {
     let dataset_id = fragment.dataset_id.clone();
@@ -30,6 +42,30 @@ pub fn partial_update_attribute(
             .get_mut(name)
             .and_then(|all| all.iter_mut().find(|a| a.dataset_id == dataset_id))
             .ok_or_else(|| missing(name, dataset_id.as_deref()))?;
+        if form == FragmentForm::Members {
+            // Clause 5.5.8: a fragment of members only; the value (and so the type) stays.
+            let has_units = matches!(
+                old.kind(),
+                AttributeKind::Property | AttributeKind::GeoProperty | AttributeKind::ListProperty
+            );
+            if fragment.unit_code.is_some() && !has_units {
+                return Err(NgsiError::attribute(
+                    name,
+                    format!("a {} has no unitCode", old.kind().as_str()),
+                ));
+            }
+            fragment.value = old.value.clone();
+        } else if form == FragmentForm::Typed && fragment.kind() != old.kind() {
+            // Clause 5.6.4.4: a partial update does not change the type of an attribute.
+            return Err(NgsiError::attribute(
+                name,
+                format!(
+                    "is a {}; a partial update cannot make it a {}",
+                    old.kind().as_str(),
+                    fragment.kind().as_str()
+                ),
+            ));
+        }
         merge_attribute(old, fragment, now);
         changes.record(name, Outcome::Updated);
     }

@@ -11,7 +11,7 @@ mod entity;
 mod scope;
 
 pub use attribute::{
-    delete_attribute, drop_attributes, partial_update_attribute, replace_attribute,
+    delete_attribute, drop_attributes, partial_update_attribute, replace_attribute, FragmentForm,
 };
 pub use entity::{
     append_attributes, expire_attributes, merge_entity, replace_entity, update_attributes,

@@ -169,8 +169,14 @@ fn attribute_level_operations_need_an_existing_instance() {
         true,
     )
     .expect("valid");
-    let changes =
-        partial_update_attribute(&mut e, &name("a"), frag.remove(0), at(10)).expect("exists");
+    let changes = partial_update_attribute(
+        &mut e,
+        &name("a"),
+        frag.remove(0),
+        FragmentForm::Typed,
+        at(10),
+    )
+    .expect("exists");
     assert_eq!(changes.updated, [name("a")]);
     assert_eq!(
         e.instance(&name("a"), Some("urn:d"))
@@ -185,8 +191,14 @@ fn attribute_level_operations_need_an_existing_instance() {
         true,
     )
     .expect("valid");
-    let err = partial_update_attribute(&mut e, &name("a"), frag.remove(0), at(10))
-        .expect_err("no such instance");
+    let err = partial_update_attribute(
+        &mut e,
+        &name("a"),
+        frag.remove(0),
+        FragmentForm::Typed,
+        at(10),
+    )
+    .expect_err("no such instance");
     assert_eq!(err.error_type(), crate::ErrorType::ResourceNotFound);
 
     let (_, mut rep) = parse_attribute(
