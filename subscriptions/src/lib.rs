@@ -45,7 +45,8 @@
 //! periodic `timeInterval` notifications ask the broker through [`EntitySource`]). Every
 //! queue is bounded, and a slow endpoint slows only its own subscription.
 
-mod delivery;
+pub mod csource;
+pub mod delivery;
 pub mod egress;
 pub mod engine;
 pub mod error;
