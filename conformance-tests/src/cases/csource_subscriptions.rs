@@ -255,3 +255,22 @@ pub(crate) async fn other_methods_are_405_with_allow() {
         assert_eq!(reply.header("allow"), Some(allow));
     }
 }
+
+/// GS CIM 009 5.11.2.4, 5.11.7: with a timeInterval, the matching registrations are notified
+/// initially and again each interval, without any change.
+pub(crate) async fn a_periodic_subscription_is_notified_each_interval() {
+    let client = Client::shared();
+    let ty = fresh_type();
+    register(&client, &registration(&ty)).await;
+    let rx = Receiver::start().await;
+    let mut body = csub(&ty, &rx.url("/periodic"));
+    body["timeInterval"] = json!(1);
+    let id = subscribe(&client, &body).await;
+    let first = rx.nth(1, WAIT).await;
+    let second = rx.nth(2, WAIT).await;
+    assert_eq!(
+        second.body["data"][0]["information"],
+        first.body["data"][0]["information"]
+    );
+    assert_204(client.delete(&csub_path(&id)).await);
+}

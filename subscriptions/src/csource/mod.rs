@@ -123,20 +123,16 @@ impl CsourceSubscription {
     /// match it as discovery (5.10.2.4) matches them. `ctx` expands the `csf` names.
     pub fn matches(&self, reg: &CSourceRegistration, ctx: &ActiveContext) -> bool {
         let sub = &self.subscription;
-        // Clause 5.11.2.4: when the watched attributes or the notified ones are absent, every
-        // attribute of a matching entity matches.
-        let attrs: Vec<String> =
-            if sub.watched_attributes.is_empty() || sub.notification.attributes.is_empty() {
-                Vec::new()
-            } else {
-                let mut all = sub.watched_attributes.clone();
-                for a in &sub.notification.attributes {
-                    if !all.contains(a) {
-                        all.push(a.clone());
-                    }
-                }
-                all
-            };
+        // Clause 5.11.2.4: the watched attributes and the notified ones are matched against
+        // the registered attributes; without either, every attribute of a matching entity
+        // matches. (Read as "without any": a subscription naming watched attributes only
+        // would otherwise match registrations of every attribute.)
+        let mut attrs = sub.watched_attributes.clone();
+        for a in &sub.notification.attributes {
+            if !attrs.contains(a) {
+                attrs.push(a.clone());
+            }
+        }
         let base = RegistrationQuery {
             attrs,
             geo_q: sub.geo_q.clone(),
@@ -163,6 +159,27 @@ impl CsourceSubscription {
         })
     }
 
+    /// Clause 5.11.7: the registration as notified, with only the RegistrationInfo elements
+    /// that match the subscription (all of them when none matches alone, as for a
+    /// registration that no longer matches).
+    pub fn relevant(&self, reg: &CSourceRegistration, ctx: &ActiveContext) -> CSourceRegistration {
+        let mut filtered = reg.clone();
+        filtered.information = reg
+            .information
+            .iter()
+            .filter(|info| {
+                let mut one = reg.clone();
+                one.information = vec![(*info).clone()];
+                self.matches(&one, ctx)
+            })
+            .cloned()
+            .collect();
+        if filtered.information.is_empty() {
+            filtered.information = reg.information.clone();
+        }
+        filtered
+    }
+
     /// The CsourceNotification (clause 5.3.2) of these registrations, rendered with the
     /// subscription's @context `ctx`.
     pub fn notification(
@@ -172,7 +189,10 @@ impl CsourceSubscription {
         ctx: &ActiveContext,
         now: DateTime<Utc>,
     ) -> Value {
-        let data: Vec<Value> = registrations.iter().map(|r| r.render(ctx, false)).collect();
+        let data: Vec<Value> = registrations
+            .iter()
+            .map(|r| self.relevant(r, ctx).render(ctx, false))
+            .collect();
         let mut out = Map::new();
         out.insert(
             "id".into(),

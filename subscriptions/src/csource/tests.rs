@@ -123,3 +123,42 @@ fn csource_notification_carries_the_registrations() {
     assert_eq!(n["triggerReason"], "newlyMatching");
     assert_eq!(n["data"][0]["id"], "urn:r:1");
 }
+
+#[test]
+fn csource_notification_keeps_only_the_matching_registration_info() {
+    let sub = subscription(json!({
+        "type": "Subscription",
+        "entities": [{"type": "https://example.org/Vehicle"}],
+        "notification": {"endpoint": {"uri": "http://127.0.0.1:9/notify"}}
+    }));
+    let reg = registration(json!({
+        "id": "urn:r:1",
+        "type": "ContextSourceRegistration",
+        "information": [
+            {"entities": [{"type": "https://example.org/Building"}]},
+            {"entities": [{"type": "https://example.org/Vehicle"}]}
+        ],
+        "endpoint": "http://127.0.0.1:9/source"
+    }));
+    let ctx = ActiveContext::core();
+    let n = sub.notification(&[&reg], CsourceTrigger::Updated, &ctx, Utc::now());
+    let info = n["data"][0]["information"].as_array().unwrap();
+    assert_eq!(info.len(), 1);
+    assert_eq!(
+        info[0]["entities"][0]["type"],
+        "https://example.org/Vehicle"
+    );
+}
+
+#[test]
+fn csource_watched_attributes_alone_select_registered_attributes() {
+    let sub = subscription(json!({
+        "type": "Subscription",
+        "entities": [{"type": "https://example.org/Vehicle"}],
+        "watchedAttributes": ["https://example.org/speed"],
+        "notification": {"endpoint": {"uri": "http://127.0.0.1:9/notify"}}
+    }));
+    let ctx = ActiveContext::core();
+    assert!(sub.matches(&vehicle_registration("https://example.org/speed"), &ctx));
+    assert!(!sub.matches(&vehicle_registration("https://example.org/fuel"), &ctx));
+}

@@ -8,7 +8,10 @@ mod notifier;
 
 pub use notifier::CsourceNotifier;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ngsi_types::context::ContextSource;
@@ -53,6 +56,10 @@ pub struct CsourceSubscriptions {
     registrations: Registrations,
     notifier: CsourceNotifier,
     clock: Clock,
+    /// The periodic subscriptions (timeInterval) this instance notifies, each with the
+    /// generation of its timer task: a task whose generation is gone stops.
+    periodic: Arc<Mutex<HashMap<(Tenant, String), u64>>>,
+    generations: Arc<AtomicU64>,
 }
 
 impl CsourceSubscriptions {
@@ -69,7 +76,25 @@ impl CsourceSubscriptions {
             registrations,
             notifier,
             clock,
+            periodic: Arc::default(),
+            generations: Arc::default(),
         }
+    }
+
+    /// Starts the timers of the stored periodic subscriptions (at start-up).
+    pub async fn restore(&self) -> BrokerResult<()> {
+        for tenant in self.store.tenants().await? {
+            for (_, doc) in self
+                .store
+                .list_documents(&tenant, DocumentKind::CsourceSubscription)
+                .await?
+            {
+                if let Ok(sub) = serde_json::from_value::<CsourceSubscription>(doc) {
+                    self.schedule(&tenant, &sub);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Create Csource Registration Subscription (5.11.2); returns its id.
@@ -96,6 +121,7 @@ impl CsourceSubscriptions {
         }
         self.save(tenant, &sub).await?;
         let id = sub.id().to_owned();
+        self.schedule(tenant, &sub);
         self.notify_matching(tenant, sub).await;
         Ok(id)
     }
@@ -153,6 +179,7 @@ impl CsourceSubscriptions {
         let updated = current.patch(fragment, &ctx.active, self.clock.now())?;
         self.check_endpoint(&updated)?;
         self.save(tenant, &updated).await?;
+        self.schedule(tenant, &updated);
         self.notify_matching(tenant, updated).await;
         Ok(())
     }
@@ -165,6 +192,8 @@ impl CsourceSubscriptions {
             .delete_document(tenant, DocumentKind::CsourceSubscription, id)
             .await?;
         self.notifier.forget(tenant, id);
+        self.lock_periodic()
+            .remove(&(tenant.clone(), id.to_owned()));
         if existed {
             Ok(())
         } else {
@@ -181,6 +210,40 @@ impl CsourceSubscriptions {
                 tracing::warn!(%tenant, id = %sub.id(), error = %e, "registrations unreadable: no initial csource notification")
             }
         }
+    }
+
+    /// GS CIM 009 5.11.2.4, 5.11.7: a subscription with a timeInterval is notified of every
+    /// registration it matches each interval (besides initially). A new schedule replaces
+    /// the subscription's previous one; one without timeInterval has none.
+    fn schedule(&self, tenant: &Tenant, sub: &CsourceSubscription) {
+        let key = (tenant.clone(), sub.id().to_owned());
+        let Some(secs) = sub.subscription.time_interval else {
+            self.lock_periodic().remove(&key);
+            return;
+        };
+        let generation = self.generations.fetch_add(1, Ordering::Relaxed);
+        self.lock_periodic().insert(key.clone(), generation);
+        let this = self.clone();
+        let period = Duration::from_secs_f64(secs.max(0.001));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(period).await;
+                if this.lock_periodic().get(&key) != Some(&generation) {
+                    return;
+                }
+                match this.find(&key.0, &key.1).await {
+                    Ok(Some(sub)) => this.notify_matching(&key.0, sub).await,
+                    Ok(None) => return,
+                    Err(e) => {
+                        tracing::warn!(tenant = %key.0, id = %key.1, error = %e, "periodic csource subscription unreadable")
+                    }
+                }
+            }
+        });
+    }
+
+    fn lock_periodic(&self) -> std::sync::MutexGuard<'_, HashMap<(Tenant, String), u64>> {
+        self.periodic.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The egress policy refuses a notification endpoint by its URL alone at once (as for
