@@ -274,3 +274,28 @@ pub(crate) async fn a_periodic_subscription_is_notified_each_interval() {
     );
     assert_204(client.delete(&csub_path(&id)).await);
 }
+
+/// GS CIM 009 5.11.7: each csource notification counts in timesSent, and its outcome sets
+/// lastSuccess or lastFailure and the notification status.
+pub(crate) async fn delivery_outcomes_show_in_the_notification_status() {
+    let client = Client::shared();
+    for (status, wanted, time) in [(204, "ok", "lastSuccess"), (500, "failed", "lastFailure")] {
+        let ty = fresh_type();
+        let rx = Receiver::start().await;
+        rx.answer_with(status);
+        let id = subscribe(&client, &csub(&ty, &rx.url("/status"))).await;
+        register(&client, &registration(&ty)).await;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let got = loop {
+            let got = client.get(&csub_path(&id)).await.json;
+            if got["notification"]["status"] == wanted || tokio::time::Instant::now() > deadline {
+                break got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        };
+        assert_eq!(got["notification"]["status"], wanted, "{got}");
+        assert_eq!(got["notification"]["timesSent"], 1, "{got}");
+        assert!(got["notification"][time].is_string(), "{got}");
+        assert!(got["notification"]["lastNotification"].is_string(), "{got}");
+    }
+}

@@ -388,6 +388,7 @@ static CASES: &[Case] = cases! {
     csource_subscriptions::registration_changes_notify_with_their_trigger_reason ["5.11.7", "5.3.2", "5.12"];
     csource_subscriptions::a_new_subscription_is_notified_of_the_matching_registrations ["5.11.2", "5.11.7", "5.12"];
     csource_subscriptions::a_periodic_subscription_is_notified_each_interval ["5.11.2", "5.11.7"];
+    csource_subscriptions::delivery_outcomes_show_in_the_notification_status ["5.11.7", "5.2.14"];
     csource_subscriptions::other_methods_are_405_with_allow ["6.10", "6.11"];
 
     subscriptions::create_is_201_with_location_and_retrieve_renders_the_subscription ["5.8.1", "5.8.3", "5.2.12"];
