@@ -77,6 +77,11 @@ pub(crate) async fn create_is_201_with_location_and_retrieve_renders_it() {
     assert_eq!(reply.json["entities"][0]["type"], ty.as_str());
     assert_eq!(reply.json["watchedAttributes"], json!(["stock"]));
     assert_eq!(reply.json["temporalQ"]["timerel"], "after");
+    assert!(
+        reply.json.get("notificationTrigger").is_none(),
+        "entity triggers are no member of a registration subscription: {}",
+        reply.text
+    );
 }
 
 /// GS CIM 009 5.11.2.4 (as 5.8.1.4): an id in use is AlreadyExists.
@@ -188,7 +193,7 @@ pub(crate) async fn registration_changes_notify_with_their_trigger_reason() {
     let reg_id = reg["id"].as_str().expect("id").to_owned();
     register(&client, &reg).await;
     let first = rx.nth(1, WAIT).await;
-    assert_eq!(first.body["type"], "Notification");
+    assert_eq!(first.body["type"], "ContextSourceNotification");
     assert_eq!(first.body["subscriptionId"], sub.as_str());
     assert_eq!(first.body["triggerReason"], "newlyMatching");
     assert!(first.body["notifiedAt"].is_string());

@@ -78,6 +78,11 @@ impl CsourceSubscription {
 
     /// Update Csource Registration Subscription (5.11.3, merge as 5.5.8).
     pub fn patch(&self, fragment: &Value, ctx: &ActiveContext, now: DateTime<Utc>) -> Result<Self> {
+        if let Some(t) = fragment.get("type") {
+            if t.as_str() != Some("Subscription") {
+                return Err(bad("type", format!("must be \"Subscription\", not {t}")));
+            }
+        }
         let (rest, temporal_q) = split_temporal(fragment)?;
         let subscription = self.subscription.patch(&rest, ctx, now)?;
         let temporal_q = match fragment.get(TEMPORAL_Q) {
@@ -106,8 +111,14 @@ impl CsourceSubscription {
         sys_attrs: bool,
     ) -> Value {
         let mut out = self.subscription.render(ctx, status, now, sys_attrs);
-        if let (Some(obj), Some(t)) = (out.as_object_mut(), &self.temporal_q) {
-            obj.insert(TEMPORAL_Q.into(), t.clone());
+        if let Some(obj) = out.as_object_mut() {
+            // The triggers of clause 5.2.12 are entity and attribute changes; a registration
+            // subscription is triggered by registration changes (5.11.7), so its entity
+            // subscription default is no member of it.
+            obj.remove("notificationTrigger");
+            if let Some(t) = &self.temporal_q {
+                obj.insert(TEMPORAL_Q.into(), t.clone());
+            }
         }
         out
     }
@@ -198,7 +209,8 @@ impl CsourceSubscription {
             "id".into(),
             json!(format!("urn:ngsi-ld:Notification:{}", uuid::Uuid::new_v4())),
         );
-        out.insert("type".into(), json!("Notification"));
+        // Table 5.3.2-1: the type of a CsourceNotification.
+        out.insert("type".into(), json!("ContextSourceNotification"));
         out.insert("subscriptionId".into(), json!(self.subscription.id));
         out.insert(
             "notifiedAt".into(),

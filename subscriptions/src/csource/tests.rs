@@ -118,7 +118,7 @@ fn csource_notification_carries_the_registrations() {
         &ActiveContext::core(),
         Utc::now(),
     );
-    assert_eq!(n["type"], "Notification");
+    assert_eq!(n["type"], "ContextSourceNotification");
     assert_eq!(n["subscriptionId"], sub.id());
     assert_eq!(n["triggerReason"], "newlyMatching");
     assert_eq!(n["data"][0]["id"], "urn:r:1");

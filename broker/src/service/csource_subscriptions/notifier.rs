@@ -259,6 +259,11 @@ impl Task {
             body: &with_context(body, &context, &sub.subscription.notification.endpoint),
         };
         let key = (tenant.clone(), sub.id().to_owned());
+        // Counted when sent, so that a reader told of the notification sees it counted.
+        self.record(&key, |status, now| {
+            status.times_sent += 1;
+            status.last_notification = Some(now);
+        });
         let mqtt = self.mqtt.entry(key.clone()).or_default();
         let mut outcome = self.transports.send(&env, mqtt).await;
         let first_failed = outcome.is_err();
@@ -269,25 +274,34 @@ impl Task {
             tokio::time::sleep(pause).await;
             outcome = self.transports.send(&env, mqtt).await;
         }
+        self.record(&key, |status, now| {
+            if first_failed {
+                status.times_failed += 1;
+            }
+            match &outcome {
+                Ok(()) => {
+                    status.last_success = Some(now);
+                    status.ok = Some(true);
+                }
+                Err(_) => {
+                    status.last_failure = Some(now);
+                    status.ok = Some(false);
+                }
+            }
+        });
+        if let Err(reason) = outcome {
+            tracing::warn!(%tenant, id = %sub.id(), %reason, "csource notification failed");
+        }
+    }
+
+    fn record(
+        &self,
+        key: &(Tenant, String),
+        change: impl FnOnce(&mut SubscriptionStatus, chrono::DateTime<chrono::Utc>),
+    ) {
         let now = self.clock.now();
         let mut statuses = self.statuses.lock().unwrap_or_else(|e| e.into_inner());
-        let status = statuses.entry(key).or_default();
-        status.times_sent += 1;
-        status.last_notification = Some(now);
-        if first_failed {
-            status.times_failed += 1;
-        }
-        match outcome {
-            Ok(()) => {
-                status.last_success = Some(now);
-                status.ok = Some(true);
-            }
-            Err(reason) => {
-                tracing::warn!(%tenant, id = %sub.id(), %reason, "csource notification failed");
-                status.last_failure = Some(now);
-                status.ok = Some(false);
-            }
-        }
+        change(statuses.entry(key.clone()).or_default(), now);
     }
 }
 
