@@ -36,6 +36,9 @@ enum Job {
         tenant: Tenant,
         before: Option<Box<CSourceRegistration>>,
         after: Option<Box<CSourceRegistration>>,
+        /// When it was committed: a subscription created later is not told of it (its
+        /// creation notification lists the registration already).
+        at: chrono::DateTime<chrono::Utc>,
     },
     /// Clause 5.11.2.4, 5.11.3.4: a subscription was created or updated: every registration
     /// it matches now.
@@ -54,6 +57,7 @@ pub type Statuses = Arc<Mutex<HashMap<(Tenant, String), SubscriptionStatus>>>;
 pub struct CsourceNotifier {
     jobs: mpsc::Sender<Job>,
     statuses: Statuses,
+    clock: Clock,
 }
 
 impl CsourceNotifier {
@@ -70,13 +74,17 @@ impl CsourceNotifier {
         let task = Task {
             store,
             contexts,
-            clock,
+            clock: clock.clone(),
             transports,
             statuses: statuses.clone(),
             mqtt: HashMap::new(),
         };
         tokio::spawn(task.run(rx));
-        Self { jobs, statuses }
+        Self {
+            jobs,
+            statuses,
+            clock,
+        }
     }
 
     /// A registration changed (after the store committed it).
@@ -90,6 +98,7 @@ impl CsourceNotifier {
             tenant: tenant.clone(),
             before: before.map(Box::new),
             after: after.map(Box::new),
+            at: self.clock.now(),
         });
     }
 
@@ -142,8 +151,9 @@ impl Task {
                     tenant,
                     before,
                     after,
+                    at,
                 } => {
-                    self.changed(&tenant, before.as_deref(), after.as_deref())
+                    self.changed(&tenant, before.as_deref(), after.as_deref(), at)
                         .await
                 }
                 Job::Matching {
@@ -160,6 +170,7 @@ impl Task {
         tenant: &Tenant,
         before: Option<&CSourceRegistration>,
         after: Option<&CSourceRegistration>,
+        at: chrono::DateTime<chrono::Utc>,
     ) {
         let docs = match self
             .store
@@ -183,7 +194,8 @@ impl Task {
             };
             // Clause 5.11.2.4: a periodic subscription notifies on its interval, not on
             // changes (periodic csource notifications are not sent yet).
-            if !sub.is_live(now) || sub.subscription.time_interval.is_some() {
+            let newer = sub.subscription.created_at.is_some_and(|c| c > at);
+            if newer || !sub.is_live(now) || sub.subscription.time_interval.is_some() {
                 continue;
             }
             let Some(ctx) = self.context(&sub).await else {
