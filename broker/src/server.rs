@@ -161,6 +161,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     );
     state.jsonld_contexts.restore().await?;
     state.subscriptions.restore(&config.public_base()).await?;
+    state.csource_subscriptions.restore().await?;
     if let Some(changes) = changes {
         tokio::spawn(follow_document_changes(state.clone(), changes));
     }

@@ -8,8 +8,8 @@ use subscriptions::EngineHandle;
 use crate::config::Config;
 use crate::contexts::ContextService;
 use crate::service::{
-    Catalog, Clock, Entities, Health, JsonLdContexts, Limits, Registrations, SharedDeliveryStatus,
-    SourceIdentity, Subscriptions, TemporalEntities,
+    Catalog, Clock, CsourceNotifier, CsourceSubscriptions, Entities, Health, JsonLdContexts,
+    Limits, Registrations, SharedDeliveryStatus, SourceIdentity, Subscriptions, TemporalEntities,
 };
 use crate::store::Store;
 
@@ -19,6 +19,7 @@ pub struct AppState {
     pub temporal: TemporalEntities,
     pub subscriptions: Subscriptions,
     pub registrations: Registrations,
+    pub csource_subscriptions: CsourceSubscriptions,
     pub jsonld_contexts: JsonLdContexts,
     pub catalog: Catalog,
     pub health: Health,
@@ -51,6 +52,15 @@ impl AppState {
             config.history(),
         )
         .with_limits(limits);
+        // Starts the csource notification task: `new` runs inside the runtime.
+        let notifier = CsourceNotifier::start(
+            store.clone(),
+            contexts.clone(),
+            clock.clone(),
+            std::time::Duration::from_millis(config.notification_timeout_ms),
+        );
+        let registrations =
+            Registrations::new(store.clone(), clock.clone()).with_notifier(notifier.clone());
         Self {
             temporal: TemporalEntities::new(
                 store.clone(),
@@ -68,7 +78,14 @@ impl AppState {
                 delivery,
                 clock.clone(),
             ),
-            registrations: Registrations::new(store.clone(), clock.clone()),
+            csource_subscriptions: CsourceSubscriptions::new(
+                store.clone(),
+                contexts.clone(),
+                registrations.clone(),
+                notifier,
+                clock.clone(),
+            ),
+            registrations,
             jsonld_contexts: JsonLdContexts::new(store.clone(), contexts.clone(), clock),
             catalog: Catalog::new(store.clone()),
             health: Health::new(store),

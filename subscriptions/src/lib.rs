@@ -12,7 +12,10 @@
 //!   per-tenant indexes by entity id, type and attribute, then decided by the selectors,
 //!   triggers and the `q`/`scopeQ`/`geoQ` filters.
 //! - [`notification`]: the Notification payload (clause 5.3.1).
-//! - `delivery`: one attempt to send a notification, HTTP POST or MQTT publish.
+//! - [`delivery`]: one attempt to send a notification, HTTP POST or MQTT publish (the
+//!   broker's csource notifications use it too).
+//! - [`csource`]: Context Source Registration Subscriptions (clause 5.11): the subscription
+//!   model plus `temporalQ`, matched against registrations, and the CsourceNotification.
 //! - [`engine`]: the tasks: a dispatcher that owns the registry, and a worker per
 //!   subscription that delivers in order, throttles, retries and keeps the status counters.
 //!
@@ -45,7 +48,8 @@
 //! periodic `timeInterval` notifications ask the broker through [`EntitySource`]). Every
 //! queue is bounded, and a slow endpoint slows only its own subscription.
 
-mod delivery;
+pub mod csource;
+pub mod delivery;
 pub mod egress;
 pub mod engine;
 pub mod error;

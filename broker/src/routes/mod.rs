@@ -5,6 +5,7 @@ mod attrs;
 mod batch;
 mod contexts;
 mod csource_registrations;
+mod csource_subscriptions;
 mod entities;
 mod info;
 mod meta;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(contexts::configure)
             .configure(subscriptions::configure)
             .configure(csource_registrations::configure)
+            .configure(csource_subscriptions::configure)
             .configure(temporal::configure)
             .configure(info::configure),
     )

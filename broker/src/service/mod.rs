@@ -14,10 +14,10 @@
 //! | Context Source identity (5.15) | [`SourceIdentity`] | a `SourceIdentity` document |
 //! | temporal evolutions (5.6.11-5.6.16, 5.7.3-5.7.4) | [`TemporalEntities`] | temporal heads and instances |
 //! | context source registrations (5.9, 5.10) | [`Registrations`] | `Registration` documents |
+//! | csource registration subscriptions (5.11) | [`CsourceSubscriptions`] | `CsourceSubscription` documents, the [`CsourceNotifier`] |
 //!
 //! The API families still to come get a service of their own here, in the same shape:
-//! subscriptions to context source registrations (5.11) beside `registrations`, the
-//! distributed operations that forward requests to registered sources (4.3), entity maps and
+//! the distributed operations that forward requests to registered sources (4.3), entity maps and
 //! snapshots in `entity_maps`.
 //!
 //! Every entity write is planned by a pure function of the entity as it is now (the
@@ -28,6 +28,7 @@
 
 mod catalog;
 mod clock;
+mod csource_subscriptions;
 mod delivery_status;
 mod entities;
 mod entity_source;
@@ -45,6 +46,9 @@ pub mod tenancy;
 
 pub use catalog::Catalog;
 pub use clock::Clock;
+pub use csource_subscriptions::{
+    CsourceNotifier, CsourceSubscriptionPage, CsourceSubscriptionView, CsourceSubscriptions,
+};
 pub use delivery_status::{OtherInstances, SharedDeliveryStatus};
 pub use entities::{BatchItem, BatchKind, BatchResult, Done, Entities, PurgeAction};
 pub use entity_source::StoreEntitySource;

@@ -6,6 +6,9 @@
 //! The proxied registration rules (4.3.6.3) need the tenant's other registrations and the
 //! entities the broker holds; creations and updates of this instance are serialized so that
 //! two overlapping exclusive registrations cannot both pass the check.
+//!
+//! Every registration committed (created, updated, deleted, expired) is handed to the
+//! [`CsourceNotifier`], which tells the csource subscriptions it concerns (clause 5.11.7).
 
 use std::sync::Arc;
 
@@ -14,6 +17,7 @@ use ngsi_types::registration::{proxied, CSourceRegistration, RegistrationQuery};
 use tokio::sync::Mutex;
 
 use super::clock::Clock;
+use super::csource_subscriptions::CsourceNotifier;
 use super::tenancy::require_tenant;
 use crate::error::{BrokerError, BrokerResult};
 use crate::store::{DocumentKind, EntityQuery, Store, StoreError, Tenant};
@@ -31,6 +35,7 @@ pub struct Registrations {
     clock: Clock,
     /// Held while a proxied registration is checked and written.
     writes: Arc<Mutex<()>>,
+    notifier: Option<CsourceNotifier>,
 }
 
 impl Registrations {
@@ -39,6 +44,30 @@ impl Registrations {
             store,
             clock,
             writes: Arc::new(Mutex::new(())),
+            notifier: None,
+        }
+    }
+
+    /// Registration changes go to `notifier` from now on.
+    pub fn with_notifier(mut self, notifier: CsourceNotifier) -> Self {
+        self.notifier = Some(notifier);
+        self
+    }
+
+    /// The tenant's registrations that have not expired, in id order (for the csource
+    /// subscriptions' notification of what they match now).
+    pub async fn current_of(&self, tenant: &Tenant) -> BrokerResult<Vec<CSourceRegistration>> {
+        self.current(tenant).await
+    }
+
+    fn changed(
+        &self,
+        tenant: &Tenant,
+        before: Option<CSourceRegistration>,
+        after: Option<CSourceRegistration>,
+    ) {
+        if let Some(n) = &self.notifier {
+            n.changed(tenant, before, after);
         }
     }
 
@@ -66,7 +95,9 @@ impl Registrations {
         }
         self.check_proxied(tenant, &reg).await?;
         self.save(tenant, &reg).await?;
-        Ok(reg.id)
+        let id = reg.id.clone();
+        self.changed(tenant, None, Some(reg));
+        Ok(id)
     }
 
     /// Update Context Source Registration (5.9.3): the fragment, read with the request's
@@ -83,7 +114,9 @@ impl Registrations {
         let current = self.load(tenant, id).await?;
         let updated = current.patch(fragment, ctx, self.clock.now())?;
         self.check_proxied(tenant, &updated).await?;
-        self.save(tenant, &updated).await
+        self.save(tenant, &updated).await?;
+        self.changed(tenant, Some(current), Some(updated));
+        Ok(())
     }
 
     /// Delete Context Source Registration (5.9.4).
@@ -94,7 +127,8 @@ impl Registrations {
             .store
             .delete_document(tenant, DocumentKind::Registration, id)
             .await?;
-        if existed && existing.is_some() {
+        if let (true, Some(before)) = (existed, existing) {
+            self.changed(tenant, Some(before), None);
             Ok(())
         } else {
             Err(not_found(id))
@@ -142,15 +176,19 @@ impl Registrations {
                 .list_documents(&tenant, DocumentKind::Registration)
                 .await?
             {
-                let expired = serde_json::from_value::<CSourceRegistration>(doc)
-                    .is_ok_and(|r| r.is_expired(now));
-                if expired
-                    && self
-                        .store
-                        .delete_document(&tenant, DocumentKind::Registration, &id)
-                        .await?
+                let Some(reg) = serde_json::from_value::<CSourceRegistration>(doc)
+                    .ok()
+                    .filter(|r| r.is_expired(now))
+                else {
+                    continue;
+                };
+                if self
+                    .store
+                    .delete_document(&tenant, DocumentKind::Registration, &id)
+                    .await?
                 {
                     removed += 1;
+                    self.changed(&tenant, Some(reg), None);
                 }
             }
         }

@@ -143,6 +143,8 @@ pub enum DocumentKind {
     DeliveryStatus,
     /// The broker's Context Source alias (`/info/sourceIdentity`), in the default tenant.
     SourceIdentity,
+    /// A Context Source Registration Subscription (clause 5.11).
+    CsourceSubscription,
 }
 
 /// The storage interface every backend implements. All methods are per tenant; a tenant exists

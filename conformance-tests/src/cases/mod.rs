@@ -15,6 +15,7 @@ mod batch_items;
 mod connection;
 mod context;
 mod csource_registrations;
+mod csource_subscriptions;
 mod durability;
 mod egress;
 mod entities;
@@ -383,6 +384,17 @@ static CASES: &[Case] = cases! {
     csource_registrations::registrations_are_scoped_by_tenant ["4.14", "5.9.2"];
     csource_registrations::an_expired_registration_is_no_longer_served ["5.9.2"];
     csource_registrations::other_methods_are_405_with_allow ["6.8", "6.9"];
+
+    csource_subscriptions::create_is_201_with_location_and_retrieve_renders_it ["5.11.2", "5.11.4", "5.2.12", "6.10.3.1"];
+    csource_subscriptions::create_with_an_existing_id_is_409_already_exists ["5.11.2"];
+    csource_subscriptions::invalid_csource_subscriptions_are_400_bad_request_data ["5.11.2", "5.2.12", "5.2.21"];
+    csource_subscriptions::list_pages_with_limit_offset_and_count ["5.11.5", "6.3.10", "6.3.13"];
+    csource_subscriptions::patch_merges_and_delete_removes_the_subscription ["5.11.3", "5.11.6", "5.5.8"];
+    csource_subscriptions::registration_changes_notify_with_their_trigger_reason ["5.11.7", "5.3.2", "5.12"];
+    csource_subscriptions::a_new_subscription_is_notified_of_the_matching_registrations ["5.11.2", "5.11.7", "5.12"];
+    csource_subscriptions::a_periodic_subscription_is_notified_each_interval ["5.11.2", "5.11.7"];
+    csource_subscriptions::delivery_outcomes_show_in_the_notification_status ["5.11.7", "5.2.14"];
+    csource_subscriptions::other_methods_are_405_with_allow ["6.10", "6.11"];
 
     subscriptions::create_is_201_with_location_and_retrieve_renders_the_subscription ["5.8.1", "5.8.3", "5.2.12"];
     subscriptions::create_with_an_existing_id_is_409_already_exists ["5.8.1"];

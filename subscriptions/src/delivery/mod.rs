@@ -4,7 +4,7 @@
 mod http;
 mod mqtt;
 
-pub(crate) use mqtt::MqttSession;
+pub use mqtt::MqttSession;
 
 use std::sync::Arc;
 use std::time::Duration;

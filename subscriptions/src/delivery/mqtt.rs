@@ -29,7 +29,7 @@ enum Progress {
 
 /// An open MQTT session to one broker.
 #[derive(Debug)]
-pub(crate) struct MqttSession {
+pub struct MqttSession {
     /// scheme, credentials, host and port: a session serves one broker as one client.
     broker: String,
     client: AsyncClient,

@@ -53,6 +53,7 @@ pub fn kind_code(kind: DocumentKind) -> u8 {
         DocumentKind::Registration => 3,
         DocumentKind::DeliveryStatus => 4,
         DocumentKind::SourceIdentity => 5,
+        DocumentKind::CsourceSubscription => 6,
     }
 }
 

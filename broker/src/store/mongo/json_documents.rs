@@ -23,6 +23,7 @@ fn collection(store: &MongoStore, tenant: &Tenant, kind: DocumentKind) -> Collec
         DocumentKind::Registration => "registrations",
         DocumentKind::DeliveryStatus => "deliveryStatus",
         DocumentKind::SourceIdentity => "sourceIdentity",
+        DocumentKind::CsourceSubscription => "csourceSubscriptions",
     };
     store.database(tenant).collection(name)
 }
