@@ -78,6 +78,33 @@ pub fn with_count(mut response: HttpResponse, total: Option<u64>) -> HttpRespons
     response
 }
 
+/// One page of a collection of the API's own resources (subscriptions, registrations, ...):
+/// a JSON array with its prev/next Link headers and, when the request counted,
+/// `NGSILD-Results-Count`. `total` is the number of elements over all pages.
+#[allow(clippy::too_many_arguments)]
+pub fn collection_page(
+    collection: &str,
+    params: &crate::http::params::Params,
+    offset: usize,
+    limit: usize,
+    total: u64,
+    count: bool,
+    media: MediaType,
+    ctx: &RequestContext,
+    body: Vec<Value>,
+) -> HttpResponse {
+    let page = crate::http::pagination::Page {
+        offset,
+        limit,
+        returned: body.len(),
+        total: Some(total),
+    };
+    let links = crate::http::pagination::page_links(collection, params.pairs(), page, media);
+    let response = json(StatusCode::OK, media, ctx, Value::Array(body));
+    let response = crate::http::pagination::with_page_links(response, &links);
+    with_count(response, count.then_some(total))
+}
+
 /// 204 No Content.
 pub fn no_content() -> HttpResponse {
     HttpResponse::NoContent().finish()

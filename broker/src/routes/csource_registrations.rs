@@ -5,13 +5,11 @@ use actix_web::{web, HttpResponse};
 use ngsi_types::query::geo::GeoQueryParams;
 use ngsi_types::registration::discovery::DiscoveryParams;
 use ngsi_types::registration::RegistrationQuery;
-use serde_json::Value;
 
 use super::method_not_allowed_but;
 use crate::contexts::RequestContext;
 use crate::error::BrokerResult;
 use crate::http::extract::{JsonMedia, LdBody, PatchBody, RegistrationId, UriParams};
-use crate::http::pagination::{self, Page};
 use crate::http::params::Params;
 use crate::http::respond;
 use crate::param_set;
@@ -87,20 +85,9 @@ async fn query(
         .iter()
         .map(|r| r.render(&ctx.active, sys_attrs))
         .collect();
-    let links = pagination::page_links(
-        COLLECTION,
-        params.pairs(),
-        Page {
-            offset,
-            limit,
-            returned: page.registrations.len(),
-            total: Some(page.total),
-        },
-        media.0,
-    );
-    let response = respond::json(StatusCode::OK, media.0, &ctx, Value::Array(body));
-    let response = pagination::with_page_links(response, &links);
-    Ok(respond::with_count(response, count.then_some(page.total)))
+    Ok(respond::collection_page(
+        COLLECTION, &params, offset, limit, page.total, count, media.0, &ctx, body,
+    ))
 }
 
 /// Retrieve Context Source Registration (5.10.1).

@@ -3,13 +3,11 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde_json::Value;
 
 use super::method_not_allowed_but;
 use crate::contexts::RequestContext;
 use crate::error::BrokerResult;
 use crate::http::extract::{JsonMedia, LdBody, PatchBody, SubscriptionId, UriParams};
-use crate::http::pagination::{self, Page};
 use crate::http::respond;
 use crate::param_set;
 use crate::state::AppState;
@@ -74,20 +72,9 @@ async fn list(
         .iter()
         .map(|s| s.render(&ctx, sys_attrs))
         .collect();
-    let links = pagination::page_links(
-        COLLECTION,
-        params.pairs(),
-        Page {
-            offset,
-            limit,
-            returned: page.subscriptions.len(),
-            total: Some(page.total),
-        },
-        media.0,
-    );
-    let response = respond::json(StatusCode::OK, media.0, &ctx, Value::Array(body));
-    let response = pagination::with_page_links(response, &links);
-    Ok(respond::with_count(response, count.then_some(page.total)))
+    Ok(respond::collection_page(
+        COLLECTION, &params, offset, limit, page.total, count, media.0, &ctx, body,
+    ))
 }
 
 /// Retrieve Csource Registration Subscription (5.11.4).

@@ -2,13 +2,11 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde_json::Value;
 
 use super::method_not_allowed;
 use crate::contexts::RequestContext;
 use crate::error::BrokerResult;
 use crate::http::extract::{BaseUrl, JsonMedia, LdBody, PatchBody, SubscriptionId, UriParams};
-use crate::http::pagination::{self, Page};
 use crate::http::respond;
 use crate::param_set;
 use crate::state::AppState;
@@ -70,20 +68,17 @@ async fn list(
         .iter()
         .map(|s| s.render(&ctx, sys_attrs))
         .collect();
-    let links = pagination::page_links(
+    Ok(respond::collection_page(
         "/ngsi-ld/v1/subscriptions",
-        params.pairs(),
-        Page {
-            offset,
-            limit,
-            returned: page.subscriptions.len(),
-            total: Some(page.total),
-        },
+        &params,
+        offset,
+        limit,
+        page.total,
+        count,
         media.0,
-    );
-    let response = respond::json(StatusCode::OK, media.0, &ctx, Value::Array(body));
-    let response = pagination::with_page_links(response, &links);
-    Ok(respond::with_count(response, count.then_some(page.total)))
+        &ctx,
+        body,
+    ))
 }
 
 /// Retrieve Subscription (5.8.3).
