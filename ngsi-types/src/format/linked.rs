@@ -106,7 +106,12 @@ impl LinkedEntities {
             .encountered
             .extend(roots.iter().map(|e| e.id.clone()));
         for root in roots {
-            linked.want_targets_of(root, projection);
+            want_targets_of(
+                &mut linked.encountered,
+                &mut linked.wanted,
+                root,
+                projection,
+            );
         }
         linked
     }
@@ -143,33 +148,13 @@ impl LinkedEntities {
                 });
             }
         }
-        for i in start..self.found.len() {
-            let (entity, projection) = {
-                let linked = &self.found[i];
-                (linked.entity.clone(), linked.projection.clone())
-            };
-            self.want_targets_of(&entity, &projection);
-        }
-    }
-
-    /// Records the targets of the Relationships of `entity` that `projection` keeps.
-    fn want_targets_of(&mut self, entity: &Entity, projection: &Projection) {
-        for (name, instances) in &entity.attributes {
-            if !projection.keeps_attribute(name) {
-                continue;
-            }
-            for instance in instances {
-                for id in targets(&instance.value) {
-                    if self.encountered.insert(id.to_owned()) {
-                        self.wanted.push(Wanted {
-                            id: id.to_owned(),
-                            parent: entity.id.clone(),
-                            relationship: name.clone(),
-                            projection: projection.of_linked(name),
-                        });
-                    }
-                }
-            }
+        for linked in &self.found[start..] {
+            want_targets_of(
+                &mut self.encountered,
+                &mut self.wanted,
+                &linked.entity,
+                &linked.projection,
+            );
         }
     }
 
@@ -322,6 +307,33 @@ impl LinkedEntities {
                     }
                 }
                 _ => {}
+            }
+        }
+    }
+}
+
+/// Records the targets of the Relationships of `entity` that `projection` keeps, those not
+/// encountered yet.
+fn want_targets_of(
+    encountered: &mut HashSet<String>,
+    wanted: &mut Vec<Wanted>,
+    entity: &Entity,
+    projection: &Projection,
+) {
+    for (name, instances) in &entity.attributes {
+        if !projection.keeps_attribute(name) {
+            continue;
+        }
+        for instance in instances {
+            for id in targets(&instance.value) {
+                if encountered.insert(id.to_owned()) {
+                    wanted.push(Wanted {
+                        id: id.to_owned(),
+                        parent: entity.id.clone(),
+                        relationship: name.clone(),
+                        projection: projection.of_linked(name),
+                    });
+                }
             }
         }
     }
